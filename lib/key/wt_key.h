@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* wt_key.h: the direction-independent connection identifier and its hashes.
+ *
+ * The canonical key puts the endpoint that is greater by (address, port)
+ * first, as the HP patent does, so both directions of a connection give the
+ * same key, the same table hash and the same RSS hash.
+ *
+ * Two hashes, for two jobs:
+ *  - wt_key_hash(): a seeded 64-bit hash of the whole canonical key, used to
+ *    index the call-record table. Seeded per run so that an attacker who
+ *    crafts tuples cannot aim them at one bucket.
+ *  - wt_key_rss_hash(): the Toeplitz hash a NIC computes with the symmetric
+ *    key 0x6D5A repeated (wt_rss_key_symmetric), bit-identical to
+ *    rte_softrss(). It decides which RX lcore owns a connection, in hardware
+ *    (RSS) or in software, and both must agree.
+ *
+ * Why not one hash: a Toeplitz key with a 16-bit period is linear and has the
+ * same 32-bit window every 16 input bits, so its output is a function of the
+ * XOR of all 16-bit input words: at most 65536 distinct values, whatever the
+ * tuple. Good enough to pick one of a few queues, far too few to index a
+ * table of a million records (and trivially collided on purpose).
+ */
+#ifndef WT_KEY_H
+#define WT_KEY_H
+
+#include <stdint.h>
+#include <string.h>
+
+#include "wt_common.h"
+#include "wt_parse.h"
+
+struct wt_key {
+	uint8_t addr_a[16]; /* greater endpoint's address (network order, IPv4 in 0..3) */
+	uint8_t addr_b[16];
+	uint16_t port_a;    /* host order */
+	uint16_t port_b;
+	uint16_t vlan;      /* outermost VLAN id when VLAN is part of the key, else 0 */
+	uint8_t proto;
+	uint8_t family;     /* 4 or 6; 0 marks an unused table slot */
+};
+_Static_assert(sizeof(struct wt_key) == 40, "wt_key is five 64-bit words");
+
+/* Seed of wt_key_hash(); wt_key_seed_init() fills it from a 64-bit value. */
+struct wt_key_seed {
+	uint64_t s[7];
+};
+
+/* 40-byte symmetric RSS key: 0x6D, 0x5A repeated. */
+extern const uint8_t wt_rss_key_symmetric[40];
+
+/** Derive the hash seed from @seed (any value; 0 is fine). */
+void wt_key_seed_init(struct wt_key_seed *ks, uint64_t seed);
+
+/**
+ * Build the canonical key of @p.
+ * @param vlan_in_key  nonzero: the VLAN id is part of the key
+ * @return the direction of the packet: 0 when its source is endpoint a,
+ *         1 when its source is endpoint b.
+ */
+static wt_always_inline unsigned int
+wt_key_from_pkt(struct wt_key *k, const struct wt_pkt *p, int vlan_in_key)
+{
+	unsigned int dir;
+
+	if (p->family == 4) {
+		uint32_t s = wt_be32(p->src), d = wt_be32(p->dst);
+		dir = s < d || (s == d && p->sport < p->dport);
+	} else {
+		uint64_t sh = __builtin_bswap64(wt_load64(p->src));
+		uint64_t dh = __builtin_bswap64(wt_load64(p->dst));
+		uint64_t sl = __builtin_bswap64(wt_load64(p->src + 8));
+		uint64_t dl = __builtin_bswap64(wt_load64(p->dst + 8));
+		dir = sh < dh || (sh == dh && (sl < dl || (sl == dl && p->sport < p->dport)));
+	}
+	const uint8_t *a = dir ? p->dst : p->src;
+	const uint8_t *b = dir ? p->src : p->dst;
+	memcpy(k->addr_a, a, 16);
+	memcpy(k->addr_b, b, 16);
+	k->port_a = dir ? p->dport : p->sport;
+	k->port_b = dir ? p->sport : p->dport;
+	k->vlan = vlan_in_key ? p->vlan : 0;
+	k->proto = p->proto;
+	k->family = p->family;
+	return dir;
+}
+
+static wt_always_inline uint64_t
+wt_key_mix(uint64_t a, uint64_t b)
+{
+	__uint128_t r = (__uint128_t)a * b;
+	return (uint64_t)r ^ (uint64_t)(r >> 64);
+}
+
+/** Seeded 64-bit hash of a canonical key (same for both directions). */
+static wt_always_inline uint64_t
+wt_key_hash(const struct wt_key *k, const struct wt_key_seed *ks)
+{
+	const uint8_t *w = (const uint8_t *)k;
+	uint64_t h1 = wt_key_mix(wt_load64(w) ^ ks->s[0], wt_load64(w + 8) ^ ks->s[1]);
+	uint64_t h2 = wt_key_mix(wt_load64(w + 16) ^ ks->s[2], wt_load64(w + 24) ^ ks->s[3]);
+	uint64_t h3 = wt_key_mix(wt_load64(w + 32) ^ ks->s[4], ks->s[5]);
+	return wt_key_mix(h1 ^ h2 ^ h3, ks->s[6]);
+}
+
+/** Full key comparison: 1 when equal. */
+static wt_always_inline int
+wt_key_equal(const struct wt_key *x, const struct wt_key *y)
+{
+	const uint8_t *a = (const uint8_t *)x, *b = (const uint8_t *)y;
+	uint64_t d = (wt_load64(a) ^ wt_load64(b)) | (wt_load64(a + 8) ^ wt_load64(b + 8)) |
+		     (wt_load64(a + 16) ^ wt_load64(b + 16)) |
+		     (wt_load64(a + 24) ^ wt_load64(b + 24)) |
+		     (wt_load64(a + 32) ^ wt_load64(b + 32));
+	return d == 0;
+}
+
+/**
+ * Symmetric Toeplitz hash of the key's addresses and ports with
+ * wt_rss_key_symmetric, equal to what a NIC programmed with that key reports
+ * (rte_softrss() over src, dst, sport, dport for TCP/UDP/SCTP, over src, dst
+ * otherwise: the key holds port 0 for portless protocols, which folds to the
+ * same value). The VLAN id is not hashed, as NICs do not.
+ */
+uint32_t wt_key_rss_hash(const struct wt_key *k);
+
+/** The same hash computed from a parsed packet (no canonical key needed). */
+uint32_t wt_pkt_rss_hash(const struct wt_pkt *p);
+
+#endif /* WT_KEY_H */

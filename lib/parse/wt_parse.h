@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* wt_parse.h: header parsing from an Ethernet frame to the transport header.
+ *
+ * No EAL dependency: the parser works on a byte array so it can be unit
+ * tested and fuzzed alone. It never reads outside [frame, frame + caplen).
+ *
+ * Layers followed (outermost first):
+ *   Ethernet II; 802.1Q / 802.1ad / 0x9100 tags at any depth up to
+ *   WT_PARSE_MAX_L2 (the outermost VLAN id is kept); Cisco FabricPath
+ *   (0x8903, inner Ethernet frame); MPLS label stacks (unicast/multicast,
+ *   payload chosen by the IP version nibble); PPPoE session (PPP IPv4/IPv6);
+ *   IPv4 with options; IPv6 with hop-by-hop, routing, fragment, destination
+ *   options, AH and the other IANA extension headers (chain length bounded);
+ *   TCP, UDP (ports, flags, sequence numbers); every other IP protocol is
+ *   keyed without ports. Tunnels (GRE, VXLAN, Geneve, GTP-U, Teredo,
+ *   IP-in-IP) are accounted at the outer level; pkt->tunnel and
+ *   pkt->inner_off say where the inner packet starts, for decapsulation later.
+ */
+#ifndef WT_PARSE_H
+#define WT_PARSE_H
+
+#include <stdint.h>
+
+#include "wt_common.h"
+#include "wt_counters.h"
+
+/* Most VLAN tags + MPLS labels + FabricPath headers followed before giving up. */
+#define WT_PARSE_MAX_L2 8
+/* Most IPv6 extension headers followed before giving up. */
+#define WT_PARSE_MAX_EXT 8
+
+/* wirelen value when the frame's length on the wire is not known (a capture
+ * file replayed through net_pcap keeps only the captured length): an IP
+ * length beyond the captured bytes is then taken as a snaplen cut. */
+#define WT_WIRELEN_UNKNOWN 0u
+
+enum wt_frag {
+	WT_FRAG_NONE = 0,  /* not a fragment */
+	WT_FRAG_FIRST = 1, /* offset 0 with more fragments: carries the ports */
+	WT_FRAG_LATER = 2, /* offset > 0: ports must come from the fragment table */
+};
+
+enum wt_tunnel {
+	WT_TUNNEL_NONE = 0,
+	WT_TUNNEL_GRE,    /* IP protocol 47 */
+	WT_TUNNEL_IPIP,   /* IP protocol 4 (IPv4) or 41 (IPv6) inside IP */
+	WT_TUNNEL_VXLAN,  /* UDP port 4789 */
+	WT_TUNNEL_GENEVE, /* UDP port 6081 */
+	WT_TUNNEL_GTPU,   /* UDP port 2152 */
+	WT_TUNNEL_TEREDO, /* UDP port 3544 */
+};
+
+/* What the parser learned from one frame. Only the fields named for the
+ * returned state are meaningful; see wt_parse(). */
+struct wt_pkt {
+	uint8_t src[16];      /* source address, network order; IPv4 in bytes 0..3, rest 0 */
+	uint8_t dst[16];      /* destination address, same form */
+	uint16_t sport;       /* host order; 0 for protocols without ports */
+	uint16_t dport;
+	uint16_t vlan;        /* outermost VLAN id (12 bits); 0 = untagged */
+	uint8_t proto;        /* transport protocol (after IPv6 extension headers) */
+	uint8_t family;       /* 4 or 6 */
+	uint8_t tcp_flags;    /* TCP flag byte; 0 for other protocols and later fragments */
+	uint8_t has_seq;      /* 1 when seq holds a TCP sequence number */
+	uint8_t frag;         /* enum wt_frag */
+	uint8_t tunnel;       /* enum wt_tunnel, at the outer level */
+	uint32_t seq;         /* TCP sequence number, host order */
+	uint32_t payload_len; /* transport payload bytes carried by this packet */
+	uint32_t ip_len;      /* IPv4 total length, or 40 + IPv6 payload length */
+	uint32_t frag_id;     /* IPv4 identification or IPv6 fragment identification */
+	uint16_t notes;       /* WT_NOTE() bits: truncated, ip_options, frag_*, tunnel_outer */
+	uint16_t l3_off;      /* offset of the IP header in the frame */
+	uint16_t l4_off;      /* offset of the transport header (or fragment data) */
+	uint16_t inner_off;   /* offset of the tunnelled packet, 0 = none */
+	uint8_t src_mac[6];   /* source MAC of the innermost Ethernet header */
+	uint8_t dst_mac[6];
+};
+
+/**
+ * Parse one frame.
+ *
+ * @param frame    first byte of the Ethernet header
+ * @param caplen   bytes available at @frame (contiguous)
+ * @param wirelen  length of the frame on the wire, or WT_WIRELEN_UNKNOWN.
+ *                 When known (>= caplen), an IP length larger than the wire
+ *                 frame is WT_DROP_IP_LEN_EXCEEDS_FRAME; an IP length larger
+ *                 than the captured bytes but within the wire frame (or with
+ *                 wirelen unknown) is a snaplen cut: the packet is accounted
+ *                 from its header lengths and gets WT_NOTE(TRUNCATED).
+ * @param pkt      filled on return
+ * @return WT_DROP_NONE when the packet is to be accounted: every field of
+ *   @pkt is set, except that for pkt->frag == WT_FRAG_LATER the ports are 0
+ *   until wt_frag_process() supplies them. Otherwise the drop reason; @pkt
+ *   is then partially filled and must not be used.
+ *
+ * payload_len: TCP = IP payload - TCP header; UDP = UDP length - 8 (for a
+ * first fragment: the fragment's data - 8); other protocols = IP payload
+ * after the extension headers; later fragments = the fragment's data.
+ *
+ * Thread-safe (no state). Any lcore.
+ */
+enum wt_drop wt_parse(const uint8_t *frame, uint32_t caplen, uint32_t wirelen,
+		      struct wt_pkt *pkt);
+
+/* ---- fragment attribution ------------------------------------------------
+ *
+ * A small bounded table maps (family, src, dst, proto, IP id) of a datagram
+ * whose first fragment was seen to its ports, so that later fragments are
+ * counted in the same call record. Entries expire after a timeout; when the
+ * table is full the oldest entry in the probe window is replaced (counted).
+ * Owned by one lcore; not thread-safe.
+ */
+struct wt_frag_table;
+
+struct wt_frag_stats {
+	uint64_t learned;      /* first fragments entered */
+	uint64_t attributed;   /* later fragments given ports */
+	uint64_t unattributed; /* later fragments with no entry */
+	uint64_t replaced;     /* live entries overwritten because the table was full */
+	uint64_t expired;      /* entries found past their timeout */
+};
+
+/**
+ * Create a fragment table.
+ * @param entries     capacity (rounded up to a power of two, >= 16)
+ * @param timeout_ns  an entry is forgotten this long after its last use
+ * @param socket      NUMA node or WT_SOCKET_ANY
+ * @return the table, or NULL with errno set (EINVAL, ENOMEM).
+ */
+struct wt_frag_table *wt_frag_create(uint32_t entries, uint64_t timeout_ns, int socket);
+
+/** Free a table; NULL is accepted. */
+void wt_frag_free(struct wt_frag_table *ft);
+
+/**
+ * Process a parsed fragment (pkt->frag != WT_FRAG_NONE).
+ * FIRST: remember its ports; returns WT_DROP_NONE.
+ * LATER: fill pkt->sport/dport from the table and set WT_NOTE(FRAG_ATTRIBUTED),
+ * returning WT_DROP_NONE; or return WT_DROP_FRAG_UNATTRIBUTED.
+ * @param now_ns  the monitor clock (packet time for capture files)
+ */
+enum wt_drop wt_frag_process(struct wt_frag_table *ft, struct wt_pkt *pkt, uint64_t now_ns);
+
+/** Copy the table's counters into @st. */
+void wt_frag_get_stats(const struct wt_frag_table *ft, struct wt_frag_stats *st);
+
+#endif /* WT_PARSE_H */
