@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* calltab_priv.h: layout of the call-record table (private to lib/calltab). */
+#ifndef CALLTAB_PRIV_H
+#define CALLTAB_PRIV_H
+
+#include <stddef.h>
+
+#include "wt_calltab.h"
+
+/* meta bits of struct crec */
+#define CREC_ORIGIN_MASK 0x03 /* enum wt_origin */
+#define CREC_SEQ_VALID_A 0x04 /* d[0].first_seq set */
+#define CREC_SEQ_VALID_B 0x08 /* d[1].first_seq set */
+
+/*
+ * An active call record: two cache lines. Line 0 holds what every lookup
+ * and every packet touches (key, end time, activity flag, flags); line 1 the
+ * per-direction counters. What is written only at creation or read only at
+ * completion (start time, MACs) lives in a separate cold array so that the
+ * record stays at 128 bytes.
+ */
+struct crec {
+	/* line 0 */
+	struct wt_key key;     /* key.family == 0: free slot */
+	uint64_t end_ns;       /* last packet; for a free slot: next free index */
+	uint64_t incarnation;  /* creation number in this table: call_id[1] low bits */
+	uint32_t hash_hi;      /* index hash, to find the index entry on removal */
+	uint8_t active;        /* activity flag: set by every packet, cleared by the scan */
+	uint8_t meta;          /* origin + seq-valid bits */
+	uint8_t flags[2];      /* union of TCP flags sent by a, by b */
+	/* line 1 */
+	struct wt_dirstats d[2];
+} wt_cache_aligned;
+
+_Static_assert(sizeof(struct crec) == 128, "a record is two cache lines");
+_Static_assert(offsetof(struct crec, d) == 64, "counters start the second line");
+
+struct crec_cold {
+	uint64_t start_ns;
+	uint8_t mac[2][6];
+} wt_packed;
+_Static_assert(sizeof(struct crec_cold) == 20, "cold part of a record");
+
+#define CREC_NONE UINT32_MAX
+
+struct wt_calltab {
+	struct crec *recs;       /* capacity records */
+	struct crec_cold *cold;  /* capacity entries */
+	uint64_t *index;         /* nslots entries: hash_hi << 32 | (record + 1); 0 = empty */
+	uint32_t nslots;
+	uint32_t capacity;
+	uint32_t hw;             /* slots [0, hw) have been used at least once */
+	uint32_t free_head;      /* first free slot below hw, or CREC_NONE */
+	uint32_t evict_hand;     /* where the next eviction sample starts */
+	uint32_t scan_cursor;    /* next slot the completion scan visits */
+	int vlan_in_key;
+	uint64_t next_incarnation;
+	uint64_t call_id_hi;     /* call_id[0] */
+	uint64_t call_id_lo_tag; /* lcore index << 56 */
+	struct wt_key_seed seed;
+	wt_calltab_emit_fn emit;
+	void *emit_ctx;
+	size_t recs_bytes, cold_bytes, index_bytes;
+	struct wt_calltab_stats st;
+};
+
+/* Home slot of a hash: multiply-shift range reduction (any slot count). */
+static wt_always_inline uint32_t
+calltab_home(const struct wt_calltab *t, uint32_t hash_hi)
+{
+	return (uint32_t)(((uint64_t)hash_hi * t->nslots) >> 32);
+}
+
+#endif /* CALLTAB_PRIV_H */

@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* wt_calltab.h: the table of active call records owned by one RX lcore.
+ *
+ * One table per RX lcore, preallocated at start; nothing on the packet path
+ * allocates, locks or logs. Records are created by the first packet of a
+ * connection not yet represented, updated by every later one (HP patent,
+ * Figures 5 and 6), completed by the activity-flag scan (Figure 7), evicted
+ * when the table is full, and completed at shutdown. A completed record is
+ * handed to the emit callback as a struct wt_callrec (seq still 0; the log
+ * writer numbers it).
+ *
+ * Threading: every function here must be called by the owning lcore only.
+ */
+#ifndef WT_CALLTAB_H
+#define WT_CALLTAB_H
+
+#include <stdint.h>
+
+#include "wt_key.h"
+#include "wt_mem.h"
+#include "wt_parse.h"
+#include "wt_record.h"
+
+/* Largest number of records one table can hold. */
+#define WT_CALLTAB_MAX_CAPACITY (1u << 28)
+/* Packets handled per wt_calltab_update_burst() call at most. */
+#define WT_CALLTAB_BURST_MAX 64
+
+struct wt_calltab;
+
+/**
+ * Called for each completed record, in completion order. The record is only
+ * valid during the call. Must not call back into the table.
+ */
+typedef void (*wt_calltab_emit_fn)(void *ctx, const struct wt_callrec *rec);
+
+struct wt_calltab_params {
+	uint32_t capacity;        /* records, 16 .. WT_CALLTAB_MAX_CAPACITY */
+	int socket;               /* NUMA node of the owning lcore, or WT_SOCKET_ANY */
+	uint64_t hash_seed;       /* seed of the table hash (any value) */
+	int vlan_in_key;          /* nonzero: VLAN id is part of the connection key */
+	uint8_t lcore_index;      /* owner's index, the top byte of call_id[1] */
+	uint64_t run_id;          /* call_id[0] */
+	wt_calltab_emit_fn emit;  /* required */
+	void *emit_ctx;
+};
+
+struct wt_calltab_stats {
+	uint64_t active;          /* records in the table now */
+	uint64_t created;         /* records created */
+	uint64_t completed_idle;  /* completed by the scan */
+	uint64_t evicted;         /* completed because the table was full */
+	uint64_t completed_shutdown; /* completed by wt_calltab_complete_all() */
+	uint64_t pkts;            /* packets accounted into records */
+	uint64_t scans;           /* completed scan passes */
+};
+
+/**
+ * Create a table.
+ * @return the table, or NULL with errno set: EINVAL (bad capacity, no emit),
+ * ENOMEM.
+ */
+struct wt_calltab *wt_calltab_create(const struct wt_calltab_params *p);
+
+/** Free a table without emitting its records; NULL is accepted. */
+void wt_calltab_free(struct wt_calltab *t);
+
+/**
+ * Account a burst of parsed packets (each accepted by wt_parse() and, for
+ * fragments, wt_frag_process()). Looks up all keys with a prefetch pipeline,
+ * creates missing records (evicting when full: the victim is emitted with
+ * end_reason evicted) and updates them.
+ * @param pkts  @n packets, n <= WT_CALLTAB_BURST_MAX
+ * @param ts    timestamp of each packet, ns since the epoch
+ */
+void wt_calltab_update_burst(struct wt_calltab *t, const struct wt_pkt *pkts, const uint64_t *ts,
+			     uint32_t n);
+
+/**
+ * Completion scan (Figure 7) over at most @budget slots from a saved cursor:
+ * records whose activity flag is clear are completed (end_reason idle) and
+ * removed; the flag of the others is cleared. Call repeatedly; a pass ends
+ * when the cursor wraps.
+ * @return 1 when this call finished a pass, else 0.
+ */
+int wt_calltab_scan(struct wt_calltab *t, uint32_t budget);
+
+/** Run one whole scan pass now (capture files: the clock is the packets'). */
+void wt_calltab_scan_pass(struct wt_calltab *t);
+
+/** Complete every record with @reason (WT_END_SHUTDOWN at exit), in slot order. */
+void wt_calltab_complete_all(struct wt_calltab *t, uint8_t reason);
+
+/** Copy the counters. */
+void wt_calltab_get_stats(const struct wt_calltab *t, struct wt_calltab_stats *st);
+
+/** Capacity in records. */
+uint32_t wt_calltab_capacity(const struct wt_calltab *t);
+
+/**
+ * Memory the table uses per record of capacity (records, cold data and the
+ * index), in bytes, for the start-up message and the benchmarks.
+ */
+double wt_calltab_bytes_per_record(const struct wt_calltab *t);
+
+/** Bytes the table allocated in total. */
+uint64_t wt_calltab_memory(const struct wt_calltab *t);
+
+#endif /* WT_CALLTAB_H */

@@ -1,0 +1,344 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* test_calltab.c: call-record table: accounting, origin, scan, eviction, churn. */
+#include <arpa/inet.h>
+
+#include "wt_calltab.h"
+#include "wt_test.h"
+
+#define MAXREC 20000
+
+static struct wt_callrec emitted[MAXREC];
+static unsigned int n_emitted;
+
+static void
+collect(void *ctx, const struct wt_callrec *r)
+{
+	(void)ctx;
+	if (n_emitted < MAXREC)
+		emitted[n_emitted] = *r;
+	n_emitted++;
+}
+
+static struct wt_calltab *
+make_tab_emit(uint32_t cap, wt_calltab_emit_fn fn)
+{
+	struct wt_calltab_params p = {
+		.capacity = cap, .socket = WT_SOCKET_ANY, .hash_seed = 42, .vlan_in_key = 1,
+		.lcore_index = 3, .run_id = 0xabcdef, .emit = fn,
+	};
+	n_emitted = 0;
+	struct wt_calltab *t = wt_calltab_create(&p);
+	CHECK(t != NULL);
+	return t;
+}
+
+static struct wt_calltab *
+make_tab(uint32_t cap)
+{
+	return make_tab_emit(cap, collect);
+}
+
+static struct wt_pkt
+pkt4(const char *src, uint16_t sport, const char *dst, uint16_t dport, uint8_t proto,
+     uint8_t flags, uint32_t seq, uint32_t payload)
+{
+	struct wt_pkt p;
+	memset(&p, 0, sizeof(p));
+	inet_pton(AF_INET, src, p.src);
+	inet_pton(AF_INET, dst, p.dst);
+	p.sport = sport;
+	p.dport = dport;
+	p.proto = proto;
+	p.family = 4;
+	p.tcp_flags = flags;
+	p.has_seq = proto == 6;
+	p.seq = seq;
+	p.payload_len = payload;
+	p.ip_len = payload + 40;
+	p.src_mac[5] = (uint8_t)(sport & 0xff);
+	return p;
+}
+
+static void
+feed(struct wt_calltab *t, struct wt_pkt *p, uint64_t ts)
+{
+	wt_calltab_update_burst(t, p, &ts, 1);
+}
+
+/* A full TCP exchange: SYN from the client, data both ways, FIN. */
+static void
+test_tcp_exchange(void)
+{
+	struct wt_calltab *t = make_tab(64);
+	/* client 10.0.0.1:40000 -> server 10.0.0.2:80; a = server (greater address) */
+	struct wt_pkt burst[6] = {
+		pkt4("10.0.0.1", 40000, "10.0.0.2", 80, 6, WT_TCP_SYN, 1000, 0),
+		pkt4("10.0.0.2", 80, "10.0.0.1", 40000, 6, WT_TCP_SYN | WT_TCP_ACK, 5000, 0),
+		pkt4("10.0.0.1", 40000, "10.0.0.2", 80, 6, WT_TCP_ACK | WT_TCP_PSH, 1001, 100),
+		pkt4("10.0.0.2", 80, "10.0.0.1", 40000, 6, WT_TCP_ACK | WT_TCP_PSH, 5001, 3000),
+		pkt4("10.0.0.2", 80, "10.0.0.1", 40000, 6, WT_TCP_ACK | WT_TCP_FIN, 8001, 0),
+		pkt4("10.0.0.1", 40000, "10.0.0.2", 80, 6, WT_TCP_ACK | WT_TCP_FIN, 1101, 0),
+	};
+	uint64_t ts[6] = {100, 200, 300, 400, 500, 600};
+	wt_calltab_update_burst(t, burst, ts, 6);
+	wt_calltab_complete_all(t, WT_END_SHUTDOWN);
+	CHECK_EQ_U64(n_emitted, 1);
+	const struct wt_callrec *r = &emitted[0];
+	char a[46];
+	CHECK_EQ_STR(wt_addr_str(r->addr_a, 4, a), "10.0.0.2");
+	CHECK_EQ_U64(r->port_a, 80);
+	CHECK_EQ_U64(r->port_b, 40000);
+	CHECK_EQ_U64(r->origin, WT_ORIGIN_B); /* the client, b, sent the SYN */
+	CHECK_EQ_U64(r->start_ns, 100);
+	CHECK_EQ_U64(r->end_ns, 600);
+	CHECK_EQ_U64(r->end_reason, WT_END_SHUTDOWN);
+	CHECK_EQ_U64(r->d[0].pkts, 3);
+	CHECK_EQ_U64(r->d[0].bytes, 3000);
+	CHECK_EQ_U64(r->d[0].ip_bytes, 3000 + 3 * 40);
+	CHECK_EQ_U64(r->d[1].pkts, 3);
+	CHECK_EQ_U64(r->d[1].bytes, 100);
+	CHECK_EQ_U64(r->flags[0], WT_TCP_SYN | WT_TCP_ACK | WT_TCP_PSH | WT_TCP_FIN);
+	CHECK_EQ_U64(r->flags[1], WT_TCP_SYN | WT_TCP_ACK | WT_TCP_PSH | WT_TCP_FIN);
+	CHECK_EQ_U64(r->seq_valid, WT_SEQ_VALID_A | WT_SEQ_VALID_B);
+	CHECK_EQ_U64(r->d[0].first_seq, 5000);
+	CHECK_EQ_U64(r->d[0].last_seq, 8001);
+	CHECK_EQ_U64(r->d[1].first_seq, 1000);
+	CHECK_EQ_U64(r->d[1].last_seq, 1101);
+	CHECK_EQ_U64(r->mac_a[5], 80);
+	CHECK_EQ_U64(r->mac_b[5], 40000 & 0xff);
+	CHECK_EQ_U64(r->call_id[0], 0xabcdef);
+	CHECK_EQ_U64(r->call_id[1] >> 56, 3);
+	wt_calltab_free(t);
+}
+
+static void
+test_origin(void)
+{
+	struct {
+		uint8_t flags;
+		int from_low; /* sender is the lower endpoint (b) */
+		uint8_t want;
+	} cases[] = {
+		{WT_TCP_SYN, 1, WT_ORIGIN_B},
+		{WT_TCP_SYN, 0, WT_ORIGIN_A},
+		{WT_TCP_SYN | WT_TCP_ACK, 1, WT_ORIGIN_A},
+		{WT_TCP_SYN | WT_TCP_ACK, 0, WT_ORIGIN_B},
+		{WT_TCP_ACK, 1, WT_ORIGIN_UNKNOWN},
+		{WT_TCP_ACK | WT_TCP_PSH, 0, WT_ORIGIN_UNKNOWN},
+	};
+	for (unsigned int i = 0; i < WT_ARRAY_SIZE(cases); i++) {
+		struct wt_calltab *t = make_tab(16);
+		struct wt_pkt p = cases[i].from_low
+			? pkt4("1.1.1.1", 1000, "2.2.2.2", 22, 6, cases[i].flags, 1, 0)
+			: pkt4("2.2.2.2", 22, "1.1.1.1", 1000, 6, cases[i].flags, 1, 0);
+		feed(t, &p, 1);
+		wt_calltab_complete_all(t, WT_END_SHUTDOWN);
+		CHECK_EQ_U64(emitted[0].origin, cases[i].want);
+		wt_calltab_free(t);
+	}
+	/* UDP: never a SYN, so unknown */
+	struct wt_calltab *t = make_tab(16);
+	struct wt_pkt u = pkt4("1.1.1.1", 53, "2.2.2.2", 5353, 17, 0, 0, 10);
+	feed(t, &u, 1);
+	wt_calltab_complete_all(t, WT_END_SHUTDOWN);
+	CHECK_EQ_U64(emitted[0].origin, WT_ORIGIN_UNKNOWN);
+	CHECK_EQ_U64(emitted[0].seq_valid, 0);
+	wt_calltab_free(t);
+	/* Mid-connection start, then a SYN on the same tuple: origin learned. */
+	t = make_tab(16);
+	struct wt_pkt m = pkt4("1.1.1.1", 1000, "2.2.2.2", 22, 6, WT_TCP_ACK, 1, 0);
+	struct wt_pkt s = pkt4("2.2.2.2", 22, "1.1.1.1", 1000, 6, WT_TCP_SYN, 1, 0);
+	feed(t, &m, 1);
+	feed(t, &s, 2);
+	wt_calltab_complete_all(t, WT_END_SHUTDOWN);
+	CHECK_EQ_U64(emitted[0].origin, WT_ORIGIN_A);
+	wt_calltab_free(t);
+}
+
+/* Figure 7: set -> reset -> complete over two scan intervals. */
+static void
+test_scan(void)
+{
+	struct wt_calltab *t = make_tab(64);
+	struct wt_pkt p1 = pkt4("10.0.0.1", 1, "10.0.0.2", 2, 17, 0, 0, 5);
+	struct wt_pkt p2 = pkt4("10.0.0.3", 1, "10.0.0.4", 2, 17, 0, 0, 5);
+	feed(t, &p1, 10);
+	feed(t, &p2, 10);
+	wt_calltab_scan_pass(t); /* both flags set: reset, nothing completes */
+	CHECK_EQ_U64(n_emitted, 0);
+	feed(t, &p2, 20); /* p2 active again during the interval */
+	wt_calltab_scan_pass(t); /* p1 idle a whole interval: completes */
+	CHECK_EQ_U64(n_emitted, 1);
+	CHECK_EQ_U64(emitted[0].end_reason, WT_END_IDLE);
+	CHECK_EQ_U64(emitted[0].addr_a[3], 2);
+	wt_calltab_scan_pass(t); /* p2 now idle for a whole interval */
+	CHECK_EQ_U64(n_emitted, 2);
+	CHECK_EQ_U64(emitted[1].addr_a[3], 4);
+	CHECK_EQ_U64(emitted[1].d[0].pkts + emitted[1].d[1].pkts, 2);
+	struct wt_calltab_stats st;
+	wt_calltab_get_stats(t, &st);
+	CHECK_EQ_U64(st.active, 0);
+	CHECK_EQ_U64(st.completed_idle, 2);
+	CHECK_EQ_U64(st.scans, 3);
+	/* The connection comes back: a new record with a new call id. */
+	feed(t, &p1, 30);
+	wt_calltab_complete_all(t, WT_END_SHUTDOWN);
+	CHECK_EQ_U64(n_emitted, 3);
+	CHECK(emitted[2].call_id[1] != emitted[0].call_id[1]);
+	/* Sliced scans visit every record exactly once per pass. */
+	for (int i = 0; i < 40; i++) {
+		struct wt_pkt q = pkt4("10.1.0.1", (uint16_t)(1000 + i), "10.1.0.2", 9, 17, 0, 0, 1);
+		feed(t, &q, 40);
+	}
+	int passes = 0;
+	for (int k = 0; k < 100 && passes < 2; k++)
+		passes += wt_calltab_scan(t, 7);
+	CHECK_EQ_U64(n_emitted, 3 + 40);
+	wt_calltab_free(t);
+}
+
+/* Table full: the oldest of the sampled records is emitted as evicted, and
+ * every packet is still accounted somewhere. */
+static void
+test_evict(void)
+{
+	struct wt_calltab *t = make_tab(16);
+	uint64_t total = 0;
+	for (int i = 0; i < 16; i++) {
+		struct wt_pkt p = pkt4("10.0.0.1", (uint16_t)(100 + i), "10.0.0.2", 80, 6,
+				       WT_TCP_ACK, 1, 10);
+		feed(t, &p, 1000 + (uint64_t)i);
+		total++;
+	}
+	CHECK_EQ_U64(n_emitted, 0);
+	/* refresh all but port 103, which becomes the oldest */
+	for (int i = 0; i < 16; i++) {
+		if (i == 3)
+			continue;
+		struct wt_pkt p = pkt4("10.0.0.1", (uint16_t)(100 + i), "10.0.0.2", 80, 6,
+				       WT_TCP_ACK, 1, 10);
+		feed(t, &p, 2000 + (uint64_t)i);
+		total++;
+	}
+	struct wt_pkt n = pkt4("10.0.0.9", 9, "10.0.0.2", 80, 6, WT_TCP_SYN, 1, 0);
+	feed(t, &n, 3000);
+	total++;
+	CHECK_EQ_U64(n_emitted, 1);
+	CHECK_EQ_U64(emitted[0].end_reason, WT_END_EVICTED);
+	CHECK_EQ_U64(emitted[0].port_b, 103);
+	struct wt_calltab_stats st;
+	wt_calltab_get_stats(t, &st);
+	CHECK_EQ_U64(st.evicted, 1);
+	CHECK_EQ_U64(st.active, 16);
+	/* A flood of one-packet connections through a full table. */
+	for (int i = 0; i < 5000; i++) {
+		struct wt_pkt p = pkt4("10.2.0.1", (uint16_t)i, "10.2.0.2", 80, 6, WT_TCP_SYN, 1, 0);
+		feed(t, &p, 4000 + (uint64_t)i);
+		total++;
+	}
+	wt_calltab_complete_all(t, WT_END_SHUTDOWN);
+	uint64_t sum = 0;
+	for (unsigned int i = 0; i < n_emitted; i++)
+		sum += emitted[i].d[0].pkts + emitted[i].d[1].pkts;
+	CHECK_EQ_U64(sum, total);
+	CHECK_EQ_U64(n_emitted, 16 + 5001);
+	wt_calltab_free(t);
+}
+
+/* Churn against a simple reference: random packets over a small key space,
+ * random scans; the emitted records plus a final flush must equal the
+ * reference sums per connection, for every connection. */
+static uint64_t rng = 88172645463325252ull;
+static uint64_t
+xs(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+enum { CONNS = 3000, PKTS = 400000 };
+static uint64_t got_pkts[CONNS][2], got_bytes[CONNS][2];
+static int churn_bad_key;
+
+static void
+churn_sum(void *ctx, const struct wt_callrec *r)
+{
+	(void)ctx;
+	uint32_t c = ((uint32_t)r->addr_a[1] << 8) | r->addr_a[2];
+	if (c >= CONNS || r->addr_a[3] != 2 || r->port_b != 1024 + c) {
+		churn_bad_key++;
+		return;
+	}
+	for (int d = 0; d < 2; d++) {
+		got_pkts[c][d] += r->d[d].pkts;
+		got_bytes[c][d] += r->d[d].bytes;
+	}
+	n_emitted++;
+}
+
+static void
+test_churn(void)
+{
+	static uint64_t ref_pkts[CONNS][2], ref_bytes[CONNS][2];
+	/* smaller than the key space: evictions */
+	struct wt_calltab *t = make_tab_emit(1024, churn_sum);
+	memset(ref_pkts, 0, sizeof(ref_pkts));
+	memset(ref_bytes, 0, sizeof(ref_bytes));
+	struct wt_pkt burst[32];
+	uint64_t ts[32];
+	for (int done = 0; done < PKTS;) {
+		uint32_t n = WT_MIN(1 + (uint32_t)(xs() % 32), (uint32_t)(PKTS - done));
+		for (uint32_t i = 0; i < n; i++) {
+			uint32_t c = (uint32_t)(xs() % CONNS);
+			int rev = (int)(xs() & 1);
+			char a[16], b[16];
+			snprintf(a, sizeof(a), "10.%u.%u.1", c >> 8, c & 0xff);
+			snprintf(b, sizeof(b), "10.%u.%u.2", c >> 8, c & 0xff);
+			uint32_t len = (uint32_t)(xs() % 1400);
+			burst[i] = rev ? pkt4(b, 80, a, (uint16_t)(1024 + c), 6, WT_TCP_ACK, 7, len)
+				       : pkt4(a, (uint16_t)(1024 + c), b, 80, 6, WT_TCP_ACK, 7, len);
+			ts[i] = (uint64_t)done + i;
+			/* a = "10.x.y.2" side (greater address) */
+			ref_pkts[c][rev ? 0 : 1]++;
+			ref_bytes[c][rev ? 0 : 1] += len;
+		}
+		wt_calltab_update_burst(t, burst, ts, n);
+		done += (int)n;
+		if (xs() % 50 == 0)
+			wt_calltab_scan(t, (uint32_t)(xs() % 700));
+	}
+	wt_calltab_complete_all(t, WT_END_SHUTDOWN);
+	CHECK_EQ_U64(churn_bad_key, 0);
+	int bad = 0;
+	for (int c = 0; c < CONNS; c++)
+		for (int d = 0; d < 2; d++)
+			bad += got_pkts[c][d] != ref_pkts[c][d] || got_bytes[c][d] != ref_bytes[c][d];
+	CHECK_EQ_U64(bad, 0);
+	struct wt_calltab_stats st;
+	wt_calltab_get_stats(t, &st);
+	CHECK_EQ_U64(st.pkts, PKTS);
+	CHECK_EQ_U64(st.created, st.evicted + st.completed_idle + st.completed_shutdown);
+	CHECK_EQ_U64(n_emitted, st.created);
+	CHECK(st.evicted > 0);
+	wt_calltab_free(t);
+}
+
+static void
+test_params(void)
+{
+	struct wt_calltab_params p = {.capacity = 8, .emit = collect};
+	CHECK(wt_calltab_create(&p) == NULL);
+	p.capacity = 1024;
+	p.emit = NULL;
+	CHECK(wt_calltab_create(&p) == NULL);
+	struct wt_calltab *t = make_tab(1000);
+	double bpr = wt_calltab_bytes_per_record(t);
+	CHECK(bpr >= 148.0 && bpr <= 160.0);
+	wt_calltab_free(t);
+	wt_calltab_free(NULL);
+}
+
+WT_TEST_MAIN(WT_TEST(test_tcp_exchange), WT_TEST(test_origin), WT_TEST(test_scan),
+	     WT_TEST(test_evict), WT_TEST(test_churn), WT_TEST(test_params))
