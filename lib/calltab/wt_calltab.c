@@ -9,52 +9,109 @@
 /*
  * The index.
  *
- * An open-addressing array of 64-bit entries, (hash_hi << 32) | (record + 1),
- * with linear probing from the home slot (multiply-shift of hash_hi, so the
- * slot count need not be a power of two). It has 1.5 slots per record, so it
- * is at most 2/3 full and a probe ends within a cache line or two. Because
- * the home slot is a function of the stored hash_hi, removal can use
- * backward-shift deletion (no tombstones, probe lengths never degrade), and
- * the hash_hi comparison filters almost every non-matching entry before the
- * key in the record is read. The records themselves never move: a record is
- * addressed by its slot index for its whole life.
+ * Buckets of one cache line, 10 slots each (16-bit signature + record
+ * number), 1.8 slots per record of capacity, so buckets are 56% full on
+ * average when the table is full. A key lives in its home bucket (a
+ * multiply-shift of the hash's high half, so any bucket count works) unless
+ * that bucket was full when it was inserted; then in the next bucket with a
+ * free slot, and every full bucket passed counts it in `ovf`, so a lookup
+ * only walks on while `ovf` says something lives further. A lookup is thus
+ * one cache line, one SIMD signature compare and, on a signature match, one
+ * key compare in the record (already prefetched). Removal finds the entry by
+ * its record number from the home bucket, which the record's stored hash
+ * gives; nothing is rehashed and nothing moves. Records never move either:
+ * a record is addressed by its slot number for its whole life.
  */
 
-static void
-index_insert_at(struct wt_calltab *t, uint32_t pos, uint32_t hash_hi, uint32_t rec)
+#if defined(__SSE2__)
+#include <emmintrin.h>
+
+/* Slots of @b whose signature is @sig: bit 2*i set for slot i. */
+static wt_always_inline uint32_t
+bucket_match(const struct bucket *b, uint16_t sig)
 {
-	t->index[pos] = ((uint64_t)hash_hi << 32) | (uint64_t)(rec + 1);
+	__m128i v = _mm_set1_epi16((short)sig);
+	__m128i lo = _mm_load_si128((const __m128i *)(const void *)b->sig);
+	__m128i hi = _mm_load_si128((const __m128i *)(const void *)(b->sig + 8));
+	uint32_t m = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi16(lo, v)) |
+		     (((uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi16(hi, v)) & 0xfu) << 16);
+	return m & 0x55555u;
+}
+#else
+static wt_always_inline uint32_t
+bucket_match(const struct bucket *b, uint16_t sig)
+{
+	uint32_t m = 0;
+	for (unsigned int i = 0; i < BUCKET_SLOTS; i++)
+		m |= (uint32_t)(b->sig[i] == sig) << (2 * i);
+	return m;
+}
+#endif
+
+static wt_always_inline uint32_t
+next_bucket(const struct wt_calltab *t, uint32_t b)
+{
+	return ++b == t->nbuckets ? 0 : b;
 }
 
-/* Remove the entry of record @rec (hash @hash_hi) with backward shift. */
+/* Find the record of packet @p (hash halves @hh, @sig) starting at bucket
+ * @b. @return its number with *dir set, or CREC_NONE. */
+static wt_always_inline uint32_t
+index_lookup(const struct wt_calltab *t, const struct wt_pkt *p, uint32_t b, uint16_t sig,
+	     unsigned int *dir)
+{
+	for (;;) {
+		const struct bucket *bk = &t->index[b];
+		for (uint32_t m = bucket_match(bk, sig); m != 0; m &= m - 1) {
+			uint32_t idx = bk->rec[__builtin_ctz(m) >> 1] - 1;
+			int d = wt_key_match(&t->recs[idx].key, p, t->vmask);
+			if (wt_likely(d >= 0)) {
+				*dir = (unsigned int)d;
+				return idx;
+			}
+		}
+		if (wt_likely(bk->ovf == 0))
+			return CREC_NONE;
+		b = next_bucket(t, b);
+	}
+}
+
+static void
+index_insert(struct wt_calltab *t, uint32_t hash_hi, uint16_t sig, uint32_t rec)
+{
+	uint32_t b = calltab_home(t, hash_hi);
+
+	for (;;) {
+		struct bucket *bk = &t->index[b];
+		for (unsigned int i = 0; i < BUCKET_SLOTS; i++) {
+			if (bk->rec[i] == 0) {
+				bk->sig[i] = sig;
+				bk->rec[i] = rec + 1;
+				return;
+			}
+		}
+		bk->ovf++; /* full: the entry lives further on */
+		b = next_bucket(t, b);
+	}
+}
+
 static void
 index_remove(struct wt_calltab *t, uint32_t hash_hi, uint32_t rec)
 {
-	const uint64_t want = ((uint64_t)hash_hi << 32) | (uint64_t)(rec + 1);
-	uint32_t n = t->nslots;
-	uint32_t i = calltab_home(t, hash_hi);
+	uint32_t b = calltab_home(t, hash_hi);
 
-	while (t->index[i] != want) {
-		if (++i == n)
-			i = 0;
-	}
-	/* Shift later members of the cluster back over the hole when their
-	 * home slot is not cyclically within (hole, j]. */
-	uint32_t j = i;
 	for (;;) {
-		if (++j == n)
-			j = 0;
-		uint64_t e = t->index[j];
-		if (e == 0)
-			break;
-		uint32_t home = calltab_home(t, (uint32_t)(e >> 32));
-		int stays = (i <= j) ? (i < home && home <= j) : (i < home || home <= j);
-		if (!stays) {
-			t->index[i] = e;
-			i = j;
+		struct bucket *bk = &t->index[b];
+		for (unsigned int i = 0; i < BUCKET_SLOTS; i++) {
+			if (bk->rec[i] == rec + 1) {
+				bk->rec[i] = 0;
+				bk->sig[i] = 0;
+				return;
+			}
 		}
+		bk->ovf--; /* it was counted here when it was inserted further on */
+		b = next_bucket(t, b);
 	}
-	t->index[i] = 0;
 }
 
 struct wt_calltab *
@@ -71,11 +128,11 @@ wt_calltab_create(const struct wt_calltab_params *p)
 	if (t == NULL)
 		goto err;
 	t->capacity = p->capacity;
-	/* 1.5 slots per record, a whole number of 8-entry cache lines */
-	t->nslots = (uint32_t)(((uint64_t)p->capacity * 3 / 2) & ~7ull);
+	/* 1.8 index slots per record: 10-slot buckets, 5.6 records each when full */
+	t->nbuckets = (uint32_t)(((uint64_t)p->capacity * 18 + 99) / 100);
 	t->recs_bytes = (size_t)p->capacity * sizeof(struct crec);
 	t->cold_bytes = (size_t)p->capacity * sizeof(struct crec_cold);
-	t->index_bytes = (size_t)t->nslots * sizeof(uint64_t);
+	t->index_bytes = (size_t)t->nbuckets * sizeof(struct bucket);
 	t->recs = wt_mem_alloc(t->recs_bytes, p->socket);
 	t->cold = wt_mem_alloc(t->cold_bytes, p->socket);
 	t->index = wt_mem_alloc(t->index_bytes, p->socket);
@@ -83,6 +140,7 @@ wt_calltab_create(const struct wt_calltab_params *p)
 		goto err;
 	t->free_head = CREC_NONE;
 	t->vlan_in_key = p->vlan_in_key;
+	t->vmask = wt_key_vlan_mask(p->vlan_in_key);
 	t->call_id_hi = p->run_id;
 	t->call_id_lo_tag = (uint64_t)p->lcore_index << 56;
 	wt_key_seed_init(&t->seed, p->hash_seed);
@@ -227,37 +285,49 @@ origin_of(uint8_t tcp_flags, unsigned int dir)
 	return originator_is_b ? WT_ORIGIN_B : WT_ORIGIN_A;
 }
 
+/* First packet of a direction, or first with a sequence number. */
+static wt_noinline void
+update_first(struct wt_calltab *t, uint32_t idx, const struct wt_pkt *p, unsigned int dir)
+{
+	struct crec *r = &t->recs[idx];
+	uint8_t seen = (uint8_t)(CREC_SEEN_A << dir), sv = (uint8_t)(CREC_SEQ_VALID_A << dir);
+
+	if (!(r->meta & seen)) {
+		r->meta |= seen;
+		memcpy(t->cold[idx].mac[dir], p->src_mac, 6);
+	}
+	if (p->has_seq && !(r->meta & sv)) {
+		r->meta |= sv;
+		r->d[dir].first_seq = p->seq;
+	}
+}
+
 static wt_always_inline void
 update_record(struct wt_calltab *t, uint32_t idx, const struct wt_pkt *p, unsigned int dir,
 	      uint64_t ts)
 {
 	struct crec *r = &t->recs[idx];
 	struct wt_dirstats *d = &r->d[dir];
+	uint8_t flags = p->tcp_flags;
+	/* meta bits this packet needs set: seen, and seq-valid if it has one */
+	uint8_t want = (uint8_t)((CREC_SEEN_A | (p->has_seq ? CREC_SEQ_VALID_A : 0)) << dir);
 
-	if (wt_unlikely(d->pkts == 0))
-		memcpy(t->cold[idx].mac[dir], p->src_mac, 6);
-	if (ts > r->end_ns)
-		r->end_ns = ts;
+	if (wt_unlikely((r->meta & want) != want))
+		update_first(t, idx, p, dir);
+	r->end_ns = ts > r->end_ns ? ts : r->end_ns;
 	r->active = 1;
-	r->flags[dir] |= p->tcp_flags;
-	if (wt_unlikely((p->tcp_flags & WT_TCP_SYN) && (r->meta & CREC_ORIGIN_MASK) == 0))
-		r->meta |= origin_of(p->tcp_flags, dir);
-	if (p->has_seq) {
-		uint8_t sv = dir ? CREC_SEQ_VALID_B : CREC_SEQ_VALID_A;
-		if (wt_unlikely(!(r->meta & sv))) {
-			r->meta |= sv;
-			d->first_seq = p->seq;
-		}
-		d->last_seq = p->seq + p->payload_len;
-	}
+	r->flags[dir] |= flags;
+	if (wt_unlikely(flags & WT_TCP_SYN) && (r->meta & CREC_ORIGIN_MASK) == 0)
+		r->meta |= origin_of(flags, dir);
+	d->last_seq = p->has_seq ? p->seq + p->payload_len : d->last_seq;
 	d->pkts++;
 	d->bytes += p->payload_len;
 	d->ip_bytes += p->ip_len;
 }
 
-/* Create a record for @key at index slot @pos (found empty by the probe). */
+/* Create a record for @key (hash halves @hash_hi and @sig). */
 static wt_noinline uint32_t
-create_record(struct wt_calltab *t, const struct wt_key *key, uint32_t hash_hi, uint32_t pos,
+create_record(struct wt_calltab *t, const struct wt_key *key, uint32_t hash_hi, uint16_t sig,
 	      uint64_t ts)
 {
 	uint32_t idx = alloc_slot(t);
@@ -265,11 +335,6 @@ create_record(struct wt_calltab *t, const struct wt_key *key, uint32_t hash_hi, 
 	if (wt_unlikely(idx == CREC_NONE)) {
 		evict_one(t);
 		idx = alloc_slot(t); /* the slot evict_one() just freed */
-		/* The removal may have shifted entries: find the empty slot again. */
-		pos = calltab_home(t, hash_hi);
-		while (t->index[pos] != 0)
-			if (++pos == t->nslots)
-				pos = 0;
 	}
 	struct crec *r = &t->recs[idx];
 	r->key = *key;
@@ -282,7 +347,7 @@ create_record(struct wt_calltab *t, const struct wt_key *key, uint32_t hash_hi, 
 	memset(r->d, 0, sizeof(r->d));
 	t->cold[idx].start_ns = ts;
 	memset(t->cold[idx].mac, 0, sizeof(t->cold[idx].mac));
-	index_insert_at(t, pos, hash_hi, idx);
+	index_insert(t, hash_hi, sig, idx);
 	t->st.created++;
 	t->st.active++;
 	return idx;
@@ -292,60 +357,63 @@ void
 wt_calltab_update_burst(struct wt_calltab *t, const struct wt_pkt *pkts, const uint64_t *ts,
 			uint32_t n)
 {
-	struct wt_key keys[WT_CALLTAB_BURST_MAX];
 	uint32_t hh[WT_CALLTAB_BURST_MAX];
-	uint8_t dirs[WT_CALLTAB_BURST_MAX];
-	const uint64_t *index = t->index;
+	uint16_t sig[WT_CALLTAB_BURST_MAX];
+	uint32_t cand[WT_CALLTAB_BURST_MAX]; /* record with the first signature match */
+	const struct bucket *index = t->index;
+	uint64_t mods;
 	uint32_t i;
 
 	if (n > WT_CALLTAB_BURST_MAX)
 		n = WT_CALLTAB_BURST_MAX;
 
-	/* Stage 1: canonical keys and hashes; prefetch each home index line. */
+	/* Stage 1: hash each packet (symmetric, no canonical key needed) and
+	 * prefetch its home bucket. */
 	for (i = 0; i < n; i++) {
-		dirs[i] = (uint8_t)wt_key_from_pkt(&keys[i], &pkts[i], t->vlan_in_key);
-		hh[i] = (uint32_t)(wt_key_hash(&keys[i], &t->seed) >> 32);
+		uint64_t h = wt_pkt_hash(&pkts[i], t->vmask, &t->seed);
+		hh[i] = (uint32_t)(h >> 32);
+		sig[i] = calltab_sig((uint32_t)h);
 		wt_prefetch0(&index[calltab_home(t, hh[i])]);
 	}
 
-	/* Stage 2: first index entry with a matching hash: prefetch its record. */
+	/* Stage 2: the first signature match in the home bucket is the likely
+	 * record: prefetch both of its lines. */
 	for (i = 0; i < n; i++) {
-		uint32_t pos = calltab_home(t, hh[i]);
-		uint64_t e;
-		while ((e = index[pos]) != 0) {
-			if ((uint32_t)(e >> 32) == hh[i]) {
-				const struct crec *r = &t->recs[(uint32_t)e - 1];
-				wt_prefetch_w(r);
-				wt_prefetch_w(&r->d[0]);
-				break;
-			}
-			if (++pos == t->nslots)
-				pos = 0;
+		const struct bucket *bk = &index[calltab_home(t, hh[i])];
+		uint32_t m = bucket_match(bk, sig[i]);
+		cand[i] = CREC_NONE;
+		if (wt_likely(m != 0)) {
+			cand[i] = bk->rec[__builtin_ctz(m) >> 1] - 1;
+			const struct crec *r = &t->recs[cand[i]];
+			wt_prefetch_w(r);
+			wt_prefetch_w(&r->d[0]);
 		}
 	}
 
-	/* Stage 3: resolve against the full key, create if missing, update.
-	 * The probe is repeated (its lines are cached now) because a creation
-	 * or eviction earlier in this burst may have changed the index. */
+	/* Stage 3: confirm with the full key, else look further or create;
+	 * update. A candidate is only trusted while nothing was created in this
+	 * burst (a creation may evict). */
+	mods = t->st.created;
 	for (i = 0; i < n; i++) {
-		uint32_t pos = calltab_home(t, hh[i]);
-		uint32_t idx;
-		uint64_t e;
-		for (;;) {
-			e = index[pos];
-			if (e == 0) {
-				idx = create_record(t, &keys[i], hh[i], pos, ts[i]);
-				break;
+		const struct wt_pkt *p = &pkts[i];
+		unsigned int dir = 0;
+		uint32_t idx = CREC_NONE;
+		if (wt_likely(cand[i] != CREC_NONE && t->st.created == mods)) {
+			int d = wt_key_match(&t->recs[cand[i]].key, p, t->vmask);
+			if (wt_likely(d >= 0)) {
+				idx = cand[i];
+				dir = (unsigned int)d;
 			}
-			if ((uint32_t)(e >> 32) == hh[i] &&
-			    wt_key_equal(&t->recs[(uint32_t)e - 1].key, &keys[i])) {
-				idx = (uint32_t)e - 1;
-				break;
-			}
-			if (++pos == t->nslots)
-				pos = 0;
 		}
-		update_record(t, idx, &pkts[i], dirs[i], ts[i]);
+		if (idx == CREC_NONE) {
+			idx = index_lookup(t, p, calltab_home(t, hh[i]), sig[i], &dir);
+			if (idx == CREC_NONE) {
+				struct wt_key key;
+				dir = wt_key_from_pkt(&key, p, t->vlan_in_key);
+				idx = create_record(t, &key, hh[i], sig[i], ts[i]);
+			}
+		}
+		update_record(t, idx, p, dir, ts[i]);
 	}
 	t->st.pkts += n;
 }

@@ -6,9 +6,10 @@
  * same key, the same table hash and the same RSS hash.
  *
  * Two hashes, for two jobs:
- *  - wt_key_hash(): a seeded 64-bit hash of the whole canonical key, used to
- *    index the call-record table. Seeded per run so that an attacker who
- *    crafts tuples cannot aim them at one bucket.
+ *  - wt_key_hash() / wt_pkt_hash(): a seeded 64-bit hash of the connection,
+ *    used to index the call-record table; symmetric by construction, so a
+ *    packet is hashed without building its canonical key. Seeded per run so
+ *    that an attacker who crafts tuples cannot aim them at one bucket.
  *  - wt_key_rss_hash(): the Toeplitz hash a NIC computes with the symmetric
  *    key 0x6D5A repeated (wt_rss_key_symmetric), bit-identical to
  *    rte_softrss(). It decides which RX lcore owns a connection, in hardware
@@ -23,6 +24,7 @@
 #ifndef WT_KEY_H
 #define WT_KEY_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -91,15 +93,60 @@ wt_key_mix(uint64_t a, uint64_t b)
 	return (uint64_t)r ^ (uint64_t)(r >> 64);
 }
 
-/** Seeded 64-bit hash of a canonical key (same for both directions). */
+/*
+ * The table hash is symmetric by construction: each endpoint (address,
+ * port) is mixed on its own with the seed and the two results are added, so
+ * the hash of a packet needs no canonical key, and the hash of the canonical
+ * key (a, b) equals that of either direction. An IPv4 endpoint is one 48-bit
+ * word and one multiplication; an IPv6 endpoint two words, one
+ * multiplication plus the port times a seed word. A final multiplication
+ * folds in protocol, family and VLAN. Limits: not cryptographic; an attacker
+ * who does not know the seed cannot aim tuples at one bucket.
+ */
+static wt_always_inline uint64_t
+wt_endpoint_mix(const uint8_t *addr, uint16_t port, uint8_t family, const struct wt_key_seed *ks)
+{
+	if (family == 4)
+		return wt_key_mix((((uint64_t)wt_load32(addr) << 16) | port) ^ ks->s[0], ks->s[1]);
+	return wt_key_mix(wt_load64(addr) ^ ks->s[2], wt_load64(addr + 8) ^ ks->s[3]) +
+	       (uint64_t)port * ks->s[4];
+}
+
+/* Hash from the first 40 bytes of a wt_key or wt_pkt (same layout, asserted
+ * below), the VLAN bits masked by @vmask (wt_key_vlan_mask()). */
+static wt_always_inline uint64_t
+wt_key_hash_words(const uint8_t *w, uint64_t vmask, const struct wt_key_seed *ks)
+{
+	uint64_t tail = wt_load64(w + 32) & vmask; /* port_a port_b vlan proto family */
+	uint8_t family = (uint8_t)(tail >> 56);
+	uint64_t e = wt_endpoint_mix(w, (uint16_t)tail, family, ks) +
+		     wt_endpoint_mix(w + 16, (uint16_t)(tail >> 16), family, ks);
+	return wt_key_mix(e ^ ks->s[5], (tail >> 32) ^ ks->s[6]);
+}
+
+/** Mask of the 64-bit key tail word: keeps or clears the VLAN id. */
+static wt_always_inline uint64_t
+wt_key_vlan_mask(int vlan_in_key)
+{
+	return vlan_in_key ? ~0ull : ~(0xffffull << 32);
+}
+
+/** Seeded 64-bit hash of a canonical key. */
 static wt_always_inline uint64_t
 wt_key_hash(const struct wt_key *k, const struct wt_key_seed *ks)
 {
-	const uint8_t *w = (const uint8_t *)k;
-	uint64_t h1 = wt_key_mix(wt_load64(w) ^ ks->s[0], wt_load64(w + 8) ^ ks->s[1]);
-	uint64_t h2 = wt_key_mix(wt_load64(w + 16) ^ ks->s[2], wt_load64(w + 24) ^ ks->s[3]);
-	uint64_t h3 = wt_key_mix(wt_load64(w + 32) ^ ks->s[4], ks->s[5]);
-	return wt_key_mix(h1 ^ h2 ^ h3, ks->s[6]);
+	return wt_key_hash_words((const uint8_t *)k, ~0ull, ks);
+}
+
+/**
+ * The same hash straight from a parsed packet, equal to
+ * wt_key_hash(wt_key_from_pkt(p)) for either direction of the connection.
+ * @param vmask  wt_key_vlan_mask(vlan_in_key)
+ */
+static wt_always_inline uint64_t
+wt_pkt_hash(const struct wt_pkt *p, uint64_t vmask, const struct wt_key_seed *ks)
+{
+	return wt_key_hash_words((const uint8_t *)p, vmask, ks);
 }
 
 /** Full key comparison: 1 when equal. */
@@ -112,6 +159,57 @@ wt_key_equal(const struct wt_key *x, const struct wt_key *y)
 		     (wt_load64(a + 24) ^ wt_load64(b + 24)) |
 		     (wt_load64(a + 32) ^ wt_load64(b + 32));
 	return d == 0;
+}
+
+/* wt_pkt keeps sport, dport, vlan, proto and family at the offsets the key
+ * keeps port_a, port_b, vlan, proto and family, so one 64-bit load of each
+ * compares them all (little-endian: the forward direction is that word, the
+ * reverse direction swaps its two low 16-bit halves). */
+_Static_assert(offsetof(struct wt_pkt, src) == offsetof(struct wt_key, addr_a) &&
+		       offsetof(struct wt_pkt, dst) == offsetof(struct wt_key, addr_b) &&
+		       offsetof(struct wt_pkt, sport) == offsetof(struct wt_key, port_a) &&
+		       offsetof(struct wt_pkt, dport) == offsetof(struct wt_key, port_b) &&
+		       offsetof(struct wt_pkt, vlan) == offsetof(struct wt_key, vlan) &&
+		       offsetof(struct wt_pkt, proto) == offsetof(struct wt_key, proto) &&
+		       offsetof(struct wt_pkt, family) == offsetof(struct wt_key, family),
+	       "wt_pkt and wt_key share the layout of their first 40 bytes");
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "wt_key_match() assumes a little-endian CPU"
+#endif
+
+/**
+ * Does packet @p belong to the connection of canonical key @k?
+ * @param vmask  wt_key_vlan_mask(vlan_in_key)
+ * @return 0 when it does and was sent by a, 1 when sent by b, -1 when not.
+ * (Identical endpoints match as "sent by a", as wt_key_from_pkt() says.)
+ */
+static wt_always_inline int
+wt_key_match(const struct wt_key *k, const struct wt_pkt *p, uint64_t vmask)
+{
+	const uint8_t *kb = (const uint8_t *)k, *pb = (const uint8_t *)p;
+	uint64_t kt = wt_load64(kb + 32);
+	uint64_t pf = wt_load64(pb + 32) & vmask;
+
+	if (p->family == 4) {
+		uint32_t ka = wt_load32(kb), kb4 = wt_load32(kb + 16);
+		uint32_t s = wt_load32(pb), d = wt_load32(pb + 16);
+		if (((uint64_t)((ka ^ s) | (kb4 ^ d)) | (kt ^ pf)) == 0)
+			return 0;
+		uint64_t pr = (pf & ~0xffffffffull) | (uint32_t)((uint32_t)pf << 16 | (uint32_t)pf >> 16);
+		if (((uint64_t)((ka ^ d) | (kb4 ^ s)) | (kt ^ pr)) == 0)
+			return 1;
+		return -1;
+	}
+	uint64_t a0 = wt_load64(kb), a1 = wt_load64(kb + 8);
+	uint64_t b0 = wt_load64(kb + 16), b1 = wt_load64(kb + 24);
+	uint64_t s0 = wt_load64(pb), s1 = wt_load64(pb + 8);
+	uint64_t d0 = wt_load64(pb + 16), d1 = wt_load64(pb + 24);
+	if (((a0 ^ s0) | (a1 ^ s1) | (b0 ^ d0) | (b1 ^ d1) | (kt ^ pf)) == 0)
+		return 0;
+	uint64_t pr = (pf & ~0xffffffffull) | (uint32_t)((uint32_t)pf << 16 | (uint32_t)pf >> 16);
+	if (((a0 ^ d0) | (a1 ^ d1) | (b0 ^ s0) | (b1 ^ s1) | (kt ^ pr)) == 0)
+		return 1;
+	return -1;
 }
 
 /**
