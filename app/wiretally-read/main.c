@@ -52,9 +52,10 @@ usage(FILE *f)
 	        "Problems are reported on stderr, one line each: \"" PROG
 	        ": FILE: offset N: what\".\n"
 	        "A corrupt segment header skips that segment; a frame with a bad CRC is skipped\n"
-	        "alone; a torn or garbage frame header ends its segment; every good record around\n"
-	        "them is still printed. An unsealed segment (monitor running, or crashed and not\n"
-	        "yet recovered) is read up to its last committed record without complaint.\n"
+	        "alone; after a torn or garbage frame header reading resumes at the next good\n"
+	        "frame; every good record around them is still printed. An unsealed segment\n"
+	        "(monitor running, or crashed and not yet recovered) is read up to its last\n"
+	        "committed record without complaint.\n"
 	        "\n"
 	        "Exit status:\n"
 	        "  0  all good\n"

@@ -205,6 +205,26 @@ wt_seg_cursor_next(struct wt_seg_cursor *c, struct wt_seg_frame *f)
 }
 
 int
+wt_seg_cursor_resync(struct wt_seg_cursor *c, uint64_t from, uint64_t until)
+{
+	struct wt_seg_cursor probe = *c;
+	struct wt_seg_frame f;
+
+	until = WT_MIN(until, c->limit);
+	for (uint64_t off = WT_ALIGN_UP(from, WT_FRAME_ALIGN); off + WT_FRAME_HDR_SIZE <= until;
+	     off += WT_FRAME_ALIGN) {
+		if (wt_load32(c->base + off) == 0)
+			continue; /* fast path over zeroed areas */
+		probe.off = off;
+		if (wt_seg_cursor_next(&probe, &f) == WT_SEG_STEP_FRAME) {
+			c->off = off;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+int
 wt_seg_name_parse(const char *name, uint64_t *segno)
 {
 	uint64_t v = 0;

@@ -78,6 +78,13 @@ _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
 #define WT_FRAME_LEN_MASK    0x00ffffffu
 #define WT_FRAME_MAX_PAYLOAD WT_FRAME_LEN_MASK
 
+/* Record payload: struct wt_callrec has 2 bytes of implicit padding before
+ * d[]; the writer stores them as zero so the bytes on disk are determined
+ * by the field values alone. */
+#define WT_REC_PAD_OFF (offsetof(struct wt_callrec, reserved) + 5)
+#define WT_REC_PAD_LEN (offsetof(struct wt_callrec, d) - WT_REC_PAD_OFF)
+_Static_assert(WT_REC_PAD_OFF == 102 && WT_REC_PAD_LEN == 2, "wt_callrec padding");
+
 static inline uint32_t
 wt_frame_word(unsigned int type, uint32_t len)
 {
@@ -160,6 +167,15 @@ enum wt_seg_step {
  * wt_seglog_writer.c). @f is filled for FRAME, BAD_CRC and BAD_WORD.
  */
 enum wt_seg_step wt_seg_cursor_next(struct wt_seg_cursor *c, struct wt_seg_frame *f);
+
+/**
+ * Resynchronise after a bad word: find the first 8-aligned offset in
+ * [@from, @until) that holds a committed frame with a good CRC (fitting in
+ * the segment), and move the cursor there. A false match needs a 32-bit
+ * CRC collision on top of a plausible word. @return 1 when found, else 0
+ * (cursor unchanged).
+ */
+int wt_seg_cursor_resync(struct wt_seg_cursor *c, uint64_t from, uint64_t until);
 
 /** 1 when @name is a segment file name; its number in @segno. */
 int wt_seg_name_parse(const char *name, uint64_t *segno);

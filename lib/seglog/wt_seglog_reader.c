@@ -8,9 +8,12 @@
  *     (its length is used to step over it; if the length itself was
  *     damaged, the next word is garbage and the segment ends there);
  *   - word without the commit bit, of type 0 or longer than the room left:
- *     report, end the segment;
- *   - zero word: end of the segment; in a sealed segment the end offset,
- *     frame and record counts and last seq must match the seal block;
+ *     report, resynchronise at the next 8-aligned offset holding a frame
+ *     with a good CRC, or end the segment when there is none;
+ *   - zero word: end of the segment, except before the end offset of a
+ *     sealed segment (damage: report and resynchronise as above); at the
+ *     end of a sealed segment the end offset, frame and record counts and
+ *     last seq must match the seal block;
  *   - records: seq must be the previous seq + 1 across all segments read.
  * Good records around any problem are all returned.
  */
@@ -41,6 +44,7 @@ struct wt_seglog_reader {
 	const char *path;
 	uint64_t seg_records, seg_frames, seg_last_seq;
 	uint64_t seg_bad; /* frames skipped for a bad CRC */
+	int seg_resynced; /* bytes were skipped to find the next frame */
 	/* across segments */
 	int have_seq;
 	uint64_t next_seq;
@@ -232,8 +236,9 @@ end_segment(struct wt_seglog_reader *r)
 
 /* A sealed segment's seal block must agree with what was read. A frame
  * skipped for its CRC still counts as a frame, and then the record counts
- * cannot be compared (the skipped frame may have been a record): that
- * problem was reported already, with the seq gap it left. */
+ * cannot be compared (the skipped frame may have been a record); after a
+ * resynchronisation not even the frames can be counted. Those problems were
+ * reported already, with the seq gaps they left. */
 static void
 check_seal(struct wt_seglog_reader *r)
 {
@@ -241,9 +246,11 @@ check_seal(struct wt_seglog_reader *r)
 
 	if (!h->sealed)
 		return;
-	if (h->end_offset != r->cur.off || h->frame_count != r->seg_frames + r->seg_bad ||
-	    (r->seg_bad == 0 && (h->record_count != r->seg_records ||
-	                         (h->record_count && h->last_seq != r->seg_last_seq))))
+	if (h->end_offset != r->cur.off ||
+	    (!r->seg_resynced && h->frame_count != r->seg_frames + r->seg_bad) ||
+	    (!r->seg_resynced && r->seg_bad == 0 &&
+	     (h->record_count != r->seg_records ||
+	      (h->record_count && h->last_seq != r->seg_last_seq))))
 		report(r, WT_SEGLOG_PROBLEM_SEAL, r->path, r->cur.off,
 		       "sealed segment: header says %" PRIu64 " frames, %" PRIu64
 		       " records, last seq %" PRIu64 ", end offset %" PRIu64 "; read %" PRIu64
@@ -334,6 +341,7 @@ start_segment(struct wt_seglog_reader *r)
 		r->seg_frames = 0;
 		r->seg_last_seq = 0;
 		r->seg_bad = 0;
+		r->seg_resynced = 0;
 		r->st.segments++;
 		return 1;
 	}
@@ -365,6 +373,44 @@ check_seq(struct wt_seglog_reader *r, uint64_t seq, uint64_t off)
 	r->have_seq = 1;
 }
 
+/*
+ * Reading stopped at the cursor: a bad word (@word != 0) or a zero word.
+ * Resynchronise at the next good frame: after a bad word anywhere in the
+ * segment; after a zero word only before the end offset of a sealed
+ * segment (in an open segment a zero word is the live end). Otherwise end
+ * the segment.
+ */
+static void
+resync_or_end(struct wt_seglog_reader *r, uint32_t word)
+{
+	const uint64_t at = r->cur.off;
+	uint64_t until = r->cur.limit;
+
+	if (word == 0)
+		until = r->hdr.sealed ? WT_MIN(r->hdr.end_offset, r->cur.limit) : 0;
+	if (until > at && wt_seg_cursor_resync(&r->cur, at + WT_FRAME_ALIGN, until)) {
+		r->seg_resynced = 1;
+		if (word != 0)
+			report(r, WT_SEGLOG_PROBLEM_FRAME, r->path, at,
+			       "bad frame header word 0x%08" PRIx32 " (torn or corrupt); %" PRIu64
+			       " bytes skipped to the next good frame at offset %" PRIu64,
+			       word, r->cur.off - at, r->cur.off);
+		else
+			report(r, WT_SEGLOG_PROBLEM_FRAME, r->path, at,
+			       "zero frame word before the sealed end offset %" PRIu64 "; %" PRIu64
+			       " bytes skipped to the next good frame at offset %" PRIu64,
+			       r->hdr.end_offset, r->cur.off - at, r->cur.off);
+		return;
+	}
+	if (word != 0)
+		report(r, WT_SEGLOG_PROBLEM_FRAME, r->path, at,
+		       "bad frame header word 0x%08" PRIx32 " (torn or corrupt); rest of segment "
+		       "skipped",
+		       word);
+	check_seal(r);
+	end_segment(r);
+}
+
 int
 wt_seglog_reader_next(struct wt_seglog_reader *r, struct wt_seglog_frame *out)
 {
@@ -383,14 +429,10 @@ wt_seglog_reader_next(struct wt_seglog_reader *r, struct wt_seglog_frame *out)
 			       f.type, f.len);
 			continue;
 		case WT_SEG_STEP_BAD_WORD:
-			report(r, WT_SEGLOG_PROBLEM_FRAME, r->path, f.offset,
-			       "bad frame header word 0x%08" PRIx32
-			       " (torn or corrupt); rest of segment skipped",
-			       f.word);
-			/* fallthrough */
+			resync_or_end(r, f.word);
+			continue;
 		case WT_SEG_STEP_END:
-			check_seal(r);
-			end_segment(r);
+			resync_or_end(r, 0);
 			continue;
 		}
 		r->seg_frames++;

@@ -199,8 +199,9 @@ make_room(struct wt_seglog_writer *w, uint64_t span)
 	return create_segment(w);
 }
 
-/* Write one frame. @seq_at: offset in the payload where the record's seq
- * goes (or -1); the payload is copied with that field replaced by @seq. */
+/* Write and commit one frame. For a record (@seq_at >= 0: offset of its seq
+ * field) the payload is copied with seq replaced by @seq and the struct's
+ * padding zeroed, so the caller's record is left untouched until success. */
 static wt_always_inline int
 put_frame(struct wt_seglog_writer *w, unsigned int type, const void *payload, uint32_t len,
           int seq_at, uint64_t seq)
@@ -217,8 +218,10 @@ put_frame(struct wt_seglog_writer *w, unsigned int type, const void *payload, ui
 	uint32_t word = wt_frame_word(type, len);
 
 	memcpy(p, payload, len);
-	if (seq_at >= 0)
+	if (seq_at >= 0) {
 		memcpy(p + seq_at, &seq, sizeof(seq));
+		memset(p + WT_REC_PAD_OFF, 0, WT_REC_PAD_LEN);
+	}
 	if (span - WT_FRAME_HDR_SIZE > len)
 		memset(p + len, 0, span - WT_FRAME_HDR_SIZE - len);
 	uint32_t crc = wt_crc32c(wt_crc32c(0, &word, sizeof(word)), p, len);
@@ -335,8 +338,9 @@ wt_seglog_recovered_records(const struct wt_seglog_writer *w)
 /*
  * Recovery of an unsealed last segment: how it works
  *   The segment is scanned exactly as a reader scans it: frames up to the
- *   first zero word (never written) or impossible word (torn by a power
- *   loss). Every committed record is kept where it is; nothing is rewritten
+ *   first zero word (never written), stepping over damaged frames (a power
+ *   loss can tear them) to the next good one. Every committed record is
+ *   kept where it is; nothing is rewritten
  *   or truncated, so recovery cannot lose a record a reader could have read.
  *   The seal block then records state "recovered", the records and last seq
  *   found and the end offset, and the file and directory are synced.
@@ -356,9 +360,13 @@ recover_segment(struct wt_seglog_writer *w, const char *name, struct wt_seg_head
 	h->record_count = 0;
 	h->frame_count = 0;
 	h->last_seq = 0;
-	while ((st = wt_seg_cursor_next(&c, &f)) != WT_SEG_STEP_END && st != WT_SEG_STEP_BAD_WORD) {
+	while ((st = wt_seg_cursor_next(&c, &f)) != WT_SEG_STEP_END) {
+		/* As the reader does: a bad CRC is skipped by its length, a
+		 * bad word by resynchronising at the next good frame. */
+		if (st == WT_SEG_STEP_BAD_WORD && !wt_seg_cursor_resync(&c, c.off + 8, c.limit))
+			break;
 		if (st != WT_SEG_STEP_FRAME)
-			continue; /* bad CRC: skipped by length, as the reader does */
+			continue;
 		h->frame_count++;
 		if (f.type != WT_SEGLOG_FRAME_RECORD || f.len < sizeof(struct wt_callrec))
 			continue;

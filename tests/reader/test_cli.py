@@ -206,17 +206,30 @@ def case_damage(tmp, good):
     check(err.splitlines()[-1] == "wiretally-read: 2 data problem(s), 0 read error(s)",
           "closing summary on stderr")
 
-    # torn last record: its commit word zeroed in a sealed segment
+    # torn last record: its commit word zeroed in a sealed segment; the
+    # reader steps over it to the stats frame that follows
     d = damaged(tmp, good, "torn")
-    poke(seg(d, 3), HDR + 259 * SPAN, b"\0\0\0\0")
+    last = HDR + 259 * SPAN
+    poke(seg(d, 3), last, b"\0\0\0\0")
     rc, out, err = run(d)
     check(rc == 2, "torn last: exit 2 (got %d)" % rc)
     check(seqs_of(out) == list(range(999)), "torn last: records 0..998 printed")
+    check(problem_lines(err) == ["wiretally-read: %s: offset %d: zero frame word before the "
+                                 "sealed end offset %d; 176 bytes skipped to the next good "
+                                 "frame at offset %d" % (seg(d, 3), last, last + SPAN + 48,
+                                                         last + SPAN)],
+          "torn last line: %r" % err)
+    rc, out, err = run("--stats", d)
+    check(rc == 2 and "rx_packets=12345" in out, "torn last: stats frame still read")
+    # same, and the stats frame zeroed too: the seal tells
+    poke(seg(d, 3), last + SPAN, b"\0\0\0\0")
+    rc, out, err = run(d)
+    check(rc == 2 and seqs_of(out) == list(range(999)), "torn tail: exit 2, 999 records")
     pl = problem_lines(err)
     check(len(pl) == 1 and pl[0].startswith("wiretally-read: %s: offset %d: sealed segment: "
                                             "header says 261 frames, 260 records"
-                                            % (seg(d, 3), HDR + 259 * SPAN)),
-          "torn last line: %r" % pl)
+                                            % (seg(d, 3), last)),
+          "torn tail line: %r" % pl)
 
     # torn last record: payload damaged
     d = damaged(tmp, good, "tornpayload")
