@@ -19,15 +19,25 @@
 
 #include "wt_record.h"
 
-#define WT_SEGLOG_MIN_SEGMENT_SIZE (64u << 10)     /* 64 KiB */
-#define WT_SEGLOG_DEFAULT_SEGMENT_SIZE (64u << 20) /* 64 MiB */
+#define WT_SEGLOG_MIN_SEGMENT_SIZE     (64u << 10)  /* 64 KiB */
+#define WT_SEGLOG_DEFAULT_SEGMENT_SIZE (64u << 20)  /* 64 MiB */
+#define WT_SEGLOG_MAX_SEGMENT_SIZE     (1ull << 40) /* 1 TiB */
+
+/* Frame types (docs/FORMAT.md). 3..127 are reserved; readers skip them. */
+#define WT_SEGLOG_FRAME_RECORD 1 /* payload: struct wt_callrec (168 bytes) */
+#define WT_SEGLOG_FRAME_STATS  2 /* payload: UTF-8 "name=value\n" lines */
+
+/* Largest stats text: the frame length field has 24 bits (and the frame
+ * must also fit in one segment). */
+#define WT_SEGLOG_MAX_PAYLOAD ((1u << 24) - 1)
 
 struct wt_seglog_writer;
 
 struct wt_seglog_conf {
-	const char *dir;        /* existing, writable directory */
-	uint64_t segment_size;  /* bytes per segment file, >= WT_SEGLOG_MIN_SEGMENT_SIZE */
-	uint64_t run_id;        /* identifies this monitor run (random), stored in headers */
+	const char *dir;       /* existing, writable directory */
+	uint64_t segment_size; /* bytes per segment file: 0 = WT_SEGLOG_DEFAULT_SEGMENT_SIZE,
+	                        * else a multiple of 4096 in [MIN, MAX]_SEGMENT_SIZE */
+	uint64_t run_id;       /* identifies this monitor run (random), stored in headers */
 };
 
 /**
@@ -37,40 +47,60 @@ struct wt_seglog_conf {
  * sequence continue after the last segment found (so `seq` stays gap-free
  * across restarts); an unsealed segment left by a crash is validated, its
  * committed records kept, and it is sealed as recovered. The first new
- * segment is created lazily by the first append.
+ * segment is created lazily by the first append. The directory is locked
+ * (flock) for the life of the writer: a second writer on it fails.
  *
+ * @param conf    directory, segment size, run id (copied; not kept)
  * @param err     on failure, a one-line message naming the cause and path
- * @return the writer, or NULL with errno set.
+ * @param errlen  size of @err (may be 0, then @err may be NULL)
+ * @return the writer, or NULL with errno set: EINVAL (bad conf), ENOENT /
+ * ENOTDIR / EACCES (directory), EBUSY (another writer holds the directory),
+ * EBADMSG (the last segment's header is corrupt: seq cannot be continued
+ * safely; move the file aside), ENOTSUP (the last segment has a newer major
+ * format version), EIO and others from the recovery's msync/fsync, ENOMEM.
+ * Threading: any thread; the writer then belongs to the thread that uses it.
  */
 struct wt_seglog_writer *wt_seglog_open(const struct wt_seglog_conf *conf, char *err,
-					size_t errlen);
+                                        size_t errlen);
 
 /**
  * Append one completed call record: assigns rec->seq (the next number),
- * writes and commits the frame. Rolls over to a new segment when full.
- * @return 0, or -errno (e.g. -ENOSPC when the next segment cannot be
- * preallocated); on error nothing was written and rec->seq is unchanged, so
- * the caller still owns the record and may retry.
+ * writes and commits the frame. Rolls over to a new segment when full (the
+ * full one is sealed first).
+ * @return 0, or -errno: -ENOSPC when the next segment cannot be
+ * preallocated, -EIO (or another errno) from sealing, creating or mapping a
+ * segment. On error no frame was written and rec->seq is unchanged (the
+ * sequence number is not consumed), so the caller still owns the record and
+ * may retry later.
+ * Threading: only the writer's owner thread. No allocation, no system call
+ * except at a segment roll.
  */
 int wt_seglog_append(struct wt_seglog_writer *w, struct wt_callrec *rec);
 
 /**
  * Append a stats frame: UTF-8 text of "name=value\n" lines (the monitor's
- * counters at exit). @return 0 or -errno as wt_seglog_append().
+ * counters at exit).
+ * @return 0 or -errno as wt_seglog_append(), and -EMSGSIZE when @len exceeds
+ * WT_SEGLOG_MAX_PAYLOAD or what one segment can hold. Owner thread only.
  */
 int wt_seglog_append_stats(struct wt_seglog_writer *w, const char *text, size_t len);
 
-/** Start writeback of what was appended (msync MS_ASYNC). @return 0 or -errno. */
+/**
+ * Start writeback of what was appended since the last flush (msync
+ * MS_ASYNC). Not needed for crash safety against a process crash (the
+ * mapping is in the page cache); it narrows the window of a power loss.
+ * @return 0 or -errno from msync. Owner thread only.
+ */
 int wt_seglog_flush(struct wt_seglog_writer *w);
 
 /**
- * Seal the current segment (header marked sealed, fsync of file and
- * directory) and free the writer. NULL is accepted.
- * @return 0 or -errno (the writer is freed either way).
+ * Seal the current segment (header marked sealed, msync + fsync of the file
+ * and of the directory) and free the writer. NULL is accepted.
+ * @return 0 or -errno (the writer is freed either way). Owner thread only.
  */
 int wt_seglog_close(struct wt_seglog_writer *w);
 
-/** Sequence number the next appended record will get. */
+/** Sequence number the next appended record will get. Owner thread only. */
 uint64_t wt_seglog_next_seq(const struct wt_seglog_writer *w);
 
 /** Path of the segment being written, or "" before the first append. */
@@ -79,5 +109,115 @@ const char *wt_seglog_current_path(const struct wt_seglog_writer *w);
 /** Segments created and records appended by this writer. */
 uint64_t wt_seglog_segments_created(const struct wt_seglog_writer *w);
 uint64_t wt_seglog_records_appended(const struct wt_seglog_writer *w);
+
+/**
+ * What wt_seglog_open() recovered: the path of the unsealed segment it
+ * found and sealed as recovered ("" when there was none), and the number of
+ * committed records it kept there. For the monitor's start-up log line.
+ */
+const char *wt_seglog_recovered_path(const struct wt_seglog_writer *w);
+uint64_t wt_seglog_recovered_records(const struct wt_seglog_writer *w);
+
+/*
+ * Reader.
+ *
+ * Reads segment files in order and yields their committed frames; checks
+ * every CRC, the sealed headers' counts and the gap-free `seq` of records
+ * across all segments it reads. Problems are reported through a callback,
+ * one call per problem, and reading goes on: the rules (which frame or
+ * segment is skipped) are in docs/FORMAT.md, "Reading". An unsealed segment
+ * (writer running or crashed) is read up to its last committed frame
+ * without complaint, so the same reader serves a live log.
+ */
+struct wt_seglog_reader;
+
+enum wt_seglog_problem {
+	/* Class "error" (wiretally-read exits 1): data could not be read. */
+	WT_SEGLOG_PROBLEM_IO = 1,  /* open/stat/mmap of a segment failed */
+	WT_SEGLOG_PROBLEM_VERSION, /* segment of a newer major format version */
+	/* Class "data" (wiretally-read exits 2): the log is damaged. */
+	WT_SEGLOG_PROBLEM_HEADER,  /* segment header corrupt: segment skipped */
+	WT_SEGLOG_PROBLEM_FRAME,   /* frame corrupt (bad CRC, bad word, too short) */
+	WT_SEGLOG_PROBLEM_SEAL,    /* sealed header disagrees with the frames found */
+	WT_SEGLOG_PROBLEM_SEQ_GAP, /* records missing before this one */
+	WT_SEGLOG_PROBLEM_SEQ_DUP, /* seq not above the previous one */
+	WT_SEGLOG_PROBLEM_SEGNO,   /* segment numbers not consecutive */
+};
+
+/** "io", "version", "header", "frame", "seal", "seq-gap", "seq-dup", "segno". */
+const char *wt_seglog_problem_name(enum wt_seglog_problem p);
+
+/**
+ * Problem callback: @path the segment file, @offset the byte offset in it
+ * where the problem is (0 for a whole-file problem), @msg one line without
+ * a newline. Called from wt_seglog_reader_next() on the caller's thread.
+ */
+typedef void (*wt_seglog_problem_fn)(void *arg, enum wt_seglog_problem p, const char *path,
+                                     uint64_t offset, const char *msg);
+
+struct wt_seglog_reader_conf {
+	const char *const *paths;     /* directories (all their segments) or segment files */
+	size_t npaths;                /* read in this order, concatenated */
+	wt_seglog_problem_fn problem; /* NULL: problems are only counted */
+	void *problem_arg;
+};
+
+/** One frame, valid until the next wt_seglog_reader_next() or _close(). */
+struct wt_seglog_frame {
+	unsigned int type;   /* WT_SEGLOG_FRAME_*, or a future type */
+	uint32_t len;        /* payload bytes */
+	const void *payload; /* into the read-only mapping of the segment */
+	const char *path;    /* segment file */
+	uint64_t offset;     /* of the frame in the file */
+	uint64_t segment_no;
+	uint64_t seq; /* record frames: the record's seq; else 0 */
+};
+
+struct wt_seglog_read_stats {
+	uint64_t segments;       /* segment files whose header could be read */
+	uint64_t frames;         /* good frames of every type */
+	uint64_t records;        /* good record frames */
+	uint64_t stats_frames;   /* good stats frames */
+	uint64_t unknown_frames; /* good frames of types this reader does not know */
+	uint64_t first_seq;      /* first and last record seq; meaningful when records > 0 */
+	uint64_t last_seq;
+	uint64_t problems; /* data problems reported (class "data") */
+	uint64_t errors;   /* read errors reported (class "error") */
+};
+
+/**
+ * Open a reader over @conf->paths. Every path is checked now: a directory
+ * must hold at least one segment file (seg-*.wts), a file must start with
+ * the segment magic. Nothing is reported through the callback here.
+ * @param err     on failure, a one-line message naming the problem and path
+ * @return the reader, or NULL with errno: ENOENT (path missing, or a
+ * directory without segments), EACCES and other open/stat errors, EBADMSG
+ * (a file that is not a wiretally segment), EINVAL (no paths, or a path
+ * that is neither a file nor a directory), ENOMEM.
+ * Threading: a reader is used by one thread at a time; any number of readers
+ * may read a log while its writer appends (in this or another process).
+ */
+struct wt_seglog_reader *wt_seglog_reader_open(const struct wt_seglog_reader_conf *conf, char *err,
+                                               size_t errlen);
+
+/**
+ * Next good frame, in file order (segments in name order within a
+ * directory, paths in the order given). Reports problems on the way.
+ * @return 1 with @f filled, 0 at the end of the last segment.
+ */
+int wt_seglog_reader_next(struct wt_seglog_reader *r, struct wt_seglog_frame *f);
+
+/** Counters so far (complete after _next() returned 0). */
+const struct wt_seglog_read_stats *wt_seglog_reader_stats(const struct wt_seglog_reader *r);
+
+/** Close a reader; NULL is accepted. */
+void wt_seglog_reader_close(struct wt_seglog_reader *r);
+
+/**
+ * Copy the record of a record frame into @rec (payload bytes beyond 168,
+ * which a future minor version may add, are ignored).
+ * @return 0, or -EINVAL when @f is not a record frame of at least 168 bytes.
+ */
+int wt_seglog_frame_record(const struct wt_seglog_frame *f, struct wt_callrec *rec);
 
 #endif /* WT_SEGLOG_H */

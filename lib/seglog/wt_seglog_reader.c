@@ -1,0 +1,494 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* wt_seglog_reader.c: reads segments in order, verifies frames, seals and seq.
+ *
+ * Reading rules (docs/FORMAT.md, "Reading"):
+ *   - segment header unreadable (bad CRC, impossible field): report, skip
+ *     the segment; its records show up as a seq gap at the next record;
+ *   - frame with a sane word but a wrong CRC: report, skip just that frame
+ *     (its length is used to step over it; if the length itself was
+ *     damaged, the next word is garbage and the segment ends there);
+ *   - word without the commit bit, of type 0 or longer than the room left:
+ *     report, resynchronise at the next 8-aligned offset holding a frame
+ *     with a good CRC, or end the segment when there is none;
+ *   - zero word: end of the segment, except before the end offset of a
+ *     sealed segment (damage: report and resynchronise as above); at the
+ *     end of a sealed segment the end offset, frame and record counts and
+ *     last seq must match the seal block;
+ *   - records: seq must be the previous seq + 1 across all segments read.
+ * Good records around any problem are all returned.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "wt_seglog_format.h"
+
+struct wt_seglog_reader {
+	char **files;
+	size_t nfiles;
+	size_t next_file;
+	wt_seglog_problem_fn problem;
+	void *problem_arg;
+	/* segment being read (base == NULL: none) */
+	const uint8_t *base;
+	size_t map_len;
+	struct wt_seg_header hdr;
+	struct wt_seg_cursor cur;
+	const char *path;
+	uint64_t seg_records, seg_frames, seg_last_seq;
+	uint64_t seg_bad; /* frames skipped for a bad CRC */
+	int seg_resynced; /* bytes were skipped to find the next frame */
+	/* across segments */
+	int have_seq;
+	uint64_t next_seq;
+	int have_segno;
+	uint64_t last_segno;
+	struct wt_seglog_read_stats st;
+};
+
+const char *
+wt_seglog_problem_name(enum wt_seglog_problem p)
+{
+	switch (p) {
+	case WT_SEGLOG_PROBLEM_IO:
+		return "io";
+	case WT_SEGLOG_PROBLEM_VERSION:
+		return "version";
+	case WT_SEGLOG_PROBLEM_HEADER:
+		return "header";
+	case WT_SEGLOG_PROBLEM_FRAME:
+		return "frame";
+	case WT_SEGLOG_PROBLEM_SEAL:
+		return "seal";
+	case WT_SEGLOG_PROBLEM_SEQ_GAP:
+		return "seq-gap";
+	case WT_SEGLOG_PROBLEM_SEQ_DUP:
+		return "seq-dup";
+	case WT_SEGLOG_PROBLEM_SEGNO:
+		return "segno";
+	}
+	return "?";
+}
+
+static void wt_cold __attribute__((format(printf, 5, 6)))
+report(struct wt_seglog_reader *r, enum wt_seglog_problem p, const char *path, uint64_t off,
+       const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	if (p == WT_SEGLOG_PROBLEM_IO || p == WT_SEGLOG_PROBLEM_VERSION)
+		r->st.errors++;
+	else
+		r->st.problems++;
+	if (r->problem == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	r->problem(r->problem_arg, p, path, off, msg);
+}
+
+static int
+add_file(struct wt_seglog_reader *r, size_t *cap, const char *dir, const char *name)
+{
+	char *p;
+
+	if (r->nfiles == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 16;
+		char **nv = realloc(r->files, ncap * sizeof(*nv));
+		if (nv == NULL)
+			return -ENOMEM;
+		r->files = nv;
+		*cap = ncap;
+	}
+	if (dir != NULL) {
+		if (asprintf(&p, "%s/%s", dir, name) < 0)
+			return -ENOMEM;
+	} else {
+		p = strdup(name);
+		if (p == NULL)
+			return -ENOMEM;
+	}
+	r->files[r->nfiles++] = p;
+	return 0;
+}
+
+static int
+add_dir(struct wt_seglog_reader *r, size_t *cap, const char *dir, char *err, size_t errlen)
+{
+	char **names = NULL;
+	int n, rc = 0;
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0) {
+		rc = -errno;
+		wt_seg_seterr(err, errlen, "%s: cannot open directory: %s", dir, strerror(-rc));
+		return rc;
+	}
+	n = wt_seg_list(fd, &names);
+	close(fd);
+	if (n < 0) {
+		wt_seg_seterr(err, errlen, "%s: cannot list directory: %s", dir, strerror(-n));
+		return n;
+	}
+	if (n == 0) {
+		wt_seg_seterr(err, errlen, "%s: no segments found (no seg-*.wts files)", dir);
+		return -ENOENT;
+	}
+	for (int i = 0; i < n && rc == 0; i++)
+		rc = add_file(r, cap, dir, names[i]);
+	wt_seg_names_free(names, n);
+	if (rc != 0)
+		wt_seg_seterr(err, errlen, "%s: out of memory", dir);
+	return rc;
+}
+
+/* An explicit file must at least start like a segment: a typo or a wrong
+ * file is a usage error, not a damaged log. */
+static int
+check_file(const char *path, char *err, size_t errlen)
+{
+	char magic[8];
+	int rc = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0) {
+		rc = -errno;
+		wt_seg_seterr(err, errlen, "%s: cannot open: %s", path, strerror(-rc));
+		return rc;
+	}
+	ssize_t n = pread(fd, magic, sizeof(magic), 0);
+	if (n < 0) {
+		rc = -errno;
+		wt_seg_seterr(err, errlen, "%s: cannot read: %s", path, strerror(-rc));
+	} else if (n != (ssize_t)sizeof(magic) || memcmp(magic, WT_SEG_MAGIC, 8) != 0) {
+		rc = -EBADMSG;
+		wt_seg_seterr(err, errlen, "%s: not a wiretally segment file (bad magic)", path);
+	}
+	close(fd);
+	return rc;
+}
+
+struct wt_seglog_reader *
+wt_seglog_reader_open(const struct wt_seglog_reader_conf *conf, char *err, size_t errlen)
+{
+	struct wt_seglog_reader *r = NULL;
+	size_t cap = 0;
+	struct stat sb;
+	int rc;
+
+	if (conf == NULL || conf->npaths == 0 || conf->paths == NULL) {
+		rc = -EINVAL;
+		wt_seg_seterr(err, errlen, "no directory or segment file given");
+		goto err;
+	}
+	r = calloc(1, sizeof(*r));
+	if (r == NULL) {
+		rc = -ENOMEM;
+		wt_seg_seterr(err, errlen, "out of memory");
+		goto err;
+	}
+	r->problem = conf->problem;
+	r->problem_arg = conf->problem_arg;
+	for (size_t i = 0; i < conf->npaths; i++) {
+		const char *p = conf->paths[i];
+		if (stat(p, &sb) != 0) {
+			rc = -errno;
+			wt_seg_seterr(err, errlen, "%s: cannot access: %s", p, strerror(-rc));
+			goto err;
+		}
+		if (S_ISDIR(sb.st_mode)) {
+			rc = add_dir(r, &cap, p, err, errlen);
+		} else if (S_ISREG(sb.st_mode)) {
+			rc = check_file(p, err, errlen);
+			if (rc == 0)
+				rc = add_file(r, &cap, NULL, p);
+		} else {
+			rc = -EINVAL;
+			wt_seg_seterr(err, errlen, "%s: neither a directory nor a segment file", p);
+		}
+		if (rc != 0)
+			goto err;
+	}
+	return r;
+
+err:
+	wt_seglog_reader_close(r);
+	errno = -rc;
+	return NULL;
+}
+
+static void
+end_segment(struct wt_seglog_reader *r)
+{
+	if (r->base != NULL)
+		munmap((void *)(uintptr_t)r->base, r->map_len);
+	r->base = NULL;
+}
+
+/* A sealed segment's seal block must agree with what was read. A frame
+ * skipped for its CRC still counts as a frame, and then the record counts
+ * cannot be compared (the skipped frame may have been a record); after a
+ * resynchronisation not even the frames can be counted. Those problems were
+ * reported already, with the seq gaps they left. */
+static void
+check_seal(struct wt_seglog_reader *r)
+{
+	const struct wt_seg_header *h = &r->hdr;
+
+	if (!h->sealed)
+		return;
+	if (h->end_offset != r->cur.off ||
+	    (!r->seg_resynced && h->frame_count != r->seg_frames + r->seg_bad) ||
+	    (!r->seg_resynced && r->seg_bad == 0 &&
+	     (h->record_count != r->seg_records ||
+	      (h->record_count && h->last_seq != r->seg_last_seq))))
+		report(r, WT_SEGLOG_PROBLEM_SEAL, r->path, r->cur.off,
+		       "sealed segment: header says %" PRIu64 " frames, %" PRIu64
+		       " records, last seq %" PRIu64 ", end offset %" PRIu64 "; read %" PRIu64
+		       " frames, %" PRIu64 " records, last seq %" PRIu64 ", end offset %" PRIu64,
+		       h->frame_count, h->record_count, h->last_seq, h->end_offset, r->seg_frames,
+		       r->seg_records, r->seg_last_seq, r->cur.off);
+}
+
+/* A skipped segment still takes its number (from its file name, when it has
+ * a segment name), so that the next one is not reported as a numbering gap
+ * on top of the header problem. */
+static void
+skip_segno(struct wt_seglog_reader *r, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	uint64_t segno;
+
+	if (wt_seg_name_parse(slash ? slash + 1 : path, &segno)) {
+		r->have_segno = 1;
+		r->last_segno = segno;
+	}
+}
+
+/* Open and map the next file; 1 when a segment is ready, 0 when none is
+ * left. Unreadable files and headers are reported and skipped. */
+static int
+start_segment(struct wt_seglog_reader *r)
+{
+	char why[160];
+	struct stat sb;
+
+	while (r->next_file < r->nfiles) {
+		const char *path = r->files[r->next_file++];
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || fstat(fd, &sb) != 0) {
+			report(r, WT_SEGLOG_PROBLEM_IO, path, 0, "cannot open: %s",
+			       strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			continue;
+		}
+		if (sb.st_size < (off_t)WT_SEG_HEADER_SIZE) {
+			close(fd);
+			report(r, WT_SEGLOG_PROBLEM_HEADER, path, 0,
+			       "file too short for a segment (%jd bytes)", (intmax_t)sb.st_size);
+			continue;
+		}
+		void *m = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_SHARED, fd, 0);
+		close(fd);
+		if (m == MAP_FAILED) {
+			report(r, WT_SEGLOG_PROBLEM_IO, path, 0, "cannot map: %s", strerror(errno));
+			continue;
+		}
+		r->base = m;
+		r->map_len = (size_t)sb.st_size;
+		r->path = path;
+		switch (wt_seg_header_decode(r->base, r->map_len, &r->hdr, why, sizeof(why))) {
+		case WT_SEG_HDR_OK:
+			break;
+		case WT_SEG_HDR_UNSUPPORTED:
+			report(r, WT_SEGLOG_PROBLEM_VERSION, path, 0, "%s", why);
+			end_segment(r);
+			continue;
+		default:
+			report(r, WT_SEGLOG_PROBLEM_HEADER, path, 0, "%s; segment skipped", why);
+			end_segment(r);
+			skip_segno(r, path);
+			continue;
+		}
+		const struct wt_seg_header *h = &r->hdr;
+		if (h->segment_size != (uint64_t)sb.st_size)
+			report(r, WT_SEGLOG_PROBLEM_HEADER, path, 0,
+			       "header says segment size %" PRIu64 " but the file has %jd bytes",
+			       h->segment_size, (intmax_t)sb.st_size);
+		if (h->seal_torn)
+			report(r, WT_SEGLOG_PROBLEM_SEAL, path, WT_SEG_SEAL_OFF,
+			       "seal block corrupt (bad CRC); read as an unsealed segment");
+		if (r->have_segno && h->segment_no != r->last_segno + 1)
+			report(r, WT_SEGLOG_PROBLEM_SEGNO, path, 0,
+			       "segment number %" PRIu64 " follows segment %" PRIu64, h->segment_no,
+			       r->last_segno);
+		r->have_segno = 1;
+		r->last_segno = h->segment_no;
+		r->cur.base = r->base;
+		r->cur.limit = WT_MIN(h->segment_size, (uint64_t)sb.st_size) & ~7ull;
+		r->cur.off = h->header_size;
+		r->seg_records = 0;
+		r->seg_frames = 0;
+		r->seg_last_seq = 0;
+		r->seg_bad = 0;
+		r->seg_resynced = 0;
+		r->st.segments++;
+		return 1;
+	}
+	return 0;
+}
+
+/* Gap-free seq across everything read. */
+static void
+check_seq(struct wt_seglog_reader *r, uint64_t seq, uint64_t off)
+{
+	if (r->have_seq && seq != r->next_seq) {
+		if (seq > r->next_seq)
+			report(r, WT_SEGLOG_PROBLEM_SEQ_GAP, r->path, off,
+			       "seq gap: expected %" PRIu64 ", found %" PRIu64 " (%" PRIu64
+			       " records missing)",
+			       r->next_seq, seq, seq - r->next_seq);
+		else
+			report(r, WT_SEGLOG_PROBLEM_SEQ_DUP, r->path, off,
+			       "seq duplicate or out of order: expected %" PRIu64
+			       ", found %" PRIu64,
+			       r->next_seq, seq);
+	}
+	if (!r->have_seq)
+		r->st.first_seq = seq;
+	if (!r->have_seq || seq >= r->next_seq) {
+		r->next_seq = seq + 1;
+		r->st.last_seq = seq;
+	}
+	r->have_seq = 1;
+}
+
+/*
+ * Reading stopped at the cursor: a bad word (@word != 0) or a zero word.
+ * Resynchronise at the next good frame: after a bad word anywhere in the
+ * segment; after a zero word only before the end offset of a sealed
+ * segment (in an open segment a zero word is the live end). Otherwise end
+ * the segment.
+ */
+static void
+resync_or_end(struct wt_seglog_reader *r, uint32_t word)
+{
+	const uint64_t at = r->cur.off;
+	uint64_t until = r->cur.limit;
+
+	if (word == 0)
+		until = r->hdr.sealed ? WT_MIN(r->hdr.end_offset, r->cur.limit) : 0;
+	if (until > at && wt_seg_cursor_resync(&r->cur, at + WT_FRAME_ALIGN, until)) {
+		r->seg_resynced = 1;
+		if (word != 0)
+			report(r, WT_SEGLOG_PROBLEM_FRAME, r->path, at,
+			       "bad frame header word 0x%08" PRIx32 " (torn or corrupt); %" PRIu64
+			       " bytes skipped to the next good frame at offset %" PRIu64,
+			       word, r->cur.off - at, r->cur.off);
+		else
+			report(r, WT_SEGLOG_PROBLEM_FRAME, r->path, at,
+			       "zero frame word before the sealed end offset %" PRIu64 "; %" PRIu64
+			       " bytes skipped to the next good frame at offset %" PRIu64,
+			       r->hdr.end_offset, r->cur.off - at, r->cur.off);
+		return;
+	}
+	if (word != 0)
+		report(r, WT_SEGLOG_PROBLEM_FRAME, r->path, at,
+		       "bad frame header word 0x%08" PRIx32 " (torn or corrupt); rest of segment "
+		       "skipped",
+		       word);
+	check_seal(r);
+	end_segment(r);
+}
+
+int
+wt_seglog_reader_next(struct wt_seglog_reader *r, struct wt_seglog_frame *out)
+{
+	struct wt_seg_frame f;
+
+	for (;;) {
+		if (r->base == NULL && !start_segment(r))
+			return 0;
+		switch (wt_seg_cursor_next(&r->cur, &f)) {
+		case WT_SEG_STEP_FRAME:
+			break;
+		case WT_SEG_STEP_BAD_CRC:
+			r->seg_bad++;
+			report(r, WT_SEGLOG_PROBLEM_FRAME, r->path, f.offset,
+			       "frame CRC mismatch (type %u, length %" PRIu32 "); frame skipped",
+			       f.type, f.len);
+			continue;
+		case WT_SEG_STEP_BAD_WORD:
+			resync_or_end(r, f.word);
+			continue;
+		case WT_SEG_STEP_END:
+			resync_or_end(r, 0);
+			continue;
+		}
+		r->seg_frames++;
+		r->st.frames++;
+		out->type = f.type;
+		out->len = f.len;
+		out->payload = f.payload;
+		out->path = r->path;
+		out->offset = f.offset;
+		out->segment_no = r->hdr.segment_no;
+		out->seq = 0;
+		if (f.type == WT_SEGLOG_FRAME_RECORD) {
+			if (f.len < sizeof(struct wt_callrec)) {
+				report(r, WT_SEGLOG_PROBLEM_FRAME, r->path, f.offset,
+				       "record frame too short (%" PRIu32 " bytes); frame skipped",
+				       f.len);
+				continue;
+			}
+			memcpy(&out->seq, f.payload + offsetof(struct wt_callrec, seq),
+			       sizeof(out->seq));
+			check_seq(r, out->seq, f.offset);
+			r->seg_records++;
+			r->seg_last_seq = out->seq;
+			r->st.records++;
+		} else if (f.type == WT_SEGLOG_FRAME_STATS) {
+			r->st.stats_frames++;
+		} else {
+			r->st.unknown_frames++;
+		}
+		return 1;
+	}
+}
+
+const struct wt_seglog_read_stats *
+wt_seglog_reader_stats(const struct wt_seglog_reader *r)
+{
+	return &r->st;
+}
+
+void
+wt_seglog_reader_close(struct wt_seglog_reader *r)
+{
+	if (r == NULL)
+		return;
+	end_segment(r);
+	for (size_t i = 0; i < r->nfiles; i++)
+		free(r->files[i]);
+	free(r->files);
+	free(r);
+}
+
+int
+wt_seglog_frame_record(const struct wt_seglog_frame *f, struct wt_callrec *rec)
+{
+	if (f->type != WT_SEGLOG_FRAME_RECORD || f->len < sizeof(*rec))
+		return -EINVAL;
+	memcpy(rec, f->payload, sizeof(*rec));
+	return 0;
+}

@@ -1,0 +1,533 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* wt_seglog_writer.c: appends frames to mmap'ed segments; rolls, seals, recovers.
+ *
+ * Commit protocol: how it works
+ *   A frame is [word | crc | payload | pad]. Segments are fresh preallocated
+ *   files, so every byte past the last frame is zero. To append, the writer
+ *   writes the payload and the CRC into the mapping, then stores the word
+ *   (commit bit | type | length) with a release store. A reader loads the
+ *   word with an acquire load: zero means "nothing here yet" and ends the
+ *   segment; a nonzero word guarantees that the CRC and the payload stored
+ *   before it are visible too. So a reader, in this process or another
+ *   (MAP_SHARED: both see the same page-cache pages), never sees a
+ *   half-written frame, and a live tail and an offline reader are one reader.
+ *   `seq` is assigned here, +1 per record, only once the frame is certain to
+ *   fit, so a failed append consumes no number.
+ *
+ * Limits
+ *   - A process crash (kill -9, abort) loses nothing committed: the stores
+ *     are in the page cache, which the kernel writes back. A power loss or
+ *     kernel crash loses what was not yet written back; the disk may even
+ *     hold a word without its payload. The CRC turns that into a reported,
+ *     skipped frame; wt_seglog_flush() (msync MS_ASYNC) and the seal (msync
+ *     MS_SYNC + fsync) bound the window.
+ *   - One writer per directory (flock on the directory); the writer object
+ *     belongs to one thread. Readers need no lock.
+ *   - The first touch of each page of a new segment takes a page fault on
+ *     the writer's thread (one per 23 records with 4 KiB pages).
+ *
+ * Segment life: created under a temporary name, preallocated, header written
+ * and synced, then renamed to its final name and the directory synced, so a
+ * file with a segment name always has a complete header. Sealed when full or
+ * at close: seal block written, msync + fsync of the file and fsync of the
+ * directory. A segment is never written again after its seal.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "wt_crc32c.h"
+#include "wt_seglog_format.h"
+
+struct wt_seglog_writer {
+	/* current segment (base == NULL: none; the next append creates one) */
+	uint8_t *base;
+	uint64_t off;     /* next frame */
+	uint64_t limit;   /* segment size */
+	uint64_t flushed; /* bytes [0, flushed) already passed to msync */
+	uint64_t next_seq;
+	struct wt_seg_header seg; /* counts of the current segment */
+	int fd;
+	int dirfd;
+	/* configuration and totals */
+	uint64_t segment_size;
+	uint64_t run_id;
+	uint64_t next_segno;
+	uint64_t segments_created;
+	uint64_t records_appended;
+	uint64_t recovered_records;
+	char dir[PATH_MAX - WT_SEG_NAME_LEN - 2]; /* so that dir/name always fits */
+	char path[PATH_MAX];
+	char recovered_path[PATH_MAX];
+};
+
+/* Seal block from a scan or from the writer's counts, then make the whole
+ * segment durable: msync of the mapping, fsync of the file, fsync of the
+ * directory (which holds the rename of its creation). */
+static int
+seal_and_sync(int dirfd, int fd, uint8_t *base, uint64_t size, struct wt_seg_header *h,
+              uint32_t state)
+{
+	h->state = state;
+	h->sealed_ns = wt_seg_now_ns();
+	wt_seg_seal_encode(base, h);
+	if (msync(base, size, MS_SYNC) != 0 || fsync(fd) != 0 || fsync(dirfd) != 0)
+		return -errno;
+	return 0;
+}
+
+static void
+unmap_segment(struct wt_seglog_writer *w)
+{
+	if (w->base != NULL)
+		munmap(w->base, w->limit);
+	if (w->fd >= 0)
+		close(w->fd);
+	w->base = NULL;
+	w->fd = -1;
+	w->path[0] = '\0';
+}
+
+/* Seal the current segment. On failure it stays current (a retry seals
+ * again: sealing is idempotent). */
+static int
+seal_current(struct wt_seglog_writer *w)
+{
+	w->seg.end_offset = w->off;
+	int rc = seal_and_sync(w->dirfd, w->fd, w->base, w->limit, &w->seg, WT_SEG_STATE_SEALED);
+	if (rc == 0)
+		unmap_segment(w);
+	return rc;
+}
+
+/* Create, preallocate, map and publish segment w->next_segno. */
+static wt_cold int
+create_segment(struct wt_seglog_writer *w)
+{
+	char name[WT_SEG_NAME_LEN + 1], tmp[WT_SEG_NAME_LEN + 8];
+	uint8_t *base = MAP_FAILED;
+	int fd, rc;
+
+	wt_seg_name_make(name, sizeof(name), w->next_segno);
+	snprintf(tmp, sizeof(tmp), ".%s" WT_SEG_TMP_SUFFIX, name);
+	/* A leftover of a crash during an earlier creation of this segment:
+	 * it was never published, so it holds no record. */
+	unlinkat(w->dirfd, tmp, 0);
+	fd = openat(w->dirfd, tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	/* posix_fallocate returns the error number instead of setting errno. */
+	rc = posix_fallocate(fd, 0, (off_t)w->segment_size);
+	if (rc != 0) {
+		rc = -rc;
+		goto err;
+	}
+	base = mmap(NULL, w->segment_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (base == MAP_FAILED) {
+		rc = -errno;
+		goto err;
+	}
+	memset(&w->seg, 0, sizeof(w->seg));
+	w->seg.major = WT_SEG_MAJOR;
+	w->seg.minor = WT_SEG_MINOR;
+	w->seg.header_size = WT_SEG_HEADER_SIZE;
+	w->seg.segment_size = w->segment_size;
+	w->seg.segment_no = w->next_segno;
+	w->seg.run_id = w->run_id;
+	w->seg.created_ns = wt_seg_now_ns();
+	w->seg.first_seq = w->next_seq;
+	wt_seg_header_encode(base, &w->seg);
+	if (msync(base, WT_SEG_HEADER_SIZE, MS_SYNC) != 0 || fsync(fd) != 0) {
+		rc = -errno;
+		goto err;
+	}
+	if (renameat2(w->dirfd, tmp, w->dirfd, name, RENAME_NOREPLACE) != 0) {
+		rc = -errno;
+		goto err;
+	}
+	if (fsync(w->dirfd) != 0) {
+		/* The segment is published but maybe not durable: keep it (it
+		 * holds no record yet) and report the error. */
+		rc = -errno;
+		munmap(base, w->segment_size);
+		close(fd);
+		w->next_segno++;
+		return rc;
+	}
+	w->base = base;
+	w->fd = fd;
+	w->limit = w->segment_size;
+	w->off = WT_SEG_HEADER_SIZE;
+	w->flushed = 0;
+	snprintf(w->path, sizeof(w->path), "%s/%s", w->dir, name);
+	w->next_segno++;
+	w->segments_created++;
+	return 0;
+
+err:
+	if (base != MAP_FAILED)
+		munmap(base, w->segment_size);
+	close(fd);
+	unlinkat(w->dirfd, tmp, 0);
+	return rc;
+}
+
+/* Make room for a frame of @span bytes: roll to a new segment if needed. */
+static wt_cold int
+make_room(struct wt_seglog_writer *w, uint64_t span)
+{
+	int rc;
+
+	if (span > w->segment_size - WT_SEG_HEADER_SIZE)
+		return -EMSGSIZE;
+	if (w->base != NULL) {
+		if (span <= w->limit - w->off)
+			return 0;
+		rc = seal_current(w);
+		if (rc != 0)
+			return rc;
+	}
+	return create_segment(w);
+}
+
+/* Write and commit one frame. For a record (@seq_at >= 0: offset of its seq
+ * field) the payload is copied with seq replaced by @seq and the struct's
+ * padding zeroed, so the caller's record is left untouched until success. */
+static wt_always_inline int
+put_frame(struct wt_seglog_writer *w, unsigned int type, const void *payload, uint32_t len,
+          int seq_at, uint64_t seq)
+{
+	uint64_t span = wt_frame_span(len);
+
+	if (wt_unlikely(w->base == NULL || span > w->limit - w->off)) {
+		int rc = make_room(w, span);
+		if (rc != 0)
+			return rc;
+	}
+	uint8_t *f = w->base + w->off;
+	uint8_t *p = f + WT_FRAME_HDR_SIZE;
+	uint32_t word = wt_frame_word(type, len);
+
+	memcpy(p, payload, len);
+	if (seq_at >= 0) {
+		memcpy(p + seq_at, &seq, sizeof(seq));
+		memset(p + WT_REC_PAD_OFF, 0, WT_REC_PAD_LEN);
+	}
+	if (span - WT_FRAME_HDR_SIZE > len)
+		memset(p + len, 0, span - WT_FRAME_HDR_SIZE - len);
+	uint32_t crc = wt_crc32c(wt_crc32c(0, &word, sizeof(word)), p, len);
+	memcpy(f + 4, &crc, sizeof(crc));
+	/* Commit: everything above becomes visible no later than the word. */
+	__atomic_store_n((uint32_t *)(void *)f, word, __ATOMIC_RELEASE);
+	w->off += span;
+	w->seg.frame_count++;
+	return 0;
+}
+
+int
+wt_seglog_append(struct wt_seglog_writer *w, struct wt_callrec *rec)
+{
+	uint64_t seq = w->next_seq;
+	int rc = put_frame(w, WT_SEGLOG_FRAME_RECORD, rec, sizeof(*rec),
+	                   (int)offsetof(struct wt_callrec, seq), seq);
+
+	if (wt_unlikely(rc != 0))
+		return rc;
+	rec->seq = seq;
+	w->next_seq = seq + 1;
+	w->seg.record_count++;
+	w->seg.last_seq = seq;
+	w->records_appended++;
+	return 0;
+}
+
+int
+wt_seglog_append_frame(struct wt_seglog_writer *w, unsigned int type, const void *payload,
+                       size_t len)
+{
+	if (type == 0 || type > WT_FRAME_TYPE_MASK || type == WT_SEGLOG_FRAME_RECORD)
+		return -EINVAL;
+	if (len > WT_SEGLOG_MAX_PAYLOAD)
+		return -EMSGSIZE;
+	return put_frame(w, type, payload, (uint32_t)len, -1, 0);
+}
+
+int
+wt_seglog_append_stats(struct wt_seglog_writer *w, const char *text, size_t len)
+{
+	return wt_seglog_append_frame(w, WT_SEGLOG_FRAME_STATS, text, len);
+}
+
+int
+wt_seglog_flush(struct wt_seglog_writer *w)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	uint64_t from;
+
+	if (w->base == NULL || w->off <= w->flushed)
+		return 0;
+	from = w->flushed / (uint64_t)pg * (uint64_t)pg;
+	if (msync(w->base + from, w->off - from, MS_ASYNC) != 0)
+		return -errno;
+	w->flushed = w->off;
+	return 0;
+}
+
+int
+wt_seglog_close(struct wt_seglog_writer *w)
+{
+	int rc = 0;
+
+	if (w == NULL)
+		return 0;
+	if (w->base != NULL) {
+		rc = seal_current(w);
+		unmap_segment(w);
+	}
+	if (w->dirfd >= 0)
+		close(w->dirfd); /* also releases the flock */
+	free(w);
+	return rc;
+}
+
+uint64_t
+wt_seglog_next_seq(const struct wt_seglog_writer *w)
+{
+	return w->next_seq;
+}
+
+const char *
+wt_seglog_current_path(const struct wt_seglog_writer *w)
+{
+	return w->path;
+}
+
+uint64_t
+wt_seglog_segments_created(const struct wt_seglog_writer *w)
+{
+	return w->segments_created;
+}
+
+uint64_t
+wt_seglog_records_appended(const struct wt_seglog_writer *w)
+{
+	return w->records_appended;
+}
+
+const char *
+wt_seglog_recovered_path(const struct wt_seglog_writer *w)
+{
+	return w->recovered_path;
+}
+
+uint64_t
+wt_seglog_recovered_records(const struct wt_seglog_writer *w)
+{
+	return w->recovered_records;
+}
+
+/*
+ * Recovery of an unsealed last segment: how it works
+ *   The segment is scanned exactly as a reader scans it: frames up to the
+ *   first zero word (never written), stepping over damaged frames (a power
+ *   loss can tear them) to the next good one. Every committed record is
+ *   kept where it is; nothing is rewritten
+ *   or truncated, so recovery cannot lose a record a reader could have read.
+ *   The seal block then records state "recovered", the records and last seq
+ *   found and the end offset, and the file and directory are synced.
+ *   Writing resumes in a new segment: next seq = last seq found + 1 (or the
+ *   header's first_seq when the segment holds no record).
+ */
+static wt_cold int
+recover_segment(struct wt_seglog_writer *w, const char *name, struct wt_seg_header *h, int fd,
+                uint8_t *base, uint64_t size)
+{
+	struct wt_seg_cursor c = {
+	        .base = base, .limit = WT_MIN(size, h->segment_size), .off = h->header_size};
+	struct wt_seg_frame f;
+	enum wt_seg_step st;
+	uint64_t seq;
+
+	h->record_count = 0;
+	h->frame_count = 0;
+	h->last_seq = 0;
+	while ((st = wt_seg_cursor_next(&c, &f)) != WT_SEG_STEP_END) {
+		/* As the reader does: a bad CRC is skipped by its length, a
+		 * bad word by resynchronising at the next good frame. */
+		if (st == WT_SEG_STEP_BAD_WORD && !wt_seg_cursor_resync(&c, c.off + 8, c.limit))
+			break;
+		if (st != WT_SEG_STEP_FRAME)
+			continue;
+		h->frame_count++;
+		if (f.type != WT_SEGLOG_FRAME_RECORD || f.len < sizeof(struct wt_callrec))
+			continue;
+		memcpy(&seq, f.payload + offsetof(struct wt_callrec, seq), sizeof(seq));
+		if (h->record_count == 0 || seq > h->last_seq)
+			h->last_seq = seq;
+		h->record_count++;
+	}
+	h->end_offset = c.off;
+	int rc = seal_and_sync(w->dirfd, fd, base, size, h, WT_SEG_STATE_RECOVERED);
+	if (rc == 0) {
+		snprintf(w->recovered_path, sizeof(w->recovered_path), "%s/%.28s", w->dir, name);
+		w->recovered_records = h->record_count;
+	}
+	return rc;
+}
+
+/* Continue numbering after the last segment of the directory. */
+static wt_cold int
+resume_after(struct wt_seglog_writer *w, const char *name, char *err, size_t errlen)
+{
+	struct wt_seg_header h;
+	struct stat st;
+	char why[160];
+	uint8_t *base = MAP_FAILED;
+	uint64_t segno = 0;
+	int rc;
+	int fd = openat(w->dirfd, name, O_RDWR | O_CLOEXEC);
+
+	wt_seg_name_parse(name, &segno);
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		rc = -errno;
+		wt_seg_seterr(err, errlen, "%s/%s: cannot open last segment: %s", w->dir, name,
+		              strerror(-rc));
+		goto out;
+	}
+	if (st.st_size < (off_t)WT_SEG_HEADER_SIZE) {
+		rc = -EBADMSG;
+		wt_seg_seterr(err, errlen,
+		              "%s/%s: last segment too short (%jd bytes); move it aside", w->dir,
+		              name, (intmax_t)st.st_size);
+		goto out;
+	}
+	base = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (base == MAP_FAILED) {
+		rc = -errno;
+		wt_seg_seterr(err, errlen, "%s/%s: cannot map last segment: %s", w->dir, name,
+		              strerror(-rc));
+		goto out;
+	}
+	switch (wt_seg_header_decode(base, (uint64_t)st.st_size, &h, why, sizeof(why))) {
+	case WT_SEG_HDR_OK:
+		break;
+	case WT_SEG_HDR_UNSUPPORTED:
+		rc = -ENOTSUP;
+		wt_seg_seterr(err, errlen, "%s/%s: %s", w->dir, name, why);
+		goto out;
+	default:
+		/* Without a trustworthy header the seq cannot be continued
+		 * without risking duplicates: an operator decides. */
+		rc = -EBADMSG;
+		wt_seg_seterr(err, errlen, "%s/%s: %s; cannot continue the log: move it aside",
+		              w->dir, name, why);
+		goto out;
+	}
+	if (h.segment_no != segno) {
+		rc = -EBADMSG;
+		wt_seg_seterr(err, errlen, "%s/%s: header says segment %" PRIu64 "; move it aside",
+		              w->dir, name, h.segment_no);
+		goto out;
+	}
+	if (!h.sealed) {
+		rc = recover_segment(w, name, &h, fd, base, (uint64_t)st.st_size);
+		if (rc != 0) {
+			wt_seg_seterr(err, errlen, "%s/%s: cannot seal recovered segment: %s",
+			              w->dir, name, strerror(-rc));
+			goto out;
+		}
+	}
+	w->next_seq = h.record_count ? WT_MAX(h.last_seq + 1, h.first_seq) : h.first_seq;
+	w->next_segno = segno + 1;
+	rc = 0;
+out:
+	if (base != MAP_FAILED)
+		munmap(base, (size_t)st.st_size);
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+struct wt_seglog_writer *
+wt_seglog_open(const struct wt_seglog_conf *conf, char *err, size_t errlen)
+{
+	struct wt_seglog_writer *w = NULL;
+	char **names = NULL;
+	int n = 0, rc;
+
+	if (conf == NULL || conf->dir == NULL || conf->dir[0] == '\0' ||
+	    strlen(conf->dir) >= sizeof(w->dir)) {
+		rc = -EINVAL;
+		wt_seg_seterr(err, errlen, "seglog: no log directory given (or path too long)");
+		goto err;
+	}
+	uint64_t size = conf->segment_size ? conf->segment_size : WT_SEGLOG_DEFAULT_SEGMENT_SIZE;
+	if (size < WT_SEGLOG_MIN_SEGMENT_SIZE || size > WT_SEGLOG_MAX_SEGMENT_SIZE ||
+	    size % 4096 != 0 || size > SIZE_MAX) {
+		rc = -EINVAL;
+		wt_seg_seterr(err, errlen,
+		              "seglog: segment size %" PRIu64
+		              " invalid (a multiple of 4096 from %u to "
+		              "%llu)",
+		              size, WT_SEGLOG_MIN_SEGMENT_SIZE, WT_SEGLOG_MAX_SEGMENT_SIZE);
+		goto err;
+	}
+	w = calloc(1, sizeof(*w));
+	if (w == NULL) {
+		rc = -ENOMEM;
+		wt_seg_seterr(err, errlen, "seglog: out of memory");
+		goto err;
+	}
+	w->fd = -1;
+	w->dirfd = -1;
+	w->segment_size = size;
+	w->run_id = conf->run_id;
+	w->next_segno = 1;
+	snprintf(w->dir, sizeof(w->dir), "%s", conf->dir);
+	w->dirfd = open(conf->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (w->dirfd < 0) {
+		rc = -errno;
+		wt_seg_seterr(err, errlen, "%s: cannot open log directory: %s", conf->dir,
+		              strerror(-rc));
+		goto err;
+	}
+	if (flock(w->dirfd, LOCK_EX | LOCK_NB) != 0) {
+		rc = errno == EWOULDBLOCK ? -EBUSY : -errno;
+		wt_seg_seterr(err, errlen,
+		              "%s: log directory is in use by another writer (flock: %s)",
+		              conf->dir, strerror(errno));
+		goto err;
+	}
+	n = wt_seg_list(w->dirfd, &names);
+	if (n < 0) {
+		rc = n;
+		n = 0;
+		wt_seg_seterr(err, errlen, "%s: cannot list log directory: %s", conf->dir,
+		              strerror(-rc));
+		goto err;
+	}
+	if (n > 0) {
+		rc = resume_after(w, names[n - 1], err, errlen);
+		if (rc != 0)
+			goto err;
+	}
+	wt_seg_names_free(names, n);
+	return w;
+
+err:
+	wt_seg_names_free(names, n);
+	if (w != NULL && w->dirfd >= 0)
+		close(w->dirfd);
+	free(w);
+	errno = -rc;
+	return NULL;
+}
