@@ -14,6 +14,8 @@
 #include <unistd.h>
 #include <net/if.h>
 
+#include <rte_dev.h>
+#include <rte_devargs.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
@@ -246,11 +248,14 @@ static void
 describe_port(struct wt_port *p)
 {
 	struct rte_eth_dev_info info;
+	const struct rte_devargs *da = NULL;
 	rte_eth_dev_get_name_by_port(p->port_id, p->name);
-	if (rte_eth_dev_info_get(p->port_id, &info) == 0 && info.driver_name)
-		snprintf(p->driver, sizeof(p->driver), "%s", info.driver_name);
-	const struct rte_devargs *da =
-		rte_dev_devargs(rte_eth_devices[p->port_id].device);
+	if (rte_eth_dev_info_get(p->port_id, &info) == 0) {
+		if (info.driver_name)
+			snprintf(p->driver, sizeof(p->driver), "%s", info.driver_name);
+		if (info.device)
+			da = rte_dev_devargs(info.device);
+	}
 	const char *args = da && da->args ? da->args : "";
 	if (strcmp(p->driver, "net_pcap") == 0 && strstr(args, "rx_pcap=") != NULL) {
 		p->is_file = 1;

@@ -340,14 +340,28 @@ load_config(struct wt_opts *o)
 		return -1;
 	}
 	int nsec = rte_cfgfile_num_sections(cfg, NULL, 0);
-	for (int i = 0; i < nsec; i++) {
-		char name[CFG_NAME_LEN];
-		if (rte_cfgfile_section_name(cfg, i, name, sizeof(name)) == 0 &&
-		    strcmp(name, CFG_SECTION) != 0) {
-			fprintf(stderr, "wiretally: config %s: unknown section [%s] (only [%s])\n",
-				o->config, name, CFG_SECTION);
-			goto out;
+	if (nsec > 0) {
+		char(*names)[CFG_NAME_LEN] = calloc((size_t)nsec, CFG_NAME_LEN);
+		char **ptrs = calloc((size_t)nsec, sizeof(char *));
+		int bad = names == NULL || ptrs == NULL;
+		if (!bad) {
+			for (int i = 0; i < nsec; i++)
+				ptrs[i] = names[i];
+			nsec = rte_cfgfile_sections(cfg, ptrs, nsec);
+			for (int i = 0; i < nsec && !bad; i++) {
+				if (strcmp(names[i], CFG_SECTION) != 0) {
+					fprintf(stderr,
+						"wiretally: config %s: unknown section [%s] (only "
+						"[%s])\n",
+						o->config, names[i], CFG_SECTION);
+					bad = 1;
+				}
+			}
 		}
+		free(names);
+		free(ptrs);
+		if (bad)
+			goto out;
 	}
 	int n = rte_cfgfile_section_num_entries(cfg, CFG_SECTION);
 	if (n < 0)
