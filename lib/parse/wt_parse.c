@@ -206,8 +206,9 @@ check_frame_len(const struct frame *c, uint32_t l3, uint32_t ip_len, struct wt_p
 static enum wt_drop
 frag_later(uint32_t l4, uint32_t data, uint32_t off8, struct wt_pkt *p)
 {
-	/* A reassembled datagram cannot pass 65535 bytes (RFC 791, RFC 8200). */
-	if (off8 + data > 65535)
+	/* A reassembled datagram cannot pass 65535 bytes (RFC 791, RFC 8200).
+	 * off8 <= 65528; @data may be a jumbogram's 32-bit length. */
+	if (data > 65535 - off8)
 		return WT_DROP_FRAG_BAD;
 	p->frag = WT_FRAG_LATER;
 	p->l4_off = (uint16_t)l4;
