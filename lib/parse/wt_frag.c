@@ -145,7 +145,8 @@ wt_frag_process(struct wt_frag_table *ft, struct wt_pkt *pkt, uint64_t now_ns)
 			ft->st.unattributed++;
 			return WT_DROP_FRAG_UNATTRIBUTED;
 		}
-		found->last_ns = now_ns;
+		if (now_ns > found->last_ns) /* a clock that went back does not age it */
+			found->last_ns = now_ns;
 		pkt->sport = found->sport;
 		pkt->dport = found->dport;
 		pkt->notes |= WT_NOTE(FRAG_ATTRIBUTED);
@@ -166,10 +167,12 @@ wt_frag_process(struct wt_frag_table *ft, struct wt_pkt *pkt, uint64_t now_ns)
 		found->id = pkt->frag_id;
 		found->family = pkt->family;
 		found->proto = pkt->proto;
+		found->last_ns = now_ns;
+	} else if (now_ns > found->last_ns) {
+		found->last_ns = now_ns;
 	}
 	found->sport = pkt->sport;
 	found->dport = pkt->dport;
-	found->last_ns = now_ns;
 	ft->st.learned++;
 	return WT_DROP_NONE;
 }

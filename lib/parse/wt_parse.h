@@ -23,6 +23,7 @@
 
 #include "wt_common.h"
 #include "wt_counters.h"
+#include "wt_mem.h" /* WT_SOCKET_ANY for wt_frag_create() */
 
 /* Most VLAN tags + MPLS labels + FabricPath headers followed before giving up. */
 #define WT_PARSE_MAX_L2 8
