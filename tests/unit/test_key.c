@@ -72,6 +72,22 @@ rand_pkt(int family)
 	return p;
 }
 
+/* An IPv4 packet from fixed values (for known-answer vectors). */
+static struct wt_pkt
+pkt4(unsigned int proto, const uint8_t src[4], const uint8_t dst[4], uint16_t sport,
+     uint16_t dport)
+{
+	struct wt_pkt p;
+	memset(&p, 0, sizeof(p));
+	p.family = 4;
+	p.proto = (uint8_t)proto;
+	memcpy(p.src, src, 4);
+	memcpy(p.dst, dst, 4);
+	p.sport = sport;
+	p.dport = dport;
+	return p;
+}
+
 static struct wt_pkt
 reversed(const struct wt_pkt *p)
 {
@@ -216,14 +232,8 @@ test_rss_equals_softrss(void)
 		}
 	}
 	/* A fixed vector, so a change in both implementations would still show. */
-	struct wt_pkt p;
-	memset(&p, 0, sizeof(p));
-	p.family = 4;
-	p.proto = 6;
-	memcpy(p.src, (const uint8_t[]){66, 9, 149, 187}, 4);
-	memcpy(p.dst, (const uint8_t[]){161, 142, 100, 80}, 4);
-	p.sport = 2794;
-	p.dport = 1766;
+	struct wt_pkt p = pkt4(6, (const uint8_t[]){66, 9, 149, 187},
+			       (const uint8_t[]){161, 142, 100, 80}, 2794, 1766);
 	CHECK_EQ_U64(softrss(&p, true, key), 0x9fcc9fccu);
 	CHECK_EQ_U64(wt_pkt_rss_hash(&p), 0x9fcc9fccu);
 	/* (16-bit-periodic key: the two halves of the hash are always equal) */
@@ -298,19 +308,11 @@ test_hash_distribution(void)
 
 	/* Tuples whose 16-bit words XOR to the same value collide in RSS, and
 	 * not in the table hash: a.b.c.d -> c.d.a.b swaps the two words. */
-	struct wt_pkt x, y;
 	struct wt_key kx, ky;
-	memset(&x, 0, sizeof(x));
-	x.family = 4;
-	x.proto = 17;
-	memcpy(x.src, (const uint8_t[]){10, 1, 2, 3}, 4);
-	memcpy(x.dst, (const uint8_t[]){192, 168, 7, 9}, 4);
-	x.sport = 1000;
-	x.dport = 53;
-	y = x;
-	memcpy(y.src, (const uint8_t[]){2, 3, 10, 1}, 4);
-	y.sport = 53;
-	y.dport = 1000;
+	struct wt_pkt x = pkt4(17, (const uint8_t[]){10, 1, 2, 3}, (const uint8_t[]){192, 168, 7, 9},
+			       1000, 53);
+	struct wt_pkt y = pkt4(17, (const uint8_t[]){2, 3, 10, 1}, (const uint8_t[]){192, 168, 7, 9},
+			       53, 1000);
 	CHECK_EQ_U64(wt_pkt_rss_hash(&x), wt_pkt_rss_hash(&y));
 	wt_key_from_pkt(&kx, &x, 0);
 	wt_key_from_pkt(&ky, &y, 0);

@@ -676,52 +676,38 @@ test_tcp_udp_errors(void)
 	expect_drop("ip payload 4 for udp", &f, WT_DROP_IP_BAD_LEN);
 }
 
+/* Protocols without ports: ports 0, payload = the whole IP payload. */
 static void
 test_portless(void)
 {
-	struct fb f;
-	struct wt_pkt w;
+	static const struct {
+		const char *name;
+		unsigned int family, proto, payload;
+	} cases[] = {
+		{"icmp", 4, 1, 64},
+		{"sctp keyed without ports", 4, 132, 32},
+		{"icmpv6", 6, 58, 16},
+		{"esp", 6, 50, 64},
+	};
 
-	eth(&f, 0x0800);
-	uint32_t ip = ip4(&f, 1);
-	put32(&f, 0x08000000);
-	put32(&f, 0x00010001);
-	pad(&f, 56, 0xa5);
-	ip4_fix(&f, ip);
-	w = want4(1, 14);
-	w.payload_len = 64;
-	w.ip_len = 84;
-	expect("icmp", &f, &w);
-
-	eth(&f, 0x0800);
-	ip = ip4(&f, 132);
-	put16(&f, 5000);
-	put16(&f, 5001);
-	pad(&f, 28, 0);
-	ip4_fix(&f, ip);
-	w = want4(132, 14);
-	w.payload_len = 32;
-	w.ip_len = 52;
-	expect("sctp keyed without ports", &f, &w);
-
-	eth(&f, 0x86dd);
-	ip = ip6(&f, 58);
-	put32(&f, 0x80000000);
-	pad(&f, 12, 0);
-	ip6_fix(&f, ip);
-	w = want6(58, 14);
-	w.payload_len = 16;
-	w.ip_len = 56;
-	expect("icmpv6", &f, &w);
-
-	eth(&f, 0x86dd);
-	ip = ip6(&f, 50);
-	pad(&f, 64, 0xe5);
-	ip6_fix(&f, ip);
-	w = want6(50, 14);
-	w.payload_len = 64;
-	w.ip_len = 104;
-	expect("esp", &f, &w);
+	for (unsigned int i = 0; i < WT_ARRAY_SIZE(cases); i++) {
+		struct fb f;
+		struct wt_pkt w;
+		unsigned int hl = cases[i].family == 4 ? 20 : 40;
+		eth(&f, cases[i].family == 4 ? 0x0800 : 0x86dd);
+		uint32_t ip = cases[i].family == 4 ? ip4(&f, cases[i].proto) : ip6(&f, cases[i].proto);
+		put16(&f, 5000); /* would be ports for TCP/UDP/SCTP */
+		put16(&f, 5001);
+		pad(&f, cases[i].payload - 4, 0xa5);
+		if (cases[i].family == 4)
+			ip4_fix(&f, ip);
+		else
+			ip6_fix(&f, ip);
+		w = cases[i].family == 4 ? want4(cases[i].proto, 14) : want6(cases[i].proto, 14);
+		w.payload_len = cases[i].payload;
+		w.ip_len = hl + cases[i].payload;
+		expect(cases[i].name, &f, &w);
+	}
 }
 
 /* ---- IPv6 ---------------------------------------------------------------- */
@@ -1218,6 +1204,29 @@ test_all_drop_reasons_seen(void)
 	printf("  %u valid sample frames\n", nsamples);
 }
 
+/* With WT_WRITE_CORPUS=DIR, write the samples as a seed corpus for
+ * tests/fuzz/fuzz_parse (first byte 1: wire length = captured length). */
+static void
+test_write_corpus(void)
+{
+	const char *dir = getenv("WT_WRITE_CORPUS");
+	char path[4096];
+
+	if (dir == NULL)
+		return;
+	for (unsigned int s = 0; s < nsamples; s++) {
+		snprintf(path, sizeof(path), "%s/sample%03u", dir, s);
+		FILE *fp = fopen(path, "wb");
+		CHECK(fp != NULL);
+		if (fp == NULL)
+			return;
+		fputc(1, fp);
+		CHECK_EQ_U64(fwrite(samples[s].b, 1, samples[s].n, fp), samples[s].n);
+		fclose(fp);
+	}
+	printf("  %u samples written to %s\n", nsamples, dir);
+}
+
 /* ---- truncation sweep ---------------------------------------------------- */
 
 static bool
@@ -1458,5 +1467,5 @@ WT_TEST_MAIN(WT_TEST(test_setup), WT_TEST(test_eth_ipv4_tcp), WT_TEST(test_vlan_
 	     WT_TEST(test_ipv4_errors), WT_TEST(test_snaplen_vs_bogus),
 	     WT_TEST(test_tcp_udp_errors), WT_TEST(test_portless), WT_TEST(test_ipv6_ext),
 	     WT_TEST(test_ipv6_jumbo), WT_TEST(test_frag_ipv4), WT_TEST(test_frag_ipv6),
-	     WT_TEST(test_tunnels), WT_TEST(test_all_drop_reasons_seen),
+	     WT_TEST(test_tunnels), WT_TEST(test_all_drop_reasons_seen), WT_TEST(test_write_corpus),
 	     WT_TEST(test_truncation_sweep), WT_TEST(test_mutations))
