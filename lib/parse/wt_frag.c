@@ -23,7 +23,7 @@
 #include "wt_parse.h"
 
 /* Slots probed per key: one or two cache lines of entries. */
-#define FRAG_WINDOW 4
+#define FRAG_WINDOW      4
 #define FRAG_MIN_ENTRIES 16u
 #define FRAG_MAX_ENTRIES (1u << 26)
 
@@ -61,10 +61,10 @@ frag_hash(const struct wt_pkt *p)
 {
 	uint64_t k = ((uint64_t)p->frag_id << 16) | ((uint64_t)p->proto << 8) | p->family;
 	uint64_t h = frag_mix(wt_load64(p->src) ^ 0x9e3779b97f4a7c15ull,
-			      wt_load64(p->dst) ^ 0xc2b2ae3d27d4eb4full);
+	                      wt_load64(p->dst) ^ 0xc2b2ae3d27d4eb4full);
 	if (p->family == 6)
 		h ^= frag_mix(wt_load64(p->src + 8) ^ 0x165667b19e3779f9ull,
-			      wt_load64(p->dst + 8) ^ 0x27d4eb2f165667c5ull);
+		              wt_load64(p->dst + 8) ^ 0x27d4eb2f165667c5ull);
 	return frag_mix(h ^ k, 0xff51afd7ed558ccdull);
 }
 

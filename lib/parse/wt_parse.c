@@ -21,14 +21,14 @@
 #include "wt_parse.h"
 
 /* Ethertypes. */
-#define ET_IPV4 0x0800
-#define ET_IPV6 0x86dd
-#define ET_VLAN 0x8100
-#define ET_QINQ 0x88a8
-#define ET_VLAN_9100 0x9100
+#define ET_IPV4       0x0800
+#define ET_IPV6       0x86dd
+#define ET_VLAN       0x8100
+#define ET_QINQ       0x88a8
+#define ET_VLAN_9100  0x9100
 #define ET_FABRICPATH 0x8903
-#define ET_MPLS_UC 0x8847
-#define ET_MPLS_MC 0x8848
+#define ET_MPLS_UC    0x8847
+#define ET_MPLS_MC    0x8848
 #define ET_PPPOE_SESS 0x8864
 
 /* PPP protocols inside PPPoE session frames. */
@@ -36,23 +36,23 @@
 #define PPP_IPV6 0x0057
 
 /* IP protocol numbers. */
-#define IPP_HOPOPT 0
-#define IPP_IPIP 4
-#define IPP_TCP 6
-#define IPP_UDP 17
-#define IPP_IPV6 41
-#define IPP_ROUTING 43
+#define IPP_HOPOPT   0
+#define IPP_IPIP     4
+#define IPP_TCP      6
+#define IPP_UDP      17
+#define IPP_IPV6     41
+#define IPP_ROUTING  43
 #define IPP_FRAGMENT 44
-#define IPP_GRE 47
-#define IPP_AH 51
-#define IPP_DSTOPTS 60
+#define IPP_GRE      47
+#define IPP_AH       51
+#define IPP_DSTOPTS  60
 #define IPP_MOBILITY 135
-#define IPP_HIP 139
-#define IPP_SHIM6 140
-#define IPP_EXP1 253
-#define IPP_EXP2 254
+#define IPP_HIP      139
+#define IPP_SHIM6    140
+#define IPP_EXP1     253
+#define IPP_EXP2     254
 
-#define IPV6_OPT_PAD1 0x00
+#define IPV6_OPT_PAD1  0x00
 #define IPV6_OPT_JUMBO 0xc2
 
 /* Most GTP-U extension headers followed before the inner offset is given up. */
@@ -623,9 +623,9 @@ enum wt_drop
 wt_parse_full(const uint8_t *frame, uint32_t caplen, uint32_t wirelen, struct wt_pkt *pkt)
 {
 	struct frame c = {
-		.f = frame,
-		.caplen = caplen,
-		.wirelen = wirelen != WT_WIRELEN_UNKNOWN && wirelen < caplen ? caplen : wirelen,
+	        .f = frame,
+	        .caplen = caplen,
+	        .wirelen = wirelen != WT_WIRELEN_UNKNOWN && wirelen < caplen ? caplen : wirelen,
 	};
 
 	memset(pkt, 0, sizeof(*pkt));

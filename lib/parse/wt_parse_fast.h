@@ -22,9 +22,9 @@
 #endif
 
 /* UDP ports that mark a tunnel (either source or destination). */
-#define WT_PORT_VXLAN 4789
+#define WT_PORT_VXLAN  4789
 #define WT_PORT_GENEVE 6081
-#define WT_PORT_GTPU 2152
+#define WT_PORT_GTPU   2152
 #define WT_PORT_TEREDO 3544
 
 /* A one-register Bloom filter of the tunnel ports, read straight from the
@@ -34,9 +34,9 @@
  * tunnel port". Among ~60 common UDP services only HSRP (1985) and VXLAN-GPE
  * (4790) share a bit; a random port goes to the full parser with
  * probability 1/16. */
-#define WT_PARSE_TUNNEL_BIT(port) (1ull << (((port) & 0xfcu) >> 2))
-#define WT_PARSE_TUNNEL_PORT_MASK                                                  \
-	(WT_PARSE_TUNNEL_BIT(WT_PORT_VXLAN) | WT_PARSE_TUNNEL_BIT(WT_PORT_GENEVE) |    \
+#define WT_PARSE_TUNNEL_BIT(port) (1ull << (((port)&0xfcu) >> 2))
+#define WT_PARSE_TUNNEL_PORT_MASK                                                   \
+	(WT_PARSE_TUNNEL_BIT(WT_PORT_VXLAN) | WT_PARSE_TUNNEL_BIT(WT_PORT_GENEVE) | \
 	 WT_PARSE_TUNNEL_BIT(WT_PORT_GTPU) | WT_PARSE_TUNNEL_BIT(WT_PORT_TEREDO))
 
 /* @raw: the UDP header's first 4 bytes loaded as a native (LE) 32-bit word. */
@@ -49,7 +49,7 @@ wt_parse_ports_maybe_tunnel(uint32_t raw)
 	       ((WT_PARSE_TUNNEL_PORT_MASK >> (raw >> 26)) & 1);
 #else
 	return ((WT_PARSE_TUNNEL_PORT_MASK >> ((raw >> 18) & 63)) |
-		(WT_PARSE_TUNNEL_PORT_MASK >> ((raw >> 2) & 63))) &
+	        (WT_PARSE_TUNNEL_PORT_MASK >> ((raw >> 2) & 63))) &
 	       1;
 #endif
 }
@@ -65,7 +65,7 @@ wt_parse_ld16(const uint8_t *p)
 
 /* Network-order constants, so loaded fields need no byte swap to compare. */
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-#define WT_PARSE_BE16(v) ((uint16_t)((((v) & 0xffu) << 8) | (((v) >> 8) & 0xffu)))
+#define WT_PARSE_BE16(v) ((uint16_t)((((v)&0xffu) << 8) | (((v) >> 8) & 0xffu)))
 #else
 #define WT_PARSE_BE16(v) ((uint16_t)(v))
 #endif
@@ -74,23 +74,18 @@ wt_parse_ld16(const uint8_t *p)
 /* The fast path writes struct wt_pkt as ten little-endian 64-bit words; this
  * pins the layout it assumes. */
 #include <stddef.h>
-_Static_assert(offsetof(struct wt_pkt, sport) == 32 && offsetof(struct wt_pkt, vlan) == 36 &&
-		       offsetof(struct wt_pkt, proto) == 38 &&
-		       offsetof(struct wt_pkt, family) == 39 &&
-		       offsetof(struct wt_pkt, tcp_flags) == 40 &&
-		       offsetof(struct wt_pkt, has_seq) == 41 &&
-		       offsetof(struct wt_pkt, frag) == 42 && offsetof(struct wt_pkt, tunnel) == 43 &&
-		       offsetof(struct wt_pkt, seq) == 44 &&
-		       offsetof(struct wt_pkt, payload_len) == 48 &&
-		       offsetof(struct wt_pkt, ip_len) == 52 &&
-		       offsetof(struct wt_pkt, frag_id) == 56 &&
-		       offsetof(struct wt_pkt, notes) == 60 &&
-		       offsetof(struct wt_pkt, l3_off) == 62 &&
-		       offsetof(struct wt_pkt, l4_off) == 64 &&
-		       offsetof(struct wt_pkt, inner_off) == 66 &&
-		       offsetof(struct wt_pkt, src_mac) == 68 &&
-		       offsetof(struct wt_pkt, dst_mac) == 74,
-	       "struct wt_pkt layout changed: update wt_parse_fast_store()");
+_Static_assert(
+        offsetof(struct wt_pkt, sport) == 32 && offsetof(struct wt_pkt, vlan) == 36 &&
+                offsetof(struct wt_pkt, proto) == 38 && offsetof(struct wt_pkt, family) == 39 &&
+                offsetof(struct wt_pkt, tcp_flags) == 40 &&
+                offsetof(struct wt_pkt, has_seq) == 41 && offsetof(struct wt_pkt, frag) == 42 &&
+                offsetof(struct wt_pkt, tunnel) == 43 && offsetof(struct wt_pkt, seq) == 44 &&
+                offsetof(struct wt_pkt, payload_len) == 48 &&
+                offsetof(struct wt_pkt, ip_len) == 52 && offsetof(struct wt_pkt, frag_id) == 56 &&
+                offsetof(struct wt_pkt, notes) == 60 && offsetof(struct wt_pkt, l3_off) == 62 &&
+                offsetof(struct wt_pkt, l4_off) == 64 && offsetof(struct wt_pkt, inner_off) == 66 &&
+                offsetof(struct wt_pkt, src_mac) == 68 && offsetof(struct wt_pkt, dst_mac) == 74,
+        "struct wt_pkt layout changed: update wt_parse_fast_store()");
 
 static wt_always_inline void
 wt_parse_st64(struct wt_pkt *pkt, size_t off, uint64_t w)
@@ -103,9 +98,9 @@ wt_parse_st64(struct wt_pkt *pkt, size_t off, uint64_t w)
  * has_seq, frag = tunnel = 0 and seq, as laid out at offset 40; @raw_ports
  * the transport header's first 4 bytes as loaded. */
 static wt_always_inline void
-wt_parse_fast_store(struct wt_pkt *pkt, const uint8_t *frame, const uint8_t *ip,
-		    const uint32_t l3, uint16_t vlan, uint8_t proto, uint32_t raw_ports,
-		    uint64_t w40, uint32_t payload, uint32_t ip_len)
+wt_parse_fast_store(struct wt_pkt *pkt, const uint8_t *frame, const uint8_t *ip, const uint32_t l3,
+                    uint16_t vlan, uint8_t proto, uint32_t raw_ports, uint64_t w40,
+                    uint32_t payload, uint32_t ip_len)
 {
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 	uint32_t ports = __builtin_bswap32(raw_ports); /* sport << 16 | dport */
@@ -120,23 +115,24 @@ wt_parse_fast_store(struct wt_pkt *pkt, const uint8_t *frame, const uint8_t *ip,
 	wt_parse_st64(pkt, 16, wt_load32(ip + 16));
 	wt_parse_st64(pkt, 24, 0);
 #endif
-	wt_parse_st64(pkt, 32, (ports >> 16 | ports << 16) | (uint64_t)vlan << 32 |
-				       (uint64_t)proto << 48 | 4ull << 56);
+	wt_parse_st64(pkt, 32,
+	              (ports >> 16 | ports << 16) | (uint64_t)vlan << 32 | (uint64_t)proto << 48 |
+	                      4ull << 56);
 	wt_parse_st64(pkt, 40, w40);
 	wt_parse_st64(pkt, 48, payload | (uint64_t)ip_len << 32);
 	wt_parse_st64(pkt, 56, (uint64_t)l3 << 48); /* frag_id 0, notes 0 */
 #ifdef __SSSE3__
 	/* Bytes 64..79: l4_off, inner_off = 0, src MAC, dst MAC: one shuffle of
 	 * the frame's first 16 bytes (0x80 lanes become 0), then l4_off. */
-	const __m128i mac_order = _mm_setr_epi8(-128, -128, -128, -128, 6, 7, 8, 9, 10, 11, 0, 1,
-						2, 3, 4, 5);
-	__m128i m = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(const void *)frame),
-				     mac_order);
+	const __m128i mac_order =
+	        _mm_setr_epi8(-128, -128, -128, -128, 6, 7, 8, 9, 10, 11, 0, 1, 2, 3, 4, 5);
+	__m128i m =
+	        _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(const void *)frame), mac_order);
 	m = _mm_or_si128(m, _mm_cvtsi32_si128((int)(l3 + 20)));
 	_mm_storeu_si128((__m128i *)(void *)&pkt->l4_off, m);
 #else
-	uint64_t a = wt_load64(frame);     /* dst MAC, src MAC bytes 0-1 */
-	uint64_t b = wt_load64(frame + 4); /* dst MAC bytes 4-5, src MAC */
+	uint64_t a = wt_load64(frame);                       /* dst MAC, src MAC bytes 0-1 */
+	uint64_t b = wt_load64(frame + 4);                   /* dst MAC bytes 4-5, src MAC */
 	wt_parse_st64(pkt, 64, (l3 + 20) | (b >> 16) << 32); /* inner_off 0 */
 	wt_parse_st64(pkt, 72, b >> 48 | a << 16);
 #endif
@@ -173,7 +169,7 @@ wt_parse_fast_store(struct wt_pkt *pkt, const uint8_t *frame, const uint8_t *ip,
  * offsets fold into the instructions). caplen >= l3 + 40 is checked. */
 static wt_always_inline enum wt_drop
 wt_parse_fast_ipv4(const uint8_t *frame, uint32_t caplen, uint32_t wirelen, struct wt_pkt *pkt,
-		   const uint32_t l3, uint16_t vlan)
+                   const uint32_t l3, uint16_t vlan)
 {
 	const uint8_t *ip = frame + l3, *l4 = ip + 20;
 	uint32_t ip_len, payload, raw_ports;
@@ -199,7 +195,7 @@ wt_parse_fast_ipv4(const uint8_t *frame, uint32_t caplen, uint32_t wirelen, stru
 	} else if (proto == 17) {
 		uint32_t ulen = wt_be16(l4 + 4);
 		if (wt_unlikely(ulen < 8 || ulen + 20 > ip_len ||
-				wt_parse_ports_maybe_tunnel(raw_ports)))
+		                wt_parse_ports_maybe_tunnel(raw_ports)))
 			goto slow;
 		payload = ulen - 8;
 		w40 = 0;
@@ -224,7 +220,7 @@ wt_parse(const uint8_t *frame, uint32_t caplen, uint32_t wirelen, struct wt_pkt 
 		if (et == WT_PARSE_BE16(0x8100) &&
 		    wt_parse_ld16(frame + 16) == WT_PARSE_BE16(0x0800))
 			return wt_parse_fast_ipv4(frame, caplen, wirelen, pkt, 18,
-						  wt_be16(frame + 14) & 0x0fff);
+			                          wt_be16(frame + 14) & 0x0fff);
 	}
 	return wt_parse_full(frame, caplen, wirelen, pkt);
 }

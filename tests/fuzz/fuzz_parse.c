@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* fuzz_parse.c: libFuzzer harness: wt_parse() vs wt_parse_full(), result invariants, fragment table.
+/* fuzz_parse.c: libFuzzer harness: wt_parse() vs wt_parse_full(), result invariants, fragment
+ * table.
  *
  * Input: byte 0 chooses the wire length (unknown, = caplen, caplen + n, or
  * below caplen), the rest is the frame. libFuzzer hands over an exactly sized
@@ -17,12 +18,12 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define REQUIRE(c)                                                                     \
-	do {                                                                           \
-		if (!(c)) {                                                            \
-			fprintf(stderr, "invariant failed: %s\n", #c);                 \
-			abort();                                                       \
-		}                                                                      \
+#define REQUIRE(c)                                                     \
+	do {                                                           \
+		if (!(c)) {                                            \
+			fprintf(stderr, "invariant failed: %s\n", #c); \
+			abort();                                       \
+		}                                                      \
 	} while (0)
 
 static struct wt_frag_table *ft;
@@ -54,7 +55,7 @@ check(const struct wt_pkt *p, uint32_t caplen, uint32_t wirelen)
 	REQUIRE((p->tunnel != WT_TUNNEL_NONE) == !!(p->notes & WT_NOTE(TUNNEL_OUTER)));
 	if (p->inner_off != 0)
 		REQUIRE(p->frag == WT_FRAG_NONE && p->inner_off >= p->l4_off &&
-			p->inner_off < ip_end && p->inner_off <= caplen);
+		        p->inner_off < ip_end && p->inner_off <= caplen);
 }
 
 int
@@ -96,7 +97,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check(&a, caplen, wirelen);
 	if (a.frag != WT_FRAG_NONE && ft != NULL) {
 		enum wt_drop r = wt_frag_process(ft, &a, clock_ns += 1000);
-		REQUIRE(r == WT_DROP_NONE || (a.frag == WT_FRAG_LATER && r == WT_DROP_FRAG_UNATTRIBUTED));
+		REQUIRE(r == WT_DROP_NONE ||
+		        (a.frag == WT_FRAG_LATER && r == WT_DROP_FRAG_UNATTRIBUTED));
 	}
 	return 0;
 }

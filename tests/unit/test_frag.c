@@ -279,5 +279,5 @@ test_ipv6_and_key_fields(void)
 }
 
 WT_TEST_MAIN(WT_TEST(test_create_errors), WT_TEST(test_first_then_later_from_frames),
-	     WT_TEST(test_later_without_first), WT_TEST(test_refresh), WT_TEST(test_timeout),
-	     WT_TEST(test_full_table), WT_TEST(test_ipv6_and_key_fields))
+             WT_TEST(test_later_without_first), WT_TEST(test_refresh), WT_TEST(test_timeout),
+             WT_TEST(test_full_table), WT_TEST(test_ipv6_and_key_fields))

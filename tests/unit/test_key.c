@@ -74,8 +74,7 @@ rand_pkt(int family)
 
 /* An IPv4 packet from fixed values (for known-answer vectors). */
 static struct wt_pkt
-pkt4(unsigned int proto, const uint8_t src[4], const uint8_t dst[4], uint16_t sport,
-     uint16_t dport)
+pkt4(unsigned int proto, const uint8_t src[4], const uint8_t dst[4], uint16_t sport, uint16_t dport)
 {
 	struct wt_pkt p;
 	memset(&p, 0, sizeof(p));
@@ -227,13 +226,14 @@ test_rss_equals_softrss(void)
 		    wt_key_rss_hash(&k) != want || softrss(&q, ports, key) != want) {
 			wt_test_failures++;
 			if (mismatches++ < 5)
-				fprintf(stderr, "tuple %lu (family %u proto %u): rss %08x, softrss %08x\n",
-					i, p.family, p.proto, wt_pkt_rss_hash(&p), want);
+				fprintf(stderr,
+				        "tuple %lu (family %u proto %u): rss %08x, softrss %08x\n",
+				        i, p.family, p.proto, wt_pkt_rss_hash(&p), want);
 		}
 	}
 	/* A fixed vector, so a change in both implementations would still show. */
 	struct wt_pkt p = pkt4(6, (const uint8_t[]){66, 9, 149, 187},
-			       (const uint8_t[]){161, 142, 100, 80}, 2794, 1766);
+	                       (const uint8_t[]){161, 142, 100, 80}, 2794, 1766);
 	CHECK_EQ_U64(softrss(&p, true, key), 0x9fcc9fccu);
 	CHECK_EQ_U64(wt_pkt_rss_hash(&p), 0x9fcc9fccu);
 	/* (16-bit-periodic key: the two halves of the hash are always equal) */
@@ -309,10 +309,10 @@ test_hash_distribution(void)
 	/* Tuples whose 16-bit words XOR to the same value collide in RSS, and
 	 * not in the table hash: a.b.c.d -> c.d.a.b swaps the two words. */
 	struct wt_key kx, ky;
-	struct wt_pkt x = pkt4(17, (const uint8_t[]){10, 1, 2, 3}, (const uint8_t[]){192, 168, 7, 9},
-			       1000, 53);
-	struct wt_pkt y = pkt4(17, (const uint8_t[]){2, 3, 10, 1}, (const uint8_t[]){192, 168, 7, 9},
-			       53, 1000);
+	struct wt_pkt x = pkt4(17, (const uint8_t[]){10, 1, 2, 3},
+	                       (const uint8_t[]){192, 168, 7, 9}, 1000, 53);
+	struct wt_pkt y = pkt4(17, (const uint8_t[]){2, 3, 10, 1},
+	                       (const uint8_t[]){192, 168, 7, 9}, 53, 1000);
 	CHECK_EQ_U64(wt_pkt_rss_hash(&x), wt_pkt_rss_hash(&y));
 	wt_key_from_pkt(&kx, &x, 0);
 	wt_key_from_pkt(&ky, &y, 0);
@@ -349,9 +349,11 @@ int
 main(void)
 {
 	static const struct wt_test_case cases[] = {
-		WT_TEST(test_symmetry),       WT_TEST(test_vlan_in_key),
-		WT_TEST(test_rss_equals_softrss), WT_TEST(test_hash_distribution),
-		WT_TEST(test_seed),
+	        WT_TEST(test_symmetry),
+	        WT_TEST(test_vlan_in_key),
+	        WT_TEST(test_rss_equals_softrss),
+	        WT_TEST(test_hash_distribution),
+	        WT_TEST(test_seed),
 	};
 	for (size_t i = 0; i < WT_ARRAY_SIZE(cases); i++) {
 		int before = wt_test_failures;

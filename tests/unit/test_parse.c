@@ -14,9 +14,9 @@
 #include "wt_test.h"
 
 enum wt_drop __real_wt_parse_full(const uint8_t *frame, uint32_t caplen, uint32_t wirelen,
-				  struct wt_pkt *pkt);
+                                  struct wt_pkt *pkt);
 enum wt_drop __wrap_wt_parse_full(const uint8_t *frame, uint32_t caplen, uint32_t wirelen,
-				  struct wt_pkt *pkt);
+                                  struct wt_pkt *pkt);
 
 static unsigned long full_calls;
 
@@ -47,8 +47,9 @@ static void
 fail(const char *name, const char *what, uint64_t got, uint64_t want)
 {
 	wt_test_failures++;
-	fprintf(stderr, "%s: %s: got %" PRIu64 " (0x%" PRIx64 "), want %" PRIu64 " (0x%" PRIx64 ")\n",
-		name, what, got, got, want, want);
+	fprintf(stderr,
+	        "%s: %s: got %" PRIu64 " (0x%" PRIx64 "), want %" PRIu64 " (0x%" PRIx64 ")\n", name,
+	        what, got, got, want, want);
 }
 
 /* Both parsers on the same bytes; they must agree. */
@@ -65,25 +66,26 @@ parse_both(const uint8_t *f, uint32_t caplen, uint32_t wirelen, struct wt_pkt *o
 	if (ra != rb || (ra == WT_DROP_NONE && memcmp(&a, &b, sizeof(a)) != 0)) {
 		wt_test_failures++;
 		if (disagreements++ < 10)
-			fprintf(stderr, "fast path and full parser disagree: %s vs %s (caplen %u)\n",
-				wt_drop_name(ra), wt_drop_name(rb), caplen);
+			fprintf(stderr,
+			        "fast path and full parser disagree: %s vs %s (caplen %u)\n",
+			        wt_drop_name(ra), wt_drop_name(rb), caplen);
 	}
 	*out = b;
 	return rb;
 }
 
-#define FIELD(x)                                                                   \
-	do {                                                                       \
-		wt_test_checks++;                                                  \
-		if ((uint64_t)got->x != (uint64_t)want->x)                         \
-			fail(name, #x, got->x, want->x);                           \
+#define FIELD(x)                                           \
+	do {                                               \
+		wt_test_checks++;                          \
+		if ((uint64_t)got->x != (uint64_t)want->x) \
+			fail(name, #x, got->x, want->x);   \
 	} while (0)
-#define BYTES(x)                                                                   \
-	do {                                                                       \
-		wt_test_checks++;                                                  \
-		if (memcmp(got->x, want->x, sizeof(got->x)) != 0)                  \
-			fail(name, #x " bytes", got->x[sizeof(got->x) - 1],        \
-			     want->x[sizeof(want->x) - 1]);                        \
+#define BYTES(x)                                                            \
+	do {                                                                \
+		wt_test_checks++;                                           \
+		if (memcmp(got->x, want->x, sizeof(got->x)) != 0)           \
+			fail(name, #x " bytes", got->x[sizeof(got->x) - 1], \
+			     want->x[sizeof(want->x) - 1]);                 \
 	} while (0)
 
 static void
@@ -116,7 +118,7 @@ compare_pkt(const char *name, const struct wt_pkt *got, const struct wt_pkt *wan
  * and, when accounted, exactly @want. */
 static void
 expect_cap(const char *name, const struct fb *f, uint32_t caplen, uint32_t wirelen,
-	   enum wt_drop want_r, const struct wt_pkt *want)
+           enum wt_drop want_r, const struct wt_pkt *want)
 {
 	struct wt_pkt got;
 	enum wt_drop r = parse_both(guard_place(&G, f->b, caplen), caplen, wirelen, &got);
@@ -126,7 +128,7 @@ expect_cap(const char *name, const struct fb *f, uint32_t caplen, uint32_t wirel
 	if (r != want_r) {
 		wt_test_failures++;
 		fprintf(stderr, "%s: got %s, want %s\n", name, wt_drop_name(r),
-			wt_drop_name(want_r));
+		        wt_drop_name(want_r));
 		return;
 	}
 	if (r != WT_DROP_NONE)
@@ -616,7 +618,7 @@ test_snaplen_vs_bogus(void)
 	expect_cap("snaplen 100, wirelen 1054", &f, 100, 1054, WT_DROP_NONE, &w);
 	expect_cap("snaplen 54, wirelen 1054", &f, 54, 1054, WT_DROP_NONE, &w);
 	expect_cap("wire frame shorter than the IP length", &f, 100, 100,
-		   WT_DROP_IP_LEN_EXCEEDS_FRAME, NULL);
+	           WT_DROP_IP_LEN_EXCEEDS_FRAME, NULL);
 	expect_cap("wire length 1053", &f, 1054, 1053, WT_DROP_NONE, NULL); /* < caplen: caplen */
 	expect_cap("wire length below caplen", &f, 100, 90, WT_DROP_IP_LEN_EXCEEDS_FRAME, NULL);
 	expect_cap("cut in the tcp header", &f, 14 + 20 + 19, 1054, WT_DROP_L4_TRUNC, NULL);
@@ -684,10 +686,10 @@ test_portless(void)
 		const char *name;
 		unsigned int family, proto, payload;
 	} cases[] = {
-		{"icmp", 4, 1, 64},
-		{"sctp keyed without ports", 4, 132, 32},
-		{"icmpv6", 6, 58, 16},
-		{"esp", 6, 50, 64},
+	        {"icmp", 4, 1, 64},
+	        {"sctp keyed without ports", 4, 132, 32},
+	        {"icmpv6", 6, 58, 16},
+	        {"esp", 6, 50, 64},
 	};
 
 	for (unsigned int i = 0; i < WT_ARRAY_SIZE(cases); i++) {
@@ -695,7 +697,8 @@ test_portless(void)
 		struct wt_pkt w;
 		unsigned int hl = cases[i].family == 4 ? 20 : 40;
 		eth(&f, cases[i].family == 4 ? 0x0800 : 0x86dd);
-		uint32_t ip = cases[i].family == 4 ? ip4(&f, cases[i].proto) : ip6(&f, cases[i].proto);
+		uint32_t ip =
+		        cases[i].family == 4 ? ip4(&f, cases[i].proto) : ip6(&f, cases[i].proto);
 		put16(&f, 5000); /* would be ports for TCP/UDP/SCTP */
 		put16(&f, 5001);
 		pad(&f, cases[i].payload - 4, 0xa5);
@@ -733,10 +736,10 @@ test_ipv6_ext(void)
 	w.ip_len = 40 + 40 + 27;
 	w.notes = WT_NOTE(IP_OPTIONS);
 	expect("ipv6 hbh/routing/dstopts/tcp", &f, &w);
-	expect_cap("ipv6 ext cut", &f, 14 + 40 + 8 + 20, WT_WIRELEN_UNKNOWN,
-		   WT_DROP_IPV6_EXT_TRUNC, NULL);
+	expect_cap("ipv6 ext cut", &f, 14 + 40 + 8 + 20, WT_WIRELEN_UNKNOWN, WT_DROP_IPV6_EXT_TRUNC,
+	           NULL);
 	expect_cap("ipv6 ext nh byte cut", &f, 14 + 40 + 1, WT_WIRELEN_UNKNOWN,
-		   WT_DROP_IPV6_EXT_TRUNC, NULL);
+	           WT_DROP_IPV6_EXT_TRUNC, NULL);
 	set16(&f, 18, 8 + 20);
 	expect_drop("ipv6 ext beyond payload length", &f, WT_DROP_IPV6_EXT_TRUNC);
 
@@ -845,7 +848,7 @@ test_ipv6_jumbo(void)
 	w.notes = WT_NOTE(IP_OPTIONS) | WT_NOTE(TRUNCATED);
 	expect("ipv6 jumbogram udp", &f, &w);
 	expect_cap("ipv6 jumbogram beyond the wire", &f, f.n, f.n, WT_DROP_IP_LEN_EXCEEDS_FRAME,
-		   NULL);
+	           NULL);
 
 	eth(&f, 0x86dd);
 	ip6(&f, 0);
@@ -933,7 +936,7 @@ test_frag_ipv4(void)
 	expect("ipv4 later fragment", &f, &w);
 	CHECK(!fast_only(&f));
 	expect_cap("ipv4 later fragment, header only", &f, 34, WT_WIRELEN_UNKNOWN, WT_DROP_NONE,
-		   NULL);
+	           NULL);
 
 	ip4_frag(&f, 14, 1, 8180, 1); /* 65440 + 100 > 65535 */
 	expect_drop("ipv4 fragment past 65535", &f, WT_DROP_FRAG_BAD);
@@ -1020,10 +1023,11 @@ test_frag_ipv6(void)
 
 static void
 expect_tunnel(const char *name, const struct fb *f, uint32_t caplen, enum wt_tunnel t,
-	      unsigned int inner)
+              unsigned int inner)
 {
 	struct wt_pkt got;
-	enum wt_drop r = parse_both(guard_place(&G, f->b, caplen), caplen, WT_WIRELEN_UNKNOWN, &got);
+	enum wt_drop r =
+	        parse_both(guard_place(&G, f->b, caplen), caplen, WT_WIRELEN_UNKNOWN, &got);
 
 	seen[r]++;
 	if (r != WT_DROP_NONE) {
@@ -1060,7 +1064,7 @@ gre_frame(struct fb *f, unsigned int flags, unsigned int extra_words)
 /* UDP tunnel frame: @hdr tunnel header bytes after UDP, then an inner packet. */
 static void
 udp_tunnel_frame(struct fb *f, unsigned int sport, unsigned int dport, const uint8_t *hdr,
-		 unsigned int hlen, unsigned int inner_first)
+                 unsigned int hlen, unsigned int inner_first)
 {
 	eth(f, 0x0800);
 	uint32_t ip = ip4(f, 17);
@@ -1138,8 +1142,8 @@ test_tunnels(void)
 	set16(&f, 38, 16); /* UDP length: the VXLAN header and nothing else */
 	expect_tunnel("vxlan without inner frame", &f, f.n, WT_TUNNEL_VXLAN, 0);
 
-	static const uint8_t geneve[16] = {0x02, 0, 0x65, 0x58, 0, 0, 1, 0,
-					   0x01, 0x02, 0x80, 0x01, 0, 0, 0, 0};
+	static const uint8_t geneve[16] = {0x02, 0,    0x65, 0x58, 0, 0, 1, 0,
+	                                   0x01, 0x02, 0x80, 0x01, 0, 0, 0, 0};
 	udp_tunnel_frame(&f, 51000, 6081, geneve, 16, 0x02);
 	expect_tunnel("geneve with options", &f, f.n, WT_TUNNEL_GENEVE, 58);
 	expect_tunnel("geneve options cut", &f, 34 + 8 + 12, WT_TUNNEL_GENEVE, 0);
@@ -1153,8 +1157,8 @@ test_tunnels(void)
 	static const uint8_t gtp_s[12] = {0x32, 0xff, 0, 44, 0, 0, 0, 1, 0, 5, 0, 0};
 	udp_tunnel_frame(&f, 40000, 2152, gtp_s, 12, 0x45);
 	expect_tunnel("gtp-u with sequence", &f, f.n, WT_TUNNEL_GTPU, 54);
-	static const uint8_t gtp_e[20] = {0x34, 0xff, 0, 52, 0, 0, 0, 1, 0, 0, 0, 0x85,
-					  1, 0x10, 0x09, 0x40, 2, 0, 0, 0};
+	static const uint8_t gtp_e[20] = {0x34, 0xff, 0, 52,   0,    0,    0, 1, 0, 0,
+	                                  0,    0x85, 1, 0x10, 0x09, 0x40, 2, 0, 0, 0};
 	/* one PDU session container (4 bytes, next 0x40), one 8-byte header */
 	uint8_t gtp_e2[24];
 	memcpy(gtp_e2, gtp_e, 20);
@@ -1244,17 +1248,19 @@ check_cut(unsigned int s, uint32_t caplen, const struct wt_pkt *got)
 	bool cut = (uint64_t)g.l3_off + g.ip_len > caplen;
 
 	wt_test_checks++;
-	if (cut != !!(g.notes & WT_NOTE(TRUNCATED)) || (g.inner_off != 0 && g.inner_off != ref.inner_off)) {
+	if (cut != !!(g.notes & WT_NOTE(TRUNCATED)) ||
+	    (g.inner_off != 0 && g.inner_off != ref.inner_off)) {
 		wt_test_failures++;
-		fprintf(stderr, "sample %u caplen %u: truncated note or inner_off wrong\n", s, caplen);
+		fprintf(stderr, "sample %u caplen %u: truncated note or inner_off wrong\n", s,
+		        caplen);
 	}
 	g.notes &= (uint16_t)~WT_NOTE(TRUNCATED);
 	g.inner_off = ref.inner_off;
 	wt_test_checks++;
 	if (memcmp(&g, &ref, sizeof(g)) != 0) {
 		wt_test_failures++;
-		fprintf(stderr, "sample %u caplen %u: accounted differently from the whole frame\n", s,
-			caplen);
+		fprintf(stderr, "sample %u caplen %u: accounted differently from the whole frame\n",
+		        s, caplen);
 	}
 }
 
@@ -1274,25 +1280,25 @@ test_truncation_sweep(void)
 			wt_test_checks += 2;
 			if (ra != rb || (ra == WT_DROP_NONE && memcmp(&a, &b, sizeof(a)) != 0)) {
 				wt_test_failures++;
-				fprintf(stderr, "sample %u caplen %u: wirelen changes the result\n", s,
-					caplen);
+				fprintf(stderr, "sample %u caplen %u: wirelen changes the result\n",
+				        s, caplen);
 			}
 			if (caplen < 14 && ra != WT_DROP_L2_TRUNC) {
 				wt_test_failures++;
 				fprintf(stderr, "sample %u caplen %u: %s\n", s, caplen,
-					wt_drop_name(ra));
+				        wt_drop_name(ra));
 			}
 			if (ra == WT_DROP_NONE) {
 				accounted++;
 				check_cut(s, caplen, &a);
 			} else if (!is_cut_reason(ra)) {
 				wt_test_failures++;
-				fprintf(stderr, "sample %u caplen %u: cut frame gives %s\n", s, caplen,
-					wt_drop_name(ra));
+				fprintf(stderr, "sample %u caplen %u: cut frame gives %s\n", s,
+				        caplen, wt_drop_name(ra));
 			}
 		}
 		CHECK_EQ_U64(wt_parse(guard_place(&G, f->b, f->n), f->n, f->n, &(struct wt_pkt){0}),
-			     WT_DROP_NONE);
+		             WT_DROP_NONE);
 	}
 	printf("  %lu parses, %lu accounted\n", parses, accounted);
 }
@@ -1346,7 +1352,8 @@ check_invariants(const struct wt_pkt *p, uint32_t caplen, uint32_t wirelen, uint
 		inv(ip_end <= WT_MAX(wirelen, caplen), "ip length within the wire frame", it);
 	inv(p->vlan <= 0x0fff, "vlan 12 bits", it);
 	inv(p->frag <= WT_FRAG_LATER, "frag value", it);
-	inv((p->frag == WT_FRAG_FIRST) == !!(p->notes & WT_NOTE(FRAG_FIRST)), "frag_first note", it);
+	inv((p->frag == WT_FRAG_FIRST) == !!(p->notes & WT_NOTE(FRAG_FIRST)), "frag_first note",
+	    it);
 	inv(!(p->notes & WT_NOTE(FRAG_ATTRIBUTED)) && p->notes < (1u << WT_NOTE_MAX),
 	    "notes the parser may set", it);
 	if (p->frag == WT_FRAG_NONE)
@@ -1362,20 +1369,20 @@ check_invariants(const struct wt_pkt *p, uint32_t caplen, uint32_t wirelen, uint
 		    it);
 	if (p->proto == 6 && p->frag == WT_FRAG_NONE)
 		inv(p->payload_len + 20 <= ip_end - p->l4_off, "tcp payload after the header", it);
-	inv((p->tunnel != WT_TUNNEL_NONE) == !!(p->notes & WT_NOTE(TUNNEL_OUTER)),
-	    "tunnel note", it);
+	inv((p->tunnel != WT_TUNNEL_NONE) == !!(p->notes & WT_NOTE(TUNNEL_OUTER)), "tunnel note",
+	    it);
 	inv(p->tunnel <= WT_TUNNEL_TEREDO, "tunnel value", it);
 	if (p->inner_off != 0)
 		inv(p->tunnel != WT_TUNNEL_NONE && p->frag == WT_FRAG_NONE &&
-			    p->inner_off >= p->l4_off && p->inner_off < ip_end &&
-			    p->inner_off <= caplen,
+		            p->inner_off >= p->l4_off && p->inner_off < ip_end &&
+		            p->inner_off <= caplen,
 		    "inner_off inside the packet", it);
 }
 
 static const uint8_t interesting[] = {0x00, 0x01, 0x02, 0x04, 0x05, 0x06, 0x08, 0x11, 0x21,
-				      0x2b, 0x2c, 0x32, 0x33, 0x3b, 0x3c, 0x40, 0x44, 0x45,
-				      0x46, 0x4f, 0x57, 0x60, 0x81, 0x86, 0x87, 0x88, 0x89,
-				      0x8e, 0x91, 0xa8, 0xc2, 0xdd, 0xf0, 0xff};
+                                      0x2b, 0x2c, 0x32, 0x33, 0x3b, 0x3c, 0x40, 0x44, 0x45,
+                                      0x46, 0x4f, 0x57, 0x60, 0x81, 0x86, 0x87, 0x88, 0x89,
+                                      0x8e, 0x91, 0xa8, 0xc2, 0xdd, 0xf0, 0xff};
 
 static void
 mutate(struct fb *f)
@@ -1399,8 +1406,9 @@ mutate(struct fb *f)
 			break;
 		case 4: /* a 16-bit length or type field */
 			if (at + 1 < f->n)
-				set16(f, at, (r >> 40) & 1 ? (unsigned int)(r >> 44) & 0xffff
-							   : (unsigned int)(r >> 44) & 0x3f);
+				set16(f, at,
+				      (r >> 40) & 1 ? (unsigned int)(r >> 44) & 0xffff
+				                    : (unsigned int)(r >> 44) & 0x3f);
 			break;
 		default: /* grow with random bytes */
 			while (f->n < FB_MAX && (rng() & 7))
@@ -1439,7 +1447,8 @@ test_mutations(void)
 		}
 		struct wt_pkt p;
 		enum wt_drop d = parse_both(guard_place(&G, f.b, caplen), caplen, wirelen, &p);
-		inv(d < WT_DROP_MAX && d != WT_DROP_FRAG_UNATTRIBUTED, "reason from the parser", it);
+		inv(d < WT_DROP_MAX && d != WT_DROP_FRAG_UNATTRIBUTED, "reason from the parser",
+		    it);
 		if (d < WT_DROP_MAX)
 			by_reason[d]++;
 		if (d == WT_DROP_NONE) {
@@ -1462,10 +1471,10 @@ test_setup(void)
 }
 
 WT_TEST_MAIN(WT_TEST(test_setup), WT_TEST(test_eth_ipv4_tcp), WT_TEST(test_vlan_ipv4_udp),
-	     WT_TEST(test_qinq_and_9100), WT_TEST(test_fabricpath), WT_TEST(test_mpls),
-	     WT_TEST(test_pppoe), WT_TEST(test_not_ip), WT_TEST(test_l2_trunc_and_depth),
-	     WT_TEST(test_ipv4_errors), WT_TEST(test_snaplen_vs_bogus),
-	     WT_TEST(test_tcp_udp_errors), WT_TEST(test_portless), WT_TEST(test_ipv6_ext),
-	     WT_TEST(test_ipv6_jumbo), WT_TEST(test_frag_ipv4), WT_TEST(test_frag_ipv6),
-	     WT_TEST(test_tunnels), WT_TEST(test_all_drop_reasons_seen), WT_TEST(test_write_corpus),
-	     WT_TEST(test_truncation_sweep), WT_TEST(test_mutations))
+             WT_TEST(test_qinq_and_9100), WT_TEST(test_fabricpath), WT_TEST(test_mpls),
+             WT_TEST(test_pppoe), WT_TEST(test_not_ip), WT_TEST(test_l2_trunc_and_depth),
+             WT_TEST(test_ipv4_errors), WT_TEST(test_snaplen_vs_bogus),
+             WT_TEST(test_tcp_udp_errors), WT_TEST(test_portless), WT_TEST(test_ipv6_ext),
+             WT_TEST(test_ipv6_jumbo), WT_TEST(test_frag_ipv4), WT_TEST(test_frag_ipv6),
+             WT_TEST(test_tunnels), WT_TEST(test_all_drop_reasons_seen), WT_TEST(test_write_corpus),
+             WT_TEST(test_truncation_sweep), WT_TEST(test_mutations))
