@@ -222,6 +222,7 @@ build_eal_args(struct eal_args *a, const struct wt_opts *o, int user_argc, char 
 			eal_push(a, "%" PRIu64, 128 + pool_mb);
 		}
 		eal_push(a, "--log-level=lib.eal:warning");
+		eal_push(a, "--log-level=lib.telemetry:error");
 	}
 	for (unsigned int i = 0; i < o->n_pcap; i++) {
 		eal_push(a, "--vdev");

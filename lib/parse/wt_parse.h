@@ -23,6 +23,7 @@
 
 #include "wt_common.h"
 #include "wt_counters.h"
+#include "wt_mem.h" /* WT_SOCKET_ANY for wt_frag_create() */
 
 /* Most VLAN tags + MPLS labels + FabricPath headers followed before giving up. */
 #define WT_PARSE_MAX_L2 8
@@ -76,6 +77,8 @@ struct wt_pkt {
 	uint8_t dst_mac[6];
 };
 
+_Static_assert(sizeof(struct wt_pkt) == 80, "wt_pkt has no padding: results compare with memcmp");
+
 /**
  * Parse one frame.
  *
@@ -87,6 +90,7 @@ struct wt_pkt {
  *                 than the captured bytes but within the wire frame (or with
  *                 wirelen unknown) is a snaplen cut: the packet is accounted
  *                 from its header lengths and gets WT_NOTE(TRUNCATED).
+ *                 A known wirelen below caplen is taken as caplen.
  * @param pkt      filled on return
  * @return WT_DROP_NONE when the packet is to be accounted: every field of
  *   @pkt is set, except that for pkt->frag == WT_FRAG_LATER the ports are 0
@@ -96,11 +100,26 @@ struct wt_pkt {
  * payload_len: TCP = IP payload - TCP header; UDP = UDP length - 8 (for a
  * first fragment: the fragment's data - 8); other protocols = IP payload
  * after the extension headers; later fragments = the fragment's data.
+ * lib/parse/README.md has the complete rules, limits and drop order.
+ *
+ * wt_parse() is an inline fast path (wt_parse_fast.h) for the common case,
+ * Ethernet [+ one 802.1Q tag] + IPv4 without options or fragmentation + TCP
+ * or UDP (no tunnel port) wholly captured; anything else goes to
+ * wt_parse_full(). Both give identical results (tests/unit/test_parse.c).
  *
  * Thread-safe (no state). Any lcore.
  */
-enum wt_drop wt_parse(const uint8_t *frame, uint32_t caplen, uint32_t wirelen,
-		      struct wt_pkt *pkt);
+static inline enum wt_drop wt_parse(const uint8_t *frame, uint32_t caplen, uint32_t wirelen,
+				    struct wt_pkt *pkt);
+
+/**
+ * The full parser, out of line: same contract as wt_parse() for every frame.
+ * Call wt_parse() instead on the packet path; this one exists for the slow
+ * cases and so tests and fuzzers can compare the two.
+ * Thread-safe (no state). Any lcore.
+ */
+enum wt_drop wt_parse_full(const uint8_t *frame, uint32_t caplen, uint32_t wirelen,
+			   struct wt_pkt *pkt);
 
 /* ---- fragment attribution ------------------------------------------------
  *
@@ -143,5 +162,7 @@ enum wt_drop wt_frag_process(struct wt_frag_table *ft, struct wt_pkt *pkt, uint6
 
 /** Copy the table's counters into @st. */
 void wt_frag_get_stats(const struct wt_frag_table *ft, struct wt_frag_stats *st);
+
+#include "wt_parse_fast.h"
 
 #endif /* WT_PARSE_H */
