@@ -160,6 +160,59 @@ test_symmetry(void)
 	CHECK(identical > 1000);
 }
 
+/* The packet-side hash and match the table uses on the hit path agree with
+ * the canonical key: same hash both ways, match says which side sent it,
+ * and a packet of a different connection never matches. */
+static void
+test_pkt_hash_and_match(void)
+{
+	struct wt_key_seed ks;
+	wt_key_seed_init(&ks, 12345);
+	for (uint64_t i = 0; i < 400000; i++) {
+		struct wt_pkt p = rand_pkt(i & 1 ? 4 : 6);
+		struct wt_pkt r = reversed(&p);
+		for (int vk = 0; vk < 2; vk++) {
+			uint64_t vm = wt_key_vlan_mask(vk);
+			struct wt_key k;
+			unsigned int dir = wt_key_from_pkt(&k, &p, vk);
+			uint64_t hk = wt_key_hash(&k, &ks);
+			if (wt_pkt_hash(&p, vm, &ks) != hk || wt_pkt_hash(&r, vm, &ks) != hk)
+				sym_fail("wt_pkt_hash differs from wt_key_hash", i);
+			int mp = wt_key_match(&k, &p, vm), mr = wt_key_match(&k, &r, vm);
+			if (mp != (int)dir)
+				sym_fail("wt_key_match gives another direction than wt_key_from_pkt", i);
+			if (endpoint_cmp(&p) != 0 && mr != (int)!dir)
+				sym_fail("wt_key_match of the reverse packet is not the other side", i);
+			if (endpoint_cmp(&p) == 0 && mr != 0)
+				sym_fail("identical endpoints must match as sent by a", i);
+			/* one field changed: never the same connection */
+			struct wt_pkt q = p;
+			switch (i % 5) {
+			case 0:
+				q.src[q.family == 4 ? 3 : 15] ^= 1;
+				break;
+			case 1:
+				q.sport ^= 0x100;
+				break;
+			case 2:
+				q.proto = q.proto == 6 ? 17 : 6;
+				break;
+			case 3:
+				q.family = q.family == 4 ? 6 : 4;
+				break;
+			default:
+				q.vlan ^= 1;
+				break;
+			}
+			int expect_match = (i % 5 == 4) && !vk; /* VLAN ignored when not keyed */
+			int mq = wt_key_match(&k, &q, vm);
+			wt_test_checks++;
+			if ((mq >= 0) != expect_match && (q.sport != q.dport || i % 5 != 1))
+				sym_fail("a packet of another connection matched", i);
+		}
+	}
+}
+
 static void
 test_vlan_in_key(void)
 {
@@ -351,6 +404,7 @@ main(void)
 	static const struct wt_test_case cases[] = {
 	        WT_TEST(test_symmetry),
 	        WT_TEST(test_vlan_in_key),
+	        WT_TEST(test_pkt_hash_and_match),
 	        WT_TEST(test_rss_equals_softrss),
 	        WT_TEST(test_hash_distribution),
 	        WT_TEST(test_seed),
