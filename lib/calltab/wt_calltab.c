@@ -353,6 +353,23 @@ create_record(struct wt_calltab *t, const struct wt_key *key, uint32_t hash_hi, 
 	return idx;
 }
 
+/* The packet's candidate record was not it: walk the index, or create. */
+static wt_noinline uint32_t
+resolve_slow(struct wt_calltab *t, const struct wt_pkt *p, uint32_t hash_hi, uint16_t sig,
+	     uint64_t ts, int *dir)
+{
+	unsigned int d = 0;
+	uint32_t idx = index_lookup(t, p, calltab_home(t, hash_hi), sig, &d);
+
+	if (idx == CREC_NONE) {
+		struct wt_key key;
+		d = wt_key_from_pkt(&key, p, t->vlan_in_key);
+		idx = create_record(t, &key, hash_hi, sig, ts);
+	}
+	*dir = (int)d;
+	return idx;
+}
+
 void
 wt_calltab_update_burst(struct wt_calltab *t, const struct wt_pkt *pkts, const uint64_t *ts,
 			uint32_t n)
@@ -390,30 +407,19 @@ wt_calltab_update_burst(struct wt_calltab *t, const struct wt_pkt *pkts, const u
 		}
 	}
 
-	/* Stage 3: confirm with the full key, else look further or create;
-	 * update. A candidate is only trusted while nothing was created in this
-	 * burst (a creation may evict). */
+	/* Stage 3: confirm with the full key, else look further or create
+	 * (out of line); update. A candidate is only trusted while nothing was
+	 * created in this burst (a creation may evict). */
 	mods = t->st.created;
 	for (i = 0; i < n; i++) {
 		const struct wt_pkt *p = &pkts[i];
-		unsigned int dir = 0;
-		uint32_t idx = CREC_NONE;
-		if (wt_likely(cand[i] != CREC_NONE && t->st.created == mods)) {
-			int d = wt_key_match(&t->recs[cand[i]].key, p, t->vmask);
-			if (wt_likely(d >= 0)) {
-				idx = cand[i];
-				dir = (unsigned int)d;
-			}
-		}
-		if (idx == CREC_NONE) {
-			idx = index_lookup(t, p, calltab_home(t, hh[i]), sig[i], &dir);
-			if (idx == CREC_NONE) {
-				struct wt_key key;
-				dir = wt_key_from_pkt(&key, p, t->vlan_in_key);
-				idx = create_record(t, &key, hh[i], sig[i], ts[i]);
-			}
-		}
-		update_record(t, idx, p, dir, ts[i]);
+		uint32_t idx = cand[i];
+		int d = -1;
+		if (wt_likely(idx != CREC_NONE && t->st.created == mods))
+			d = wt_key_match(&t->recs[idx].key, p, t->vmask);
+		if (wt_unlikely(d < 0))
+			idx = resolve_slow(t, p, hh[i], sig[i], ts[i], &d);
+		update_record(t, idx, p, (unsigned int)d, ts[i]);
 	}
 	t->st.pkts += n;
 }

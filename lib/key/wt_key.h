@@ -94,20 +94,22 @@ wt_key_mix(uint64_t a, uint64_t b)
 }
 
 /*
- * The table hash is symmetric by construction: each endpoint (address,
- * port) is mixed on its own with the seed and the two results are added, so
- * the hash of a packet needs no canonical key, and the hash of the canonical
- * key (a, b) equals that of either direction. An IPv4 endpoint is one 48-bit
- * word and one multiplication; an IPv6 endpoint two words, one
- * multiplication plus the port times a seed word. A final multiplication
- * folds in protocol, family and VLAN. Limits: not cryptographic; an attacker
- * who does not know the seed cannot aim tuples at one bucket.
+ * The table hash is symmetric by construction, so a packet is hashed without
+ * building its canonical key and the hash of the canonical key (a, b) equals
+ * that of either direction.
+ *  - IPv4: each endpoint (address, port) is one 48-bit number; the smaller
+ *    and the larger (in any fixed order) go into two words, with protocol and family in the top
+ *    16 bits of one and the VLAN id in the other: one 64x64->128-bit
+ *    multiplication of the two words, each XORed with a seed word, folded.
+ *  - IPv6: each endpoint is mixed on its own (one multiplication of its two
+ *    address words plus the port times a seed word) and the two are added,
+ *    then folded with protocol, family and VLAN by a last multiplication.
+ * Limits: not cryptographic; an attacker who does not know the seed cannot
+ * aim tuples at one bucket.
  */
 static wt_always_inline uint64_t
-wt_endpoint_mix(const uint8_t *addr, uint16_t port, uint8_t family, const struct wt_key_seed *ks)
+wt_endpoint_mix6(const uint8_t *addr, uint16_t port, const struct wt_key_seed *ks)
 {
-	if (family == 4)
-		return wt_key_mix((((uint64_t)wt_load32(addr) << 16) | port) ^ ks->s[0], ks->s[1]);
 	return wt_key_mix(wt_load64(addr) ^ ks->s[2], wt_load64(addr + 8) ^ ks->s[3]) +
 	       (uint64_t)port * ks->s[4];
 }
@@ -118,9 +120,18 @@ static wt_always_inline uint64_t
 wt_key_hash_words(const uint8_t *w, uint64_t vmask, const struct wt_key_seed *ks)
 {
 	uint64_t tail = wt_load64(w + 32) & vmask; /* port_a port_b vlan proto family */
-	uint8_t family = (uint8_t)(tail >> 56);
-	uint64_t e = wt_endpoint_mix(w, (uint16_t)tail, family, ks) +
-		     wt_endpoint_mix(w + 16, (uint16_t)(tail >> 16), family, ks);
+
+	if (wt_likely((tail >> 56) == 4)) {
+		/* Any fixed order of the two endpoints will do (not necessarily
+		 * the numeric one): the address as loaded, then the port. */
+		uint64_t x = (uint64_t)wt_load32(w) << 16 | (uint16_t)tail;
+		uint64_t y = (uint64_t)wt_load32(w + 16) << 16 | (uint16_t)(tail >> 16);
+		uint64_t lo = x < y ? x : y, hi = x < y ? y : x;
+		return wt_key_mix((lo | (tail >> 48) << 48) ^ ks->s[0],
+				  (hi | (tail >> 32) << 48) ^ ks->s[1]);
+	}
+	uint64_t e = wt_endpoint_mix6(w, (uint16_t)tail, ks) +
+		     wt_endpoint_mix6(w + 16, (uint16_t)(tail >> 16), ks);
 	return wt_key_mix(e ^ ks->s[5], (tail >> 32) ^ ks->s[6]);
 }
 
