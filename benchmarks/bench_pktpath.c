@@ -24,6 +24,7 @@
 #include <rte_eal.h>
 #include <rte_hash.h>
 #include <rte_hash_crc.h>
+#include <rte_malloc.h>
 
 #include "wt_calltab.h"
 #include "wt_parse.h"
@@ -123,6 +124,9 @@ peer_burst(struct peer *pe, const struct wt_pkt *pkts, const uint64_t *ts, uint3
 		kp[i] = &keys[i];
 	}
 	rte_hash_lookup_bulk(pe->h, kp, n, pos);
+	for (uint32_t i = 0; i < n; i++)
+		if (pos[i] >= 0)
+			__builtin_prefetch(&pe->recs[pos[i]], 1, 3);
 	for (uint32_t i = 0; i < n; i++) {
 		int32_t p = pos[i];
 		if (p < 0) {
@@ -266,8 +270,20 @@ main(int argc, char **argv)
 		}
 		bpr = wt_calltab_bytes_per_record(r.tab);
 	} else if (strcmp(table, "rte_hash") == 0) {
-		char *eal[] = {argv[0], "--no-huge", "-m", "4096", "--no-pci", "--no-telemetry",
-			       "--log-level=lib.eal:error", "--file-prefix=bench-pktpath", NULL};
+		/* Hugepages when at least 600 MiB are free (like the monitor's
+		 * table), else 4 KiB pages: say which in the output. */
+		unsigned long freep = 0;
+		FILE *hf = fopen("/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages", "r");
+		if (hf != NULL) {
+			if (fscanf(hf, "%lu", &freep) != 1)
+				freep = 0;
+			fclose(hf);
+		}
+		int huge = freep >= 300;
+		char *eal[] = {argv[0], "--no-pci", "--no-telemetry", "--log-level=lib.eal:error",
+			       "--file-prefix=bench-pktpath", huge ? "--huge-unlink" : "--no-huge",
+			       "-m", huge ? "600" : "4096", NULL};
+		fprintf(stderr, "bench_pktpath: rte_hash on %s pages\n", huge ? "2 MiB" : "4 KiB");
 		if (rte_eal_init(8, eal) < 0) {
 			fprintf(stderr, "bench_pktpath: EAL init failed\n");
 			return 1;
@@ -276,14 +292,19 @@ main(int argc, char **argv)
 			.name = "bench", .entries = (uint32_t)(nconns + nconns / 4),
 			.key_len = sizeof(struct wt_key), .hash_func = rte_hash_crc,
 			.hash_func_init_val = 0, .socket_id = 0};
+		struct rte_malloc_socket_stats m0, m1;
+		rte_malloc_get_socket_stats(0, &m0);
 		pe.h = rte_hash_create(&hp);
-		pe.recs = calloc(hp.entries + 64, sizeof(*pe.recs));
+		rte_malloc_get_socket_stats(0, &m1);
+		size_t recs_bytes = (hp.entries + 64) * sizeof(*pe.recs);
+		pe.recs = wt_mem_alloc(recs_bytes, WT_SOCKET_ANY);
 		if (pe.h == NULL || pe.recs == NULL) {
 			fprintf(stderr, "bench_pktpath: rte_hash_create failed\n");
 			return 1;
 		}
 		r.peer = &pe;
-		bpr = (double)rte_hash_max_key_id(pe.h) * sizeof(struct peer_rec) / nconns;
+		/* the hash's own memory (buckets, key store) plus the records */
+		bpr = (double)(m1.heap_allocsz_bytes - m0.heap_allocsz_bytes + recs_bytes) / nconns;
 	} else {
 		fprintf(stderr, "bench_pktpath: --table wt or rte_hash\n");
 		return 1;
