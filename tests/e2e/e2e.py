@@ -215,7 +215,14 @@ def lab_preflight(lab_sh):
     p = subprocess.run(['ip', 'netns', 'add', probe], stderr=subprocess.PIPE, text=True)
     if p.returncode != 0:
         raise Skip('cannot create a network namespace: %s' % p.stderr.strip())
-    subprocess.run(['ip', 'netns', 'del', probe])
+    try:
+        p = subprocess.run(['ip', 'netns', 'exec', probe, 'true'], stderr=subprocess.PIPE,
+                           text=True)
+        if p.returncode != 0:
+            raise Skip('cannot run a command in a network namespace (ip netns exec): %s' %
+                       p.stderr.strip())
+    finally:
+        subprocess.run(['ip', 'netns', 'del', probe])
     if not os.access(lab_sh, os.X_OK):
         raise Failed('%s is not executable' % lab_sh)
 
