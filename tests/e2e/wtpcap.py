@@ -47,7 +47,8 @@ class PcapError(Exception):
 
 
 def read_pcap(path):
-    """Yield (ts_ns, frame bytes) for every record of a classic pcap file."""
+    """Yield the timestamp unit in ns (1 or 1000), then (ts_ns, frame bytes)
+    for every record of a classic pcap file."""
     with open(path, 'rb') as f:
         data = f.read()
     if len(data) < 24:
@@ -62,6 +63,7 @@ def read_pcap(path):
             raise PcapError('%s: pcapng is not supported (convert with editcap -F pcap)' % path)
         raise PcapError('%s: not a pcap file (magic %s)' % (path, magic.hex()))
     frac_ns = 1 if m == 0xa1b23c4d else 1000
+    yield frac_ns
     linktype = struct.unpack(endian + 'I', data[20:24])[0] & 0xffff
     if linktype != 1:
         raise PcapError('%s: link type %d, only Ethernet (1) is supported' % (path, linktype))
@@ -265,7 +267,9 @@ class Capture:
         self.path = path
         self.frames = self.ip_packets = 0
         self.conversations = {}
-        for ts, frame in read_pcap(path):
+        records = read_pcap(path)
+        self.ts_unit_ns = next(records)
+        for ts, frame in records:
             self.frames += 1
             p = parse_frame(ts, frame)
             if p is None:
