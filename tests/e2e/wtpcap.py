@@ -305,6 +305,9 @@ def read_manifest(path):
         if missing:
             raise ValueError('%s: missing columns %s' % (path, ', '.join(missing)))
         for row in reader:
+            if any(row.get(c) in (None, '') for c in MANIFEST_COLUMNS):
+                raise ValueError('%s line %d: a column is empty or missing' %
+                                 (path, reader.line_num))
             for k in ('client_port', 'server_port', 'c2s_bytes', 's2c_bytes'):
                 row[k] = int(row[k])
             row['client_ip'] = str(ipaddress.ip_address(row['client_ip']))
