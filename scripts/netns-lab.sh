@@ -202,8 +202,9 @@ cmd_up() {
 	neigh "$CLI_NS" "$CLI_IF" "$SRV_MAC" "$SRV4" "$SRV6"
 	neigh "$SRV_NS" "$SRV_IF" "$CLI_MAC" "${CLI4[@]}" "${CLI6[@]}"
 	write_nginx_conf
-	in_srv nginx -q -e "$STATE/nginx-error.log" -p "$STATE" -c "$STATE/nginx.conf" ||
-		die "nginx did not start: $(tail -n 3 "$STATE/nginx-error.log" 2>/dev/null)"
+	in_srv nginx -q -e "$STATE/nginx-error.log" -p "$STATE" -c "$STATE/nginx.conf" \
+		2>"$STATE/nginx-start.log" ||
+		die "nginx did not start: $(cat "$STATE/nginx-start.log") $(tail -n 3 "$STATE/nginx-error.log" 2>/dev/null)"
 	ip netns exec "$SRV_NS" python3 "$ROOT/scripts/lab-udp.py" serve --port "$UDP_PORT" \
 		>"$STATE/udp.log" 2>&1 &
 	wait_for 10 listening t "$HTTP_PORT" || die "nginx is not listening on port $HTTP_PORT"

@@ -370,6 +370,9 @@ def test_live_afpacket(tmp, wiretally, reader, lab_sh):
 def main(argv):
     tests = {'sample': (test_sample, 4), 'lab': (test_lab, 1),
              'live-capture': (test_live_capture, 3), 'live-afpacket': (test_live_afpacket, 3)}
+    if len(argv) == 2 and argv[1] in ('-h', '--help'):
+        print(__doc__)
+        return 0
     if len(argv) < 2 or argv[1] not in tests or len(argv) != 2 + tests[argv[1]][1]:
         print(__doc__, file=sys.stderr)
         return 2
