@@ -79,7 +79,10 @@ def main():
                    metavar='REQ:RESP', help='request and response payload bytes')
     p.add_argument('--timeout', type=float, default=3.0)
     args = ap.parse_args()
-    serve(args) if args.cmd == 'serve' else client(args)
+    if args.cmd == 'serve':
+        serve(args)
+    else:
+        client(args)
 
 
 if __name__ == '__main__':

@@ -93,22 +93,22 @@ quiet_ns() {
 	done
 }
 
-# Every offload off, then check the ones that change what is on the wire.
+# Every changeable offload off (ethtool -k lists them), then check the ones
+# that change what is on the wire.
 offloads_off() {
-	local ns=$1 dev=$2 f
-	for f in rx tx sg tso gso gro lro ufo rx-gro-hw rx-gro-list rx-udp-gro-forwarding \
-		tx-udp-segmentation tx-gso-partial rxvlan txvlan; do
+	local ns=$1 dev=$2 f on
+	for f in $(ip netns exec "$ns" ethtool -k "$dev" |
+		awk -F': ' '/^[a-z]/ && $2 == "on" { print $1 }'); do
 		ip netns exec "$ns" ethtool -K "$dev" "$f" off >/dev/null 2>&1 || true
 	done
-	local on
 	on=$(ip netns exec "$ns" ethtool -k "$dev" | grep -E \
 		'^(rx-checksumming|tx-checksumming|scatter-gather|tcp-segmentation-offload|generic-segmentation-offload|generic-receive-offload|large-receive-offload): on' || true)
 	[ -z "$on" ] || die "cannot turn off offloads on $dev in $ns: $on"
 }
 
 setup_host() {
-	local ns=$1 dev=$2 peer_mac=$3 a
-	shift 3
+	local ns=$1 dev=$2 a
+	shift 2
 	ip -n "$ns" link set lo up
 	offloads_off "$ns" "$dev"
 	for a in "$@"; do
@@ -197,8 +197,8 @@ cmd_up() {
 	quiet_ns "$SRV_NS"
 	ip link add "$CLI_IF" netns "$CLI_NS" address "$CLI_MAC" type veth \
 		peer name "$SRV_IF" netns "$SRV_NS" address "$SRV_MAC"
-	setup_host "$CLI_NS" "$CLI_IF" "$SRV_MAC" "${CLI4[@]}" "${CLI6[@]}"
-	setup_host "$SRV_NS" "$SRV_IF" "$CLI_MAC" "$SRV4" "$SRV6"
+	setup_host "$CLI_NS" "$CLI_IF" "${CLI4[@]}" "${CLI6[@]}"
+	setup_host "$SRV_NS" "$SRV_IF" "$SRV4" "$SRV6"
 	neigh "$CLI_NS" "$CLI_IF" "$SRV_MAC" "$SRV4" "$SRV6"
 	neigh "$SRV_NS" "$SRV_IF" "$CLI_MAC" "${CLI4[@]}" "${CLI6[@]}"
 	write_nginx_conf
