@@ -29,6 +29,10 @@ commands:
                          writes OUT.pcap and the manifest OUT.tsv, then checks
                          the manifest against the capture (tests/e2e/wtpcap.py).
                          Brings the lab up and down itself when it is not up.
+  pin                    set the static neighbour entries again: a DPDK port
+                         started on a lab interface (net_af_packet) replays
+                         its MAC address, and the kernel then flushes that
+                         interface's neighbour table, static entries too
   exec cli|srv CMD...    run CMD inside a namespace
   info                   print the lab's names and addresses (KEY=VALUE)
 
@@ -431,6 +435,12 @@ exec)
 	srv) shift; in_srv "$@" ;;
 	*) die "exec: say cli or srv" ;;
 	esac
+	;;
+pin)
+	need_root
+	is_up || die "lab '$PREFIX' is not up"
+	neigh "$CLI_NS" "$CLI_IF" "$SRV_MAC" "$SRV4" "$SRV6"
+	neigh "$SRV_NS" "$SRV_IF" "$CLI_MAC" "${CLI4[@]}" "${CLI6[@]}"
 	;;
 info) cmd_info ;;
 *) die "unknown command '$cmd' (see --help)" ;;

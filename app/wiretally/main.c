@@ -211,8 +211,7 @@ build_eal_args(struct eal_args *a, const struct wt_opts *o, int user_argc, char 
 		eal_push(a, "-l");
 		eal_push(a, "%d", first_cpu());
 		eal_push(a, "--file-prefix=wiretally-%d", (int)getpid());
-		if (o->n_iface == 0)
-			eal_push(a, "--no-pci");
+		eal_push(a, "--no-pci"); /* PCI ports are given with EAL options */
 		if (hugepages_usable()) {
 			eal_push(a, "--huge-unlink");
 		} else {
