@@ -13,7 +13,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import Counter, OrderedDict, defaultdict
+from collections import Counter, OrderedDict
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -30,6 +30,7 @@ PROTO_NAMES = {
     "sctp": 132, "gre": 47, "ipv6": 41, "ipencap": 4, "ipip": 4, "esp": 50,
     "ah": 51, "pri-enc": 99, "igmp": 2, "ospf": 89, "pim": 103, "vrrp": 112,
 }
+NON_IP = ("arp", "rarp", "llc", "lldp", "stp")  # Argus: > 255 is an ethertype
 PROTO_PRINT = {TCP: "tcp", UDP: "udp", ICMP: "icmp", ICMP6: "icmp6", UNKNOWN: UNKNOWN}
 
 # Per capture: the oracle that fits wiretally's semantics best (shown first in
@@ -114,12 +115,14 @@ def proto_of(text, is_v6):
     t = text.strip().lower()
     if t == UNKNOWN:
         return UNKNOWN
+    if t in NON_IP or (t.isdigit() and int(t) > 255):
+        return None
     if t in PROTO_NAMES:
         p = PROTO_NAMES[t]
-    elif t.isdigit() and int(t) <= 255:
+    elif t.isdigit():
         p = int(t)
     else:
-        return None
+        raise ValueError("unknown protocol name '%s' (add it to PROTO_NAMES or NON_IP)" % text)
     if p == ICMP and is_v6:  # Zeek prints "icmp" for ICMPv6 too
         p = ICMP6
     return p
@@ -344,8 +347,8 @@ def oracle_conns(path, tool):
     conns, non_ip = OrderedDict(), 0
     for f in read_tsv(path):
         sa, da = addr(f[1]), addr(f[3])
-        proto = proto_of(f[0], sa is not None and sa.version == 6) if sa and da else None
-        if proto is None:
+        proto = proto_of(f[0], sa is not None and sa.version == 6)
+        if proto is None or sa is None or da is None:
             non_ip += 1
             continue
         ported = proto in PORTED
@@ -536,23 +539,26 @@ def split_invariance(wt, wt_split):
 
 
 def check_capture(args, name, pcap, workdir):
+    """Run, check and compare one capture; never raises (errors become failures)."""
     res = dict(name=name, fails=[], devs=[], stats=OrderedDict(), records=0, split_records=0)
-    runs = {}
     try:
-        frames = count_frames(pcap)
-        for label, extra in (("default", []), ("split", ["--scan-interval", SPLIT_INTERVAL])):
-            records, summary, fails = run_wiretally(args, pcap, os.path.join(workdir, name, label),
-                                                    extra)
-            res["fails"] += fails
-            if not fails:
-                res["fails"] += ["%s run: %s" % (label, f)
-                                 for f in check_summary(summary, records, frames)]
-            runs[label] = records
+        compare_capture(args, name, pcap, workdir, res)
     except (OSError, ValueError, subprocess.TimeoutExpired) as e:
-        res["fails"].append(str(e))
-        return res
-    if res["fails"]:
-        return res
+        res["fails"].append("%s: %s" % (type(e).__name__, e))
+    return res
+
+
+def compare_capture(args, name, pcap, workdir, res):
+    runs = {}
+    frames = count_frames(pcap)
+    for label, extra in (("default", []), ("split", ["--scan-interval", SPLIT_INTERVAL])):
+        records, summary, fails = run_wiretally(args, pcap, os.path.join(workdir, name, label),
+                                                extra)
+        if fails:  # no records to compare
+            res["fails"] += fails
+            return
+        res["fails"] += ["%s run: %s" % (label, f) for f in check_summary(summary, records, frames)]
+        runs[label] = records
     res["records"], res["split_records"] = len(runs["default"]), len(runs["split"])
     wt, wfails = wt_conns(runs["default"])
     wt_split, _ = wt_conns(runs["split"])
@@ -575,7 +581,6 @@ def check_capture(args, name, pcap, workdir):
         res["stats"][oracle] = stats
     if name in TUNNEL_SUMS:
         res["fails"] += tunnel_sum(name, oconns, wt)
-    return res
 
 
 def main():
@@ -603,8 +608,10 @@ def main():
     corpus = args.corpus or os.path.join(os.path.dirname(REPO), "shared", "corpus")
     args.corpus = corpus
     if not os.path.isdir(os.path.join(corpus, "pcaps")):
-        print("\n*** SKIPPED: corpus not found at %s (set WT_CORPUS or --corpus) ***\n"
-              % corpus, file=sys.stderr)
+        msg = ("\n*** SKIPPED: the external corpus is not at %s: nothing was compared. "
+               "Set WT_CORPUS or --corpus. ***\n" % corpus)
+        print(msg)
+        print(msg, file=sys.stderr)
         return SKIP
     args.wiretally = find_binary(args.wiretally, "app/wiretally/wiretally")
     args.reader = find_binary(args.reader, "app/wiretally-read/wiretally-read")
@@ -619,6 +626,9 @@ def main():
     for n in names:
         if n not in pcaps:
             die("no capture '%s' in %s/pcaps" % (n, corpus))
+        for rel in ("expected/%s.tsv", "expected-argus/%s.merged.tsv"):
+            if not os.path.isfile(os.path.join(corpus, rel % n)):
+                die("capture %s has no %s in %s" % (n, rel % n, corpus), 1)
 
     t0 = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="wt-corpus-") as tmp:
@@ -696,7 +706,7 @@ def report(args, results, accepted, problems, names, wall):
     for p in problems:
         print("FAIL " + p)
     bad = sum(1 for r in results if r["fails"])
-    print("corpus: %d passed, %d failed" % (len(results) - bad, bad))
+    print("corpus: %d passed, %d failed" % (len(results) - bad, bad + (1 if problems else 0)))
     return 1 if nfail else 0
 
 
