@@ -34,15 +34,22 @@ count_notes(struct wt_rx_stats *st, uint16_t notes)
  * Capture files: the clock is the packets' own time and the scan runs when
  * it crosses a scan boundary, before the packet that crossed it is counted,
  * so the records do not depend on burst sizes or on how fast the file is
- * read. A jump over several intervals runs several passes (the second one
- * completes everything that was idle across the jump).
+ * read. A jump over several intervals runs two passes (the second one
+ * completes everything that was idle across the jump) and skips the rest:
+ * they would scan an empty table, once per interval, which for a timestamp
+ * jump of years is millions of passes over the table's high-water mark.
  */
 static void
 packet_clock_advance(struct wt_worker *w, uint64_t t)
 {
 	if (w->next_scan_ns == 0)
 		w->next_scan_ns = t + w->scan_interval_ns;
-	while (t >= w->next_scan_ns) {
+	for (unsigned int pass = 0; t >= w->next_scan_ns; pass++) {
+		if (pass == 2) {
+			uint64_t skipped = (t - w->next_scan_ns) / w->scan_interval_ns + 1;
+			w->next_scan_ns += skipped * w->scan_interval_ns;
+			break;
+		}
 		wt_calltab_scan_pass(w->tab);
 		w->next_scan_ns += w->scan_interval_ns;
 	}
