@@ -609,6 +609,16 @@ main(int argc, char **argv)
 	}
 	if (!o.quiet)
 		print_summary(&sc);
+	for (unsigned int i = 0; i < n_ports; i++) {
+		struct rte_eth_stats es;
+		if (ports[i].is_file && rte_eth_stats_get(ports[i].port_id, &es) == 0 &&
+		    es.ierrors > 0)
+			fprintf(stderr,
+				"wiretally: port %u %s: the capture file ended with a read error "
+				"(truncated or corrupt) after %" PRIu64 " packets; the records "
+				"hold everything read before it\n",
+				ports[i].port_id, ports[i].name, es.ipackets);
+	}
 	if (out.n_backlog > 0) {
 		char line[WT_CALLREC_LINE_MAX];
 		fprintf(stderr,

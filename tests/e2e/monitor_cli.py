@@ -1,0 +1,380 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+# monitor_cli.py: the monitor's command line, config file, errors, eviction, scan and full disk, end to end.
+"""Usage: monitor_cli.py WIRETALLY WIRETALLY_READ CONFIG_EXAMPLE
+
+Runs the monitor on captures this script writes itself (so every count is
+known) and checks:
+  - every bad input gets exit 1 and one line naming the problem: unknown
+    option, bad value, missing -o, missing/non-directory/read-only output,
+    missing/garbage/non-Ethernet capture, no input, config errors;
+  - --help, --version, the shipped config/wiretally.conf, config values and
+    the command line winning over them;
+  - a table smaller than the connection count evicts (end_reason evicted)
+    and every packet is still in exactly one record;
+  - the completion scan on packet time splits a connection idle longer than
+    the interval, and the parts add up;
+  - a truncated capture: records of what was read, and a warning;
+  - a full disk (a 256 KiB tmpfs, root only): exit 3, every record either in
+    the log or printed as CSV on stderr, none lost, none twice.
+Exit 0 when all pass, 1 otherwise, 77 (skip) only for the parts that need
+root, each said loudly.
+"""
+import csv
+import io
+import os
+import struct
+import subprocess
+import sys
+import tempfile
+
+FAILS = []
+SKIPS = []
+
+
+def check(cond, what):
+    if cond:
+        print('ok   ' + what)
+    else:
+        print('FAIL ' + what)
+        FAILS.append(what)
+
+
+# ---- a small pcap writer ---------------------------------------------------
+
+def pcap_bytes(frames, linktype=1):
+    """frames: (ts_us, bytes) list -> classic microsecond pcap."""
+    out = [struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, linktype)]
+    for ts, fr in frames:
+        out.append(struct.pack('<IIII', ts // 1000000, ts % 1000000, len(fr), len(fr)))
+        out.append(fr)
+    return b''.join(out)
+
+
+def csum(b):
+    if len(b) % 2:
+        b += b'\0'
+    s = sum(struct.unpack('!%dH' % (len(b) // 2), b))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+
+
+def udp4(src, sport, dst, dport, payload_len, smac=b'\x02\0\0\0\0\x01', dmac=b'\x02\0\0\0\0\x02'):
+    payload = bytes(payload_len)
+    udp = struct.pack('!HHHH', sport, dport, 8 + payload_len, 0) + payload
+    ip = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(udp), 1, 0, 64, 17, 0,
+                     bytes(src), bytes(dst))
+    ip = ip[:10] + struct.pack('!H', csum(ip)) + ip[12:]
+    fr = dmac + smac + b'\x08\x00' + ip + udp
+    return fr + bytes(max(0, 60 - len(fr)))
+
+
+def write(path, data):
+    with open(path, 'wb') as f:
+        f.write(data)
+
+
+# ---- running the monitor ---------------------------------------------------
+
+class Run:
+    def __init__(self, wt, rd, args):
+        p = subprocess.run([wt] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           timeout=120)
+        self.rc = p.returncode
+        self.out = p.stdout.decode(errors='replace')
+        self.err = p.stderr.decode(errors='replace')
+        self.rd = rd
+
+    def records(self, logdir):
+        return read_records(self.rd, logdir)
+
+
+def read_records(rd, logdir):
+    """The log's records as dicts (wiretally-read's CSV); it must read clean."""
+    p = subprocess.run([rd, logdir], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       timeout=60)
+    if p.returncode != 0:
+        raise AssertionError('wiretally-read %s exited %d: %s' %
+                             (logdir, p.returncode, p.stderr.decode()))
+    return list(csv.DictReader(io.StringIO(p.stdout.decode())))
+
+
+def err_line(run):
+    """The last non-empty stderr line (the monitor's one-line error)."""
+    lines = [l for l in run.err.splitlines() if l.strip()]
+    return lines[-1] if lines else ''
+
+
+def test_errors(wt, rd, tmp):
+    def fails_with(args, needle, what):
+        r = Run(wt, rd, args)
+        line = err_line(r)
+        check(r.rc == 1 and needle in line,
+              '%s: exit 1 and "%s" (got %d: %s)' % (what, needle, r.rc, line))
+
+    logdir = os.path.join(tmp, 'log-errors')
+    os.mkdir(logdir)
+    good = os.path.join(tmp, 'good.pcap')
+    write(good, pcap_bytes([(1000000, udp4([10, 0, 0, 1], 1000, [10, 0, 0, 2], 53, 10))]))
+    garbage = os.path.join(tmp, 'garbage.pcap')
+    write(garbage, b'this is not a capture file at all' * 10)
+    raw = os.path.join(tmp, 'raw.pcap')
+    write(raw, pcap_bytes([(1000000, udp4([10, 0, 0, 1], 1, [10, 0, 0, 2], 2, 1)[14:])],
+                          linktype=101))
+    afile = os.path.join(tmp, 'afile')
+    write(afile, b'x')
+
+    fails_with(['--bogus'], 'unknown option --bogus', 'unknown option')
+    fails_with(['--pcap', good, '-o', logdir, '--table-size', 'lots'],
+               "--table-size: 'lots' is not a whole number", 'bad number')
+    fails_with(['--pcap', good, '-o', logdir, '--table-size', '8'],
+               "--table-size: '8' is not a whole number between 16", 'number out of range')
+    fails_with(['--pcap', good, '-o', logdir, '--scan-interval', '-1'],
+               '--scan-interval', 'negative interval')
+    fails_with(['--pcap', good, '-o', logdir, '--vlan-key', 'maybe'],
+               "--vlan-key: 'maybe' is not on or off", 'bad on/off')
+    fails_with(['--pcap', good, '-o', logdir, '--segment-size', '1Q'],
+               "--segment-size: '1Q' is not a size", 'bad size suffix')
+    fails_with(['--pcap', good], 'no output directory', 'missing -o')
+    fails_with(['--pcap', good, '-o', os.path.join(tmp, 'nope')],
+               'No such file or directory', 'missing output directory')
+    fails_with(['--pcap', good, '-o', afile], 'not a directory', 'output is a file')
+    fails_with(['--pcap', os.path.join(tmp, 'missing.pcap'), '-o', logdir],
+               'missing.pcap', 'missing capture')
+    fails_with(['--pcap', garbage, '-o', logdir], 'garbage.pcap', 'garbage capture')
+    fails_with(['--pcap', raw, '-o', logdir], 'is not Ethernet', 'non-Ethernet capture')
+    fails_with(['-o', logdir], 'no input', 'no input')
+    fails_with(['--pcap', 'a,b.pcap', '-o', logdir], 'contains a comma', 'comma in a path')
+    fails_with(['--pcap', good, '-o', logdir, 'stray'], "unexpected argument 'stray'",
+               'stray argument')
+
+    conf = os.path.join(tmp, 'bad-key.conf')
+    write(conf, b'[wiretally]\ntable-sise = 100\n')
+    fails_with(['--config', conf, '--pcap', good, '-o', logdir], "unknown key 'table-sise'",
+               'config: unknown key')
+    conf2 = os.path.join(tmp, 'bad-section.conf')
+    write(conf2, b'[wiretaly]\ntable-size = 100\n')
+    fails_with(['--config', conf2, '--pcap', good, '-o', logdir], 'unknown section [wiretaly]',
+               'config: unknown section')
+    conf3 = os.path.join(tmp, 'bad-value.conf')
+    write(conf3, b'[wiretally]\nscan-interval = soon\n')
+    fails_with(['--config', conf3, '--pcap', good, '-o', logdir],
+               "bad-value.conf: scan-interval: 'soon' is not a number of seconds",
+               'config: bad value names file and key')
+    fails_with(['--config', os.path.join(tmp, 'none.conf'), '--pcap', good, '-o', logdir],
+               'none.conf', 'config: missing file')
+    check(os.listdir(logdir) == [], 'failed runs wrote nothing into the log directory')
+
+    # read-only output (root bypasses permissions; a read-only mount does not)
+    if os.geteuid() == 0:
+        ro = os.path.join(tmp, 'ro')
+        os.mkdir(ro)
+        if subprocess.run(['mount', '-t', 'tmpfs', '-o', 'ro,size=64k', 'tmpfs', ro]).returncode == 0:
+            try:
+                fails_with(['--pcap', good, '-o', ro], 'not writable', 'read-only output')
+            finally:
+                subprocess.run(['umount', ro])
+        else:
+            SKIPS.append('read-only output: cannot mount a tmpfs')
+    else:
+        SKIPS.append('read-only output: needs root')
+
+
+def test_help_and_config(wt, rd, tmp, example_conf):
+    r = Run(wt, rd, ['--help'])
+    check(r.rc == 0 and 'Usage: wiretally [EAL options] -- [options]' in r.out, '--help usage')
+    for opt in ('--pcap', '--iface', '--output', '--table-size', '--scan-interval',
+                '--vlan-key', '--segment-size', '--frag-table-size', '--frag-timeout',
+                '--hash-seed', '--burst', '--rx-desc', '--mbufs', '--config', '--quiet'):
+        check(opt in r.out, '--help documents ' + opt)
+    r = Run(wt, rd, ['--version'])
+    check(r.rc == 0 and r.out.startswith('wiretally '), '--version')
+
+    # every option of --help is a documented key of the example config
+    with open(example_conf) as f:
+        conf_text = f.read()
+    for opt in ('pcap', 'iface', 'port', 'output', 'table-size', 'scan-interval', 'vlan-key',
+                'segment-size', 'frag-table-size', 'frag-timeout', 'hash-seed', 'burst',
+                'rx-desc', 'mbufs', 'quiet'):
+        check((';%s =' % opt) in conf_text, 'config/wiretally.conf documents ' + opt)
+
+    good = os.path.join(tmp, 'cfg.pcap')
+    write(good, pcap_bytes([(1000000, udp4([10, 0, 0, 1], 1000, [10, 0, 0, 2], 53, 10))]))
+    logdir = os.path.join(tmp, 'log-config')
+    os.mkdir(logdir)
+    # the shipped example is valid as is (everything commented out) ...
+    r = Run(wt, rd, ['--config', example_conf, '--pcap', good, '-o', logdir])
+    check(r.rc == 0 and 'table: 1048576 records' in r.err, 'the shipped config loads (defaults)')
+    # ... values apply, and the command line wins
+    conf = os.path.join(tmp, 'good.conf')
+    write(conf, ('[wiretally]\ntable-size = 64\nscan-interval = 5\nvlan-key = off\n'
+                 'output = %s\n' % logdir).encode())
+    r = Run(wt, rd, ['--config', conf, '--pcap', good])
+    check(r.rc == 0 and 'table: 64 records' in r.err and 'every 5 s' in r.err and
+          'VLAN not in the key' in r.err, 'config values apply (table-size, scan, vlan, output)')
+    r = Run(wt, rd, ['--config', conf, '--pcap', good, '--table-size', '128'])
+    check(r.rc == 0 and 'table: 128 records' in r.err, 'the command line wins over the config')
+    recs = read_records(rd, logdir)
+    check([int(x['seq']) for x in recs] == list(range(len(recs))) and len(recs) == 3,
+          'three runs into one directory: seq continues 0..2 (got %d records)' % len(recs))
+
+
+def flows_pcap(path, nflows, pkts_per_flow=(2, 1), base_ts=1700000000000000, gap_us=10):
+    """nflows UDP flows 10.1.x.y:2000+i <-> 10.2.0.1:53; c2s then s2c packets.
+    Returns {(client_ip, port): (c2s_pkts, c2s_bytes, s2c_pkts, s2c_bytes)}."""
+    frames, truth, ts = [], {}, base_ts
+    for i in range(nflows):
+        cli = [10, 1, (i >> 8) & 0xff, i & 0xff]
+        port = 2000 + (i % 60000)
+        c2s, s2c = pkts_per_flow
+        for k in range(c2s):
+            frames.append((ts, udp4(cli, port, [10, 2, 0, 1], 53, 10 + k)))
+            ts += gap_us
+        for k in range(s2c):
+            frames.append((ts, udp4([10, 2, 0, 1], 53, cli, port, 100 + k,
+                                    smac=b'\x02\0\0\0\0\x02', dmac=b'\x02\0\0\0\0\x01')))
+            ts += gap_us
+        truth['.'.join(map(str, cli)), port] = (
+            c2s, sum(10 + k for k in range(c2s)), s2c, sum(100 + k for k in range(s2c)))
+    write(path, pcap_bytes(frames))
+    return truth, len(frames)
+
+
+def sum_by_flow(recs):
+    """Sum records per (client ip, port): a = 10.2.0.1 (greater address)."""
+    got = {}
+    for x in recs:
+        key = (x['b_addr'], int(x['b_port']))
+        c = got.setdefault(key, [0, 0, 0, 0])
+        c[0] += int(x['b_pkts'])
+        c[1] += int(x['b_bytes'])
+        c[2] += int(x['a_pkts'])
+        c[3] += int(x['a_bytes'])
+    return {k: tuple(v) for k, v in got.items()}
+
+
+def test_eviction(wt, rd, tmp):
+    pcap = os.path.join(tmp, 'flows.pcap')
+    truth, nframes = flows_pcap(pcap, 500)
+    logdir = os.path.join(tmp, 'log-evict')
+    os.mkdir(logdir)
+    r = Run(wt, rd, ['--pcap', pcap, '-o', logdir, '--table-size', '16'])
+    recs = r.records(logdir)
+    reasons = [x['end_reason'] for x in recs]
+    check(r.rc == 0, 'eviction run exits 0 (%d)' % r.rc)
+    check(reasons.count('evicted') >= 400 and reasons.count('shutdown') <= 16,
+          'table of 16 records, 500 flows: %d evicted, %d at shutdown' %
+          (reasons.count('evicted'), reasons.count('shutdown')))
+    check(sum_by_flow(recs) == truth, 'every flow exact through eviction (500 flows)')
+    check(sum(int(x['a_pkts']) + int(x['b_pkts']) for x in recs) == nframes,
+          'every packet in exactly one record (%d)' % nframes)
+    check('records hold %d pkts = in call records' % nframes in r.err, 'summary adds up')
+
+
+def test_scan_split(wt, rd, tmp):
+    # one flow: packets at t = 0, 1 s, then 10 s later; scan every 2 s:
+    # idle through a whole interval after 1 s -> first record completes idle
+    base = 1700000000000000
+    frames = [(base, udp4([10, 0, 0, 1], 4000, [10, 0, 0, 2], 4001, 5)),
+              (base + 1000000, udp4([10, 0, 0, 2], 4001, [10, 0, 0, 1], 4000, 7)),
+              (base + 11000000, udp4([10, 0, 0, 1], 4000, [10, 0, 0, 2], 4001, 9)),
+              (base + 11500000, udp4([10, 0, 0, 3], 1, [10, 0, 0, 4], 2, 1))]
+    pcap = os.path.join(tmp, 'idle.pcap')
+    write(pcap, pcap_bytes(frames))
+    logdir = os.path.join(tmp, 'log-scan')
+    os.mkdir(logdir)
+    r = Run(wt, rd, ['--pcap', pcap, '-o', logdir, '--scan-interval', '2'])
+    recs = r.records(logdir)
+    first = [x for x in recs if x['a_addr'] == '10.0.0.2']
+    check(len(first) == 2 and first[0]['end_reason'] == 'idle' and
+          first[1]['end_reason'] == 'shutdown', 'idle connection split by the scan: idle, shutdown')
+    if len(first) == 2:
+        check(int(first[0]['start_ns']) == base * 1000 and
+              int(first[0]['end_ns']) == (base + 1000000) * 1000,
+              'first part spans the first two packets (packet time)')
+        check((int(first[0]['a_pkts']), int(first[0]['b_pkts']), int(first[1]['b_pkts'])) ==
+              (1, 1, 1) and int(first[0]['b_bytes']) + int(first[1]['b_bytes']) == 14,
+              'the parts add up (b: 5 + 9 bytes, a: 7)')
+        check(first[0]['call_id'] != first[1]['call_id'], 'the parts have their own call_id')
+
+
+def test_truncated_capture(wt, rd, tmp):
+    pcap = os.path.join(tmp, 'trunc-src.pcap')
+    truth, nframes = flows_pcap(pcap, 20)
+    with open(pcap, 'rb') as f:
+        data = f.read()
+    cut = os.path.join(tmp, 'trunc.pcap')
+    write(cut, data[:len(data) - 30])  # the last frame is cut short
+    logdir = os.path.join(tmp, 'log-trunc')
+    os.mkdir(logdir)
+    r = Run(wt, rd, ['--pcap', cut, '-o', logdir])
+    recs = r.records(logdir)
+    got = sum(int(x['a_pkts']) + int(x['b_pkts']) for x in recs)
+    check(r.rc == 0 and got == nframes - 1, 'truncated capture: every complete frame counted '
+          '(%d of %d)' % (got, nframes))
+    check('ended with a read error' in r.err, 'truncated capture: warned on stderr')
+
+
+def test_disk_full(wt, rd, tmp):
+    if os.geteuid() != 0:
+        SKIPS.append('disk full: needs root to mount a small tmpfs')
+        return
+    small = os.path.join(tmp, 'small')
+    os.mkdir(small)
+    if subprocess.run(['mount', '-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', small]).returncode:
+        SKIPS.append('disk full: cannot mount a tmpfs')
+        return
+    try:
+        pcap = os.path.join(tmp, 'many.pcap')
+        truth, nframes = flows_pcap(pcap, 3000)
+        r = Run(wt, rd, ['--pcap', pcap, '-o', small, '--segment-size', '64K',
+                         '--table-size', '64'])
+        check(r.rc == 3, 'full disk: exit 3 (got %d)' % r.rc)
+        check('No space left on device' in r.err, 'full disk: the cause is named')
+        written = r.records(small)
+        # the records that could not be written follow the CSV header on stderr
+        lines = r.err.splitlines()
+        hdr = [i for i, l in enumerate(lines) if l.startswith('seq,start_ns,')]
+        dumped = list(csv.DictReader(io.StringIO('\n'.join(lines[hdr[-1]:])))) if hdr else []
+        dumped = [x for x in dumped if x.get('call_id')]
+        ids = [x['call_id'] for x in written] + [x['call_id'] for x in dumped]
+        check(len(written) > 0 and len(dumped) > 0,
+              'full disk: %d records in the log, %d printed on stderr' %
+              (len(written), len(dumped)))
+        check(len(ids) == len(set(ids)), 'full disk: no record both written and printed')
+        got = sum(int(x['a_pkts']) + int(x['b_pkts']) for x in written + dumped)
+        rx = [l for l in r.err.splitlines() if l.strip().startswith('received')]
+        n_rx = int(rx[0].split()[1]) if rx else -1
+        check(got == n_rx and n_rx > 0,
+              'full disk: every packet received is in a written or printed record '
+              '(%d of %d received; reading stopped at the failure)' % (got, n_rx))
+        whole = sum_by_flow(written + dumped)
+        check(all(whole[k] == truth[k] for k in whole if whole[k][2] == truth[k][2]),
+              'full disk: the flows that were read to the end are exact')
+    finally:
+        subprocess.run(['umount', small])
+
+
+def main(argv):
+    if len(argv) != 4:
+        print(__doc__)
+        return 2
+    wt, rd, example_conf = (os.path.abspath(a) for a in argv[1:])
+    with tempfile.TemporaryDirectory(prefix='wt-monitor-cli-') as tmp:
+        test_errors(wt, rd, tmp)
+        test_help_and_config(wt, rd, tmp, example_conf)
+        test_eviction(wt, rd, tmp)
+        test_scan_split(wt, rd, tmp)
+        test_truncated_capture(wt, rd, tmp)
+        test_disk_full(wt, rd, tmp)
+    for s in SKIPS:
+        print('*** SKIPPED part: %s ***' % s)
+    print('%d failed' % len(FAILS))
+    if FAILS:
+        return 1
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main(sys.argv))
