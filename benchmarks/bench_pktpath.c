@@ -215,10 +215,11 @@ main(int argc, char **argv)
 {
 	uint64_t nconns = 100000, npkts = 50000000, nframes = 0;
 	const char *table = "wt";
-	static const struct option lo[] = {
-		{"conns", required_argument, NULL, 'c'}, {"pkts", required_argument, NULL, 'n'},
-		{"frames", required_argument, NULL, 'f'}, {"table", required_argument, NULL, 't'},
-		{NULL, 0, NULL, 0}};
+	static const struct option lo[] = {{"conns", required_argument, NULL, 'c'},
+	                                   {"pkts", required_argument, NULL, 'n'},
+	                                   {"frames", required_argument, NULL, 'f'},
+	                                   {"table", required_argument, NULL, 't'},
+	                                   {NULL, 0, NULL, 0}};
 	int c;
 	while ((c = getopt_long(argc, argv, "c:n:f:t:", lo, NULL)) != -1) {
 		switch (c) {
@@ -235,9 +236,10 @@ main(int argc, char **argv)
 			table = optarg;
 			break;
 		default:
-			fprintf(stderr, "usage: %s [--conns N] [--pkts N] [--frames N] "
-					"[--table wt|rte_hash]\n",
-				argv[0]);
+			fprintf(stderr,
+			        "usage: %s [--conns N] [--pkts N] [--frames N] "
+			        "[--table wt|rte_hash]\n",
+			        argv[0]);
 			return 1;
 		}
 	}
@@ -268,15 +270,18 @@ main(int argc, char **argv)
 		make_frame(warm + i * FRAME, &conns[i % nconns], 0, 1);
 	for (uint64_t i = 0; i < nframes; i++)
 		make_frame(frames + i * FRAME, &conns[rnd() % nconns], (int)(rnd() & 1),
-			   (uint32_t)rnd());
+		           (uint32_t)rnd());
 
 	struct run r = {0};
 	struct peer pe;
 	double bpr = 0;
 	if (strcmp(table, "wt") == 0) {
-		struct wt_calltab_params p = {
-			.capacity = (uint32_t)nconns, .socket = WT_SOCKET_ANY, .hash_seed = 1,
-			.vlan_in_key = 1, .run_id = 1, .emit = count_emit};
+		struct wt_calltab_params p = {.capacity = (uint32_t)nconns,
+		                              .socket = WT_SOCKET_ANY,
+		                              .hash_seed = 1,
+		                              .vlan_in_key = 1,
+		                              .run_id = 1,
+		                              .emit = count_emit};
 		r.tab = wt_calltab_create(&p);
 		if (r.tab == NULL) {
 			perror("wt_calltab_create");
@@ -294,18 +299,26 @@ main(int argc, char **argv)
 			fclose(hf);
 		}
 		int huge = freep >= 300;
-		char *eal[] = {argv[0], "--no-pci", "--no-telemetry", "--log-level=lib.eal:error",
-			       "--file-prefix=bench-pktpath", huge ? "--huge-unlink" : "--no-huge",
-			       "-m", huge ? "600" : "4096", NULL};
+		char *eal[] = {argv[0],
+		               "--no-pci",
+		               "--no-telemetry",
+		               "--log-level=lib.eal:error",
+		               "--file-prefix=bench-pktpath",
+		               huge ? "--huge-unlink" : "--no-huge",
+		               "-m",
+		               huge ? "600" : "4096",
+		               NULL};
 		fprintf(stderr, "bench_pktpath: rte_hash on %s pages\n", huge ? "2 MiB" : "4 KiB");
 		if (rte_eal_init(8, eal) < 0) {
 			fprintf(stderr, "bench_pktpath: EAL init failed\n");
 			return 1;
 		}
-		struct rte_hash_parameters hp = {
-			.name = "bench", .entries = (uint32_t)(nconns + nconns / 4),
-			.key_len = sizeof(struct wt_key), .hash_func = rte_hash_crc,
-			.hash_func_init_val = 0, .socket_id = 0};
+		struct rte_hash_parameters hp = {.name = "bench",
+		                                 .entries = (uint32_t)(nconns + nconns / 4),
+		                                 .key_len = sizeof(struct wt_key),
+		                                 .hash_func = rte_hash_crc,
+		                                 .hash_func_init_val = 0,
+		                                 .socket_id = 0};
 		struct rte_malloc_socket_stats m0, m1;
 		rte_malloc_get_socket_stats(0, &m0);
 		pe.h = rte_hash_create(&hp);
@@ -344,9 +357,10 @@ main(int argc, char **argv)
 		struct wt_calltab_stats st;
 		wt_calltab_get_stats(r.tab, &st);
 		if (st.active != nconns || emitted != 0) {
-			fprintf(stderr, "bench_pktpath: expected %" PRIu64 " active records, got %" PRIu64
-					" (emitted %" PRIu64 ")\n",
-				nconns, st.active, emitted);
+			fprintf(stderr,
+			        "bench_pktpath: expected %" PRIu64 " active records, got %" PRIu64
+			        " (emitted %" PRIu64 ")\n",
+			        nconns, st.active, emitted);
 			return 1;
 		}
 		wt_calltab_free(r.tab);

@@ -5,7 +5,9 @@
 cf=${1:-clang-format}
 cd "$(dirname "$0")/.." || exit 2
 bad=0
-for f in $(git ls-files '*.c' '*.h'); do
+files=$(git ls-files '*.c' '*.h' 2>/dev/null) ||
+	files=$(find app lib tests benchmarks -name '*.[ch]')
+for f in $files; do
 	if ! "$cf" --dry-run --Werror "$f" >/dev/null 2>&1; then
 		echo "needs formatting: $f"
 		bad=1

@@ -16,35 +16,35 @@
 static int wt_test_failures;
 static int wt_test_checks;
 
-#define CHECK(cond)                                                                    \
-	do {                                                                           \
-		wt_test_checks++;                                                      \
-		if (!(cond)) {                                                         \
-			wt_test_failures++;                                            \
+#define CHECK(cond)                                                                              \
+	do {                                                                                     \
+		wt_test_checks++;                                                                \
+		if (!(cond)) {                                                                   \
+			wt_test_failures++;                                                      \
 			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-		}                                                                      \
+		}                                                                                \
 	} while (0)
 
-#define CHECK_EQ_U64(a, b)                                                             \
-	do {                                                                           \
-		uint64_t _a = (uint64_t)(a), _b = (uint64_t)(b);                       \
-		wt_test_checks++;                                                      \
-		if (_a != _b) {                                                        \
-			wt_test_failures++;                                            \
+#define CHECK_EQ_U64(a, b)                                                                      \
+	do {                                                                                    \
+		uint64_t _a = (uint64_t)(a), _b = (uint64_t)(b);                                \
+		wt_test_checks++;                                                               \
+		if (_a != _b) {                                                                 \
+			wt_test_failures++;                                                     \
 			fprintf(stderr, "%s:%d: %s == %s failed: %" PRIu64 " != %" PRIu64 "\n", \
-				__FILE__, __LINE__, #a, #b, _a, _b);                   \
-		}                                                                      \
+			        __FILE__, __LINE__, #a, #b, _a, _b);                            \
+		}                                                                               \
 	} while (0)
 
-#define CHECK_EQ_STR(a, b)                                                             \
-	do {                                                                           \
-		const char *_a = (a), *_b = (b);                                       \
-		wt_test_checks++;                                                      \
-		if (strcmp(_a, _b) != 0) {                                             \
-			wt_test_failures++;                                            \
-			fprintf(stderr, "%s:%d: %s == %s failed: \"%s\" != \"%s\"\n",        \
-				__FILE__, __LINE__, #a, #b, _a, _b);                   \
-		}                                                                      \
+#define CHECK_EQ_STR(a, b)                                                                      \
+	do {                                                                                    \
+		const char *_a = (a), *_b = (b);                                                \
+		wt_test_checks++;                                                               \
+		if (strcmp(_a, _b) != 0) {                                                      \
+			wt_test_failures++;                                                     \
+			fprintf(stderr, "%s:%d: %s == %s failed: \"%s\" != \"%s\"\n", __FILE__, \
+			        __LINE__, #a, #b, _a, _b);                                      \
+		}                                                                               \
 	} while (0)
 
 struct wt_test_case {
@@ -52,20 +52,23 @@ struct wt_test_case {
 	void (*fn)(void);
 };
 
-#define WT_TEST(fn) {#fn, fn}
+#define WT_TEST(fn)     \
+	{               \
+#fn, fn \
+	}
 
-#define WT_TEST_MAIN(...)                                                              \
-	int main(void)                                                                 \
-	{                                                                              \
-		static const struct wt_test_case cases[] = {__VA_ARGS__};             \
-		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {       \
-			int before = wt_test_failures;                                 \
-			cases[i].fn();                                                 \
+#define WT_TEST_MAIN(...)                                                               \
+	int main(void)                                                                  \
+	{                                                                               \
+		static const struct wt_test_case cases[] = {__VA_ARGS__};               \
+		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {         \
+			int before = wt_test_failures;                                  \
+			cases[i].fn();                                                  \
 			printf("%s %s\n", wt_test_failures == before ? "ok  " : "FAIL", \
-			       cases[i].name);                                         \
-		}                                                                      \
-		printf("%d checks, %d failed\n", wt_test_checks, wt_test_failures);   \
-		return wt_test_failures ? 1 : 0;                                       \
+			       cases[i].name);                                          \
+		}                                                                       \
+		printf("%d checks, %d failed\n", wt_test_checks, wt_test_failures);     \
+		return wt_test_failures ? 1 : 0;                                        \
 	}
 
 #endif /* WT_TEST_H */

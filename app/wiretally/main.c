@@ -29,9 +29,9 @@
 RTE_LOG_REGISTER(wt_logtype, wiretally, INFO);
 
 /* Exit codes */
-#define EXIT_USAGE 1   /* bad option, config, input or output directory */
-#define EXIT_SETUP 2   /* EAL, port, memory or log could not be set up */
-#define EXIT_OUTPUT 3  /* records could not all be written to the log */
+#define EXIT_USAGE  1 /* bad option, config, input or output directory */
+#define EXIT_SETUP  2 /* EAL, port, memory or log could not be set up */
+#define EXIT_OUTPUT 3 /* records could not all be written to the log */
 
 static volatile sig_atomic_t force_quit;
 
@@ -67,10 +67,11 @@ emit_record(void *ctx, const struct wt_callrec *rec)
 			return;
 		}
 		out->error = rc;
-		WT_LOG(ERR, "cannot write call records to %s: %s; stopping, records not "
-			    "written will be printed on stderr at exit\n",
+		WT_LOG(ERR,
+		       "cannot write call records to %s: %s; stopping, records not "
+		       "written will be printed on stderr at exit\n",
 		       wt_seglog_current_path(out->log)[0] ? wt_seglog_current_path(out->log)
-							   : "the log",
+		                                           : "the log",
 		       strerror(-rc));
 		force_quit = 1;
 	}
@@ -108,7 +109,7 @@ check_output_dir(const char *dir)
 	}
 	if (access(dir, W_OK | X_OK) != 0) {
 		fprintf(stderr, "wiretally: output directory %s: not writable: %s\n", dir,
-			strerror(errno));
+		        strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -128,9 +129,10 @@ check_capture(const char *path)
 	pcap_close(p);
 	if (dlt != DLT_EN10MB) {
 		const char *name = pcap_datalink_val_to_name(dlt);
-		fprintf(stderr, "wiretally: capture %s: link type %s (%d) is not Ethernet; "
-				"wiretally reads Ethernet (DLT_EN10MB) captures\n",
-			path, name ? name : "?", dlt);
+		fprintf(stderr,
+		        "wiretally: capture %s: link type %s (%d) is not Ethernet; "
+		        "wiretally reads Ethernet (DLT_EN10MB) captures\n",
+		        path, name ? name : "?", dlt);
 		return -1;
 	}
 	return 0;
@@ -178,8 +180,8 @@ struct eal_args {
 	char *argv[MAX_EAL_ARGS];
 };
 
-static void
-eal_push(struct eal_args *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void eal_push(struct eal_args *a, const char *fmt, ...)
+        __attribute__((format(printf, 2, 3)));
 
 static void
 eal_push(struct eal_args *a, const char *fmt, ...)
@@ -275,19 +277,20 @@ setup_port(struct wt_port *p, struct rte_mempool *pool, const struct wt_opts *o)
 	if (rc == 0)
 		rc = rte_eth_dev_adjust_nb_rx_tx_desc(p->port_id, &nb_rxd, &nb_txd);
 	if (rc == 0)
-		rc = rte_eth_rx_queue_setup(p->port_id, 0, nb_rxd,
-					    (unsigned int)rte_eth_dev_socket_id(p->port_id) ==
-							    (unsigned int)SOCKET_ID_ANY
-						    ? rte_socket_id()
-						    : (unsigned int)rte_eth_dev_socket_id(p->port_id),
-					    NULL, pool);
+		rc = rte_eth_rx_queue_setup(
+		        p->port_id, 0, nb_rxd,
+		        (unsigned int)rte_eth_dev_socket_id(p->port_id) ==
+		                        (unsigned int)SOCKET_ID_ANY
+		                ? rte_socket_id()
+		                : (unsigned int)rte_eth_dev_socket_id(p->port_id),
+		        NULL, pool);
 	if (rc == 0)
 		rc = rte_eth_tx_queue_setup(p->port_id, 0, nb_txd, rte_socket_id(), NULL);
 	if (rc == 0)
 		rc = rte_eth_dev_start(p->port_id);
 	if (rc != 0) {
 		fprintf(stderr, "wiretally: port %u (%s): cannot be configured: %s\n", p->port_id,
-			p->name, rte_strerror(-rc));
+		        p->name, rte_strerror(-rc));
 		return -1;
 	}
 	(void)rte_eth_promiscuous_enable(p->port_id); /* taps: every frame, not just ours */
@@ -310,11 +313,11 @@ stats_text(const struct summary_ctx *c, char *buf, size_t len)
 {
 	const struct wt_rx_stats *st = &c->w->st;
 	size_t n = 0;
-#define PUT(...)                                                                                 \
-	do {                                                                                     \
-		int k = snprintf(buf + n, n < len ? len - n : 0, __VA_ARGS__);                   \
-		if (k > 0)                                                                       \
-			n += (size_t)k;                                                          \
+#define PUT(...)                                                               \
+	do {                                                                   \
+		int k = snprintf(buf + n, n < len ? len - n : 0, __VA_ARGS__); \
+		if (k > 0)                                                     \
+			n += (size_t)k;                                        \
 	} while (0)
 	PUT("run_id=%016" PRIx64 "\n", c->run_id);
 	PUT("rx_pkts=%" PRIu64 "\nrx_bytes=%" PRIu64 "\n", st->rx_pkts, st->rx_bytes);
@@ -327,13 +330,14 @@ stats_text(const struct summary_ctx *c, char *buf, size_t len)
 		PUT("note.%s=%" PRIu64 "\n", wt_note_name(b), st->note_pkts[b]);
 	PUT("note.vlan_restored=%" PRIu64 "\n", st->vlan_restored);
 	PUT("records.created=%" PRIu64 "\nrecords.idle=%" PRIu64 "\nrecords.evicted=%" PRIu64
-	    "\nrecords.shutdown=%" PRIu64 "\nrecords.written=%" PRIu64 "\nrecords.unwritten=%" PRIu64
-	    "\n",
+	    "\nrecords.shutdown=%" PRIu64 "\nrecords.written=%" PRIu64
+	    "\nrecords.unwritten=%" PRIu64 "\n",
 	    c->ts->created, c->out->by_reason[WT_END_IDLE], c->out->by_reason[WT_END_EVICTED],
 	    c->out->by_reason[WT_END_SHUTDOWN], c->out->written, c->out->n_backlog);
 	PUT("frag.learned=%" PRIu64 "\nfrag.attributed=%" PRIu64 "\nfrag.unattributed=%" PRIu64
 	    "\nfrag.replaced=%" PRIu64 "\nfrag.expired=%" PRIu64 "\n",
-	    c->fs->learned, c->fs->attributed, c->fs->unattributed, c->fs->replaced, c->fs->expired);
+	    c->fs->learned, c->fs->attributed, c->fs->unattributed, c->fs->replaced,
+	    c->fs->expired);
 	for (unsigned int i = 0; i < c->w->n_ports; i++) {
 		struct rte_eth_stats es;
 		const struct wt_port *p = &c->w->ports[i];
@@ -355,50 +359,49 @@ print_summary(const struct summary_ctx *c)
 	uint64_t sum_p = st->acct_pkts, sum_b = st->acct_bytes;
 
 	fprintf(stderr, "wiretally: summary\n");
-	fprintf(stderr, "  %-24s %14" PRIu64 " pkts %16" PRIu64 " bytes\n", "received",
-		st->rx_pkts, st->rx_bytes);
+	fprintf(stderr, "  %-24s %14" PRIu64 " pkts %16" PRIu64 " bytes\n", "received", st->rx_pkts,
+	        st->rx_bytes);
 	fprintf(stderr, "  %-24s %14" PRIu64 " pkts %16" PRIu64 " bytes\n", "in call records",
-		st->acct_pkts, st->acct_bytes);
+	        st->acct_pkts, st->acct_bytes);
 	for (unsigned int r = 1; r < WT_DROP_MAX; r++) {
 		sum_p += st->drop_pkts[r];
 		sum_b += st->drop_bytes[r];
 		if (st->drop_pkts[r])
 			fprintf(stderr, "  %-24s %14" PRIu64 " pkts %16" PRIu64 " bytes  (%s)\n",
-				wt_drop_name(r), st->drop_pkts[r], st->drop_bytes[r],
-				wt_drop_desc(r));
+			        wt_drop_name(r), st->drop_pkts[r], st->drop_bytes[r],
+			        wt_drop_desc(r));
 	}
-	fprintf(stderr, "  %-24s %14" PRIu64 " pkts %16" PRIu64 " bytes  %s\n",
-		"sum of the above", sum_p, sum_b,
-		sum_p == st->rx_pkts && sum_b == st->rx_bytes ? "= received"
-							       : "!= received (BUG)");
+	fprintf(stderr, "  %-24s %14" PRIu64 " pkts %16" PRIu64 " bytes  %s\n", "sum of the above",
+	        sum_p, sum_b,
+	        sum_p == st->rx_pkts && sum_b == st->rx_bytes ? "= received" : "!= received (BUG)");
 	for (unsigned int b = 0; b < WT_NOTE_MAX; b++)
 		if (st->note_pkts[b])
 			fprintf(stderr, "  note %-19s %14" PRIu64 " pkts  (%s)\n", wt_note_name(b),
-				st->note_pkts[b], wt_note_desc(b));
+			        st->note_pkts[b], wt_note_desc(b));
 	uint64_t rec_pkts = c->out->written_pkts + c->out->backlog_pkts;
 	fprintf(stderr,
-		"  records: %" PRIu64 " created, %" PRIu64 " idle, %" PRIu64 " evicted, %" PRIu64
-		" at shutdown; %" PRIu64 " written",
-		c->ts->created, c->out->by_reason[WT_END_IDLE], c->out->by_reason[WT_END_EVICTED],
-		c->out->by_reason[WT_END_SHUTDOWN], c->out->written);
+	        "  records: %" PRIu64 " created, %" PRIu64 " idle, %" PRIu64 " evicted, %" PRIu64
+	        " at shutdown; %" PRIu64 " written",
+	        c->ts->created, c->out->by_reason[WT_END_IDLE], c->out->by_reason[WT_END_EVICTED],
+	        c->out->by_reason[WT_END_SHUTDOWN], c->out->written);
 	if (c->out->written)
 		fprintf(stderr, " (seq up to %" PRIu64 ")", wt_seglog_next_seq(c->out->log) - 1);
 	fprintf(stderr, "\n  records hold %" PRIu64 " pkts %s\n", rec_pkts,
-		rec_pkts == st->acct_pkts ? "= in call records" : "!= in call records (BUG)");
+	        rec_pkts == st->acct_pkts ? "= in call records" : "!= in call records (BUG)");
 	if (c->fs->learned || c->fs->unattributed)
 		fprintf(stderr,
-			"  fragments: %" PRIu64 " first seen, %" PRIu64 " attributed, %" PRIu64
-			" unattributed\n",
-			c->fs->learned, c->fs->attributed, c->fs->unattributed);
+		        "  fragments: %" PRIu64 " first seen, %" PRIu64 " attributed, %" PRIu64
+		        " unattributed\n",
+		        c->fs->learned, c->fs->attributed, c->fs->unattributed);
 	for (unsigned int i = 0; i < c->w->n_ports; i++) {
 		struct rte_eth_stats es;
 		const struct wt_port *p = &c->w->ports[i];
 		if (rte_eth_stats_get(p->port_id, &es) != 0)
 			continue;
 		fprintf(stderr,
-			"  port %u %s: %" PRIu64 " received by the port, not received: %" PRIu64
-			" missed, %" PRIu64 " errors, %" PRIu64 " no mbuf\n",
-			p->port_id, p->name, es.ipackets, es.imissed, es.ierrors, es.rx_nombuf);
+		        "  port %u %s: %" PRIu64 " received by the port, not received: %" PRIu64
+		        " missed, %" PRIu64 " errors, %" PRIu64 " no mbuf\n",
+		        p->port_id, p->name, es.ipackets, es.imissed, es.ierrors, es.rx_nombuf);
 	}
 }
 
@@ -433,7 +436,7 @@ main(int argc, char **argv)
 	}
 	if (o.output == NULL) {
 		fprintf(stderr, "wiretally: no output directory: give -o DIR (or output = DIR in "
-				"the config file)\n");
+		                "the config file)\n");
 		return EXIT_USAGE;
 	}
 	if (check_output_dir(o.output) != 0)
@@ -443,12 +446,13 @@ main(int argc, char **argv)
 			return EXIT_USAGE;
 	for (unsigned int i = 0; i < o.n_iface; i++)
 		if (if_nametoindex(o.iface[i]) == 0) {
-			fprintf(stderr, "wiretally: interface %s: %s\n", o.iface[i], strerror(errno));
+			fprintf(stderr, "wiretally: interface %s: %s\n", o.iface[i],
+			        strerror(errno));
 			return EXIT_USAGE;
 		}
 	if (user_eal_argc <= 1 && o.n_pcap == 0 && o.n_iface == 0) {
 		fprintf(stderr, "wiretally: no input: give --pcap FILE, --iface NAME, or EAL "
-				"options with a device before '--' (see --help)\n");
+		                "options with a device before '--' (see --help)\n");
 		return EXIT_USAGE;
 	}
 
@@ -456,7 +460,7 @@ main(int argc, char **argv)
 	build_eal_args(&ea, &o, user_eal_argc, argv);
 	if (rte_eal_init(ea.argc, ea.argv) < 0) {
 		fprintf(stderr, "wiretally: EAL initialisation failed: %s\n",
-			rte_strerror(rte_errno));
+		        rte_strerror(rte_errno));
 		return EXIT_SETUP;
 	}
 	rte_openlog_stream(stderr);
@@ -476,7 +480,7 @@ main(int argc, char **argv)
 	for (unsigned int i = 0; i < o.n_ports; i++)
 		if (!rte_eth_dev_is_valid_port(o.ports[i])) {
 			fprintf(stderr, "wiretally: --port %u: no such port (%u ports available)\n",
-				o.ports[i], rte_eth_dev_count_avail());
+			        o.ports[i], rte_eth_dev_count_avail());
 			rc = EXIT_USAGE;
 			goto out_eal;
 		}
@@ -486,11 +490,12 @@ main(int argc, char **argv)
 		goto out_eal;
 	}
 
-	struct rte_mempool *pool = rte_pktmbuf_pool_create(
-		"wt_mbufs", (unsigned int)o.mbufs, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, rte_socket_id());
+	struct rte_mempool *pool =
+	        rte_pktmbuf_pool_create("wt_mbufs", (unsigned int)o.mbufs, 256, 0,
+	                                RTE_MBUF_DEFAULT_BUF_SIZE, rte_socket_id());
 	if (pool == NULL) {
-		fprintf(stderr, "wiretally: cannot create a pool of %" PRIu64 " mbufs: %s\n", o.mbufs,
-			rte_strerror(rte_errno));
+		fprintf(stderr, "wiretally: cannot create a pool of %" PRIu64 " mbufs: %s\n",
+		        o.mbufs, rte_strerror(rte_errno));
 		rc = EXIT_SETUP;
 		goto out_eal;
 	}
@@ -511,7 +516,7 @@ main(int argc, char **argv)
 		seed = run_id * 0x9e3779b97f4a7c15ull;
 
 	struct wt_seglog_conf lc = {
-		.dir = o.output, .segment_size = o.segment_size, .run_id = run_id};
+	        .dir = o.output, .segment_size = o.segment_size, .run_id = run_id};
 	out.log = wt_seglog_open(&lc, errbuf, sizeof(errbuf));
 	if (out.log == NULL) {
 		fprintf(stderr, "wiretally: %s\n", errbuf);
@@ -520,23 +525,28 @@ main(int argc, char **argv)
 	}
 	int socket = (int)rte_socket_id();
 	struct wt_calltab_params tp = {
-		.capacity = (uint32_t)o.table_size, .socket = socket, .hash_seed = seed,
-		.vlan_in_key = o.vlan_key, .lcore_index = 0, .run_id = run_id,
-		.emit = emit_record, .emit_ctx = &out,
+	        .capacity = (uint32_t)o.table_size,
+	        .socket = socket,
+	        .hash_seed = seed,
+	        .vlan_in_key = o.vlan_key,
+	        .lcore_index = 0,
+	        .run_id = run_id,
+	        .emit = emit_record,
+	        .emit_ctx = &out,
 	};
 	w.tab = wt_calltab_create(&tp);
 	if (w.tab == NULL) {
 		fprintf(stderr, "wiretally: cannot allocate a table of %" PRIu64 " records: %s\n",
-			o.table_size, strerror(errno));
+		        o.table_size, strerror(errno));
 		rc = EXIT_SETUP;
 		goto out_log;
 	}
-	w.frag = wt_frag_create((uint32_t)o.frag_table_size,
-				(uint64_t)(o.frag_timeout * 1e9), socket);
+	w.frag = wt_frag_create((uint32_t)o.frag_table_size, (uint64_t)(o.frag_timeout * 1e9),
+	                        socket);
 	if (w.frag == NULL) {
-		fprintf(stderr, "wiretally: cannot allocate a fragment table of %" PRIu64
-				" entries: %s\n",
-			o.frag_table_size, strerror(errno));
+		fprintf(stderr,
+		        "wiretally: cannot allocate a fragment table of %" PRIu64 " entries: %s\n",
+		        o.frag_table_size, strerror(errno));
 		rc = EXIT_SETUP;
 		goto out_tab;
 	}
@@ -558,21 +568,21 @@ main(int argc, char **argv)
 	if (!o.quiet) {
 		for (unsigned int i = 0; i < n_ports; i++)
 			fprintf(stderr, "wiretally: port %u: %s (%s%s)\n", ports[i].port_id,
-				ports[i].name, ports[i].driver,
-				ports[i].is_file ? ", capture file" : "");
+			        ports[i].name, ports[i].driver,
+			        ports[i].is_file ? ", capture file" : "");
 		fprintf(stderr,
-			"wiretally: table: %u records, %.1f bytes per record (records, cold data "
-			"and index), %.1f MiB\n",
-			wt_calltab_capacity(w.tab), wt_calltab_bytes_per_record(w.tab),
-			(double)wt_calltab_memory(w.tab) / (1 << 20));
+		        "wiretally: table: %u records, %.1f bytes per record (records, cold data "
+		        "and index), %.1f MiB\n",
+		        wt_calltab_capacity(w.tab), wt_calltab_bytes_per_record(w.tab),
+		        (double)wt_calltab_memory(w.tab) / (1 << 20));
 		fprintf(stderr,
-			"wiretally: clock: %s; completion scan every %g s; VLAN %s the key\n",
-			w.packet_clock ? "packet timestamps" : "system time", o.scan_interval,
-			o.vlan_key ? "in" : "not in");
+		        "wiretally: clock: %s; completion scan every %g s; VLAN %s the key\n",
+		        w.packet_clock ? "packet timestamps" : "system time", o.scan_interval,
+		        o.vlan_key ? "in" : "not in");
 		fprintf(stderr,
-			"wiretally: writing to %s (segments of %" PRIu64 " bytes), run id %016" PRIx64
-			", next seq %" PRIu64 "\n",
-			o.output, o.segment_size, run_id, wt_seglog_next_seq(out.log));
+		        "wiretally: writing to %s (segments of %" PRIu64
+		        " bytes), run id %016" PRIx64 ", next seq %" PRIu64 "\n",
+		        o.output, o.segment_size, run_id, wt_seglog_next_seq(out.log));
 	}
 
 	signal(SIGINT, on_signal);
@@ -614,17 +624,17 @@ main(int argc, char **argv)
 		if (ports[i].is_file && rte_eth_stats_get(ports[i].port_id, &es) == 0 &&
 		    es.ierrors > 0)
 			fprintf(stderr,
-				"wiretally: port %u %s: the capture file ended with a read error "
-				"(truncated or corrupt) after %" PRIu64 " packets; the records "
-				"hold everything read before it\n",
-				ports[i].port_id, ports[i].name, es.ipackets);
+			        "wiretally: port %u %s: the capture file ended with a read error "
+			        "(truncated or corrupt) after %" PRIu64 " packets; the records "
+			        "hold everything read before it\n",
+			        ports[i].port_id, ports[i].name, es.ipackets);
 	}
 	if (out.n_backlog > 0) {
 		char line[WT_CALLREC_LINE_MAX];
 		fprintf(stderr,
-			"wiretally: %" PRIu64 " call records could not be written to %s (%s); "
-			"here they are as CSV:\n%s\n",
-			out.n_backlog, o.output, strerror(-out.error), wt_callrec_csv_header);
+		        "wiretally: %" PRIu64 " call records could not be written to %s (%s); "
+		        "here they are as CSV:\n%s\n",
+		        out.n_backlog, o.output, strerror(-out.error), wt_callrec_csv_header);
 		for (uint64_t i = 0; i < out.n_backlog; i++)
 			if (wt_callrec_format_csv(line, sizeof(line), &out.backlog[i]) > 0)
 				fputs(line, stderr);
@@ -638,7 +648,7 @@ out_log:
 		int e = wt_seglog_close(out.log);
 		if (e != 0) {
 			fprintf(stderr, "wiretally: sealing the last segment in %s failed: %s\n",
-				o.output, strerror(-e));
+			        o.output, strerror(-e));
 			if (rc == 0)
 				rc = EXIT_OUTPUT;
 		}

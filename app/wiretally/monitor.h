@@ -34,18 +34,18 @@ struct wt_port {
 	uint16_t port_id;
 	char name[RTE_ETH_NAME_MAX_LEN];
 	char driver[32];
-	int is_file;     /* replays a capture file: packet timestamps, end of input */
-	int is_infinite; /* net_pcap infinite_rx: never ends */
-	int eof;         /* a file port that has delivered its last packet */
+	int is_file;          /* replays a capture file: packet timestamps, end of input */
+	int is_infinite;      /* net_pcap infinite_rx: never ends */
+	int eof;              /* a file port that has delivered its last packet */
 	uint64_t last_nombuf; /* rx_nombuf seen at the last empty poll */
 };
 
 /* Where completed records go: the log, or a backlog when the log fails. */
 struct wt_output {
 	struct wt_seglog_writer *log;
-	int error;                 /* first -errno of the log, 0 = fine */
-	uint64_t written;          /* records appended */
-	uint64_t written_pkts;     /* packets in the records appended */
+	int error;                  /* first -errno of the log, 0 = fine */
+	uint64_t written;           /* records appended */
+	uint64_t written_pkts;      /* packets in the records appended */
 	struct wt_callrec *backlog; /* records that could not be written */
 	uint64_t n_backlog, cap_backlog;
 	uint64_t backlog_pkts;
@@ -61,13 +61,13 @@ struct wt_worker {
 	struct wt_frag_table *frag;
 	struct wt_output *out;
 	uint16_t burst;
-	int packet_clock;          /* 1: time = packet timestamps (capture files only) */
-	int ts_offset;             /* mbuf dynfield of the RX timestamp, or -1 */
-	uint64_t ts_flag;          /* ol_flags bit saying the timestamp is set */
-	uint64_t now_ns;           /* monitor clock: latest packet time or system time */
+	int packet_clock; /* 1: time = packet timestamps (capture files only) */
+	int ts_offset;    /* mbuf dynfield of the RX timestamp, or -1 */
+	uint64_t ts_flag; /* ol_flags bit saying the timestamp is set */
+	uint64_t now_ns;  /* monitor clock: latest packet time or system time */
 	uint64_t scan_interval_ns;
-	uint64_t next_scan_ns;     /* 0 until the first packet */
-	int scan_running;          /* live: a sliced scan pass is in progress */
+	uint64_t next_scan_ns; /* 0 until the first packet */
+	int scan_running;      /* live: a sliced scan pass is in progress */
 	struct wt_rx_stats st;
 };
 

@@ -23,9 +23,9 @@ struct opt_def {
 };
 
 static const struct opt_def defs[WT_OPTID_MAX] = {
-#define WT_OPT_DEF(id, name, sh, kind, def, mn, mx, help)                                   \
+#define WT_OPT_DEF(id, name, sh, kind, def, mn, mx, help) \
 	[WT_OPTID_##id] = {name, sh, kind, def, mn, mx, help},
-	WT_FOREACH_OPTION(WT_OPT_DEF)
+        WT_FOREACH_OPTION(WT_OPT_DEF)
 #undef WT_OPT_DEF
 };
 
@@ -67,7 +67,7 @@ wt_opts_usage(const char *prog)
 		char left[64];
 		if (d->short_name)
 			snprintf(left, sizeof(left), "-%c, --%s %s", d->short_name, d->name,
-				 arg_name(d->kind));
+			         arg_name(d->kind));
 		else
 			snprintf(left, sizeof(left), "    --%s %s", d->name, arg_name(d->kind));
 		printf("  %-32s %s", left, d->help);
@@ -176,12 +176,12 @@ add_list(struct wt_opts *o, enum wt_opt_id id, const char *val, const char *wher
 			uint64_t p;
 			if (parse_uint(tok, &p) != 0 || p > 65535) {
 				fprintf(stderr, "wiretally: %s: '%s' is not a port id (0-65535)\n",
-					where, tok);
+				        where, tok);
 				return -1;
 			}
 			if (o->n_ports >= (sizeof(o->ports) / sizeof(o->ports[0]))) {
 				fprintf(stderr, "wiretally: %s: more than %u ports\n", where,
-					(unsigned int)(sizeof(o->ports) / sizeof(o->ports[0])));
+				        (unsigned int)(sizeof(o->ports) / sizeof(o->ports[0])));
 				return -1;
 			}
 			o->ports[o->n_ports++] = (uint16_t)p;
@@ -191,9 +191,10 @@ add_list(struct wt_opts *o, enum wt_opt_id id, const char *val, const char *wher
 	const char **arr = id == WT_OPTID_PCAP ? o->pcap : o->iface;
 	unsigned int *n = id == WT_OPTID_PCAP ? &o->n_pcap : &o->n_iface;
 	if (val[0] == '\0' || strchr(val, ',') != NULL) {
-		fprintf(stderr, "wiretally: %s: '%s' is empty or contains a comma (DPDK device "
-				"arguments cannot carry one)\n",
-			where, val);
+		fprintf(stderr,
+		        "wiretally: %s: '%s' is empty or contains a comma (DPDK device "
+		        "arguments cannot carry one)\n",
+		        where, val);
 		return -1;
 	}
 	if (*n >= WT_MAX_INPUTS) {
@@ -302,10 +303,11 @@ bad:
 	case WT_OPT_SIZE:
 	case WT_OPT_SECS:
 		fprintf(stderr, "wiretally: %s: '%s' is not %s between %.15g and %.15g\n", where,
-			val, d->kind == WT_OPT_SIZE ? "a size in bytes (K/M/G suffix allowed)"
-			     : d->kind == WT_OPT_SECS ? "a number of seconds"
-						       : "a whole number",
-			d->min, d->max);
+		        val,
+		        d->kind == WT_OPT_SIZE   ? "a size in bytes (K/M/G suffix allowed)"
+		        : d->kind == WT_OPT_SECS ? "a number of seconds"
+		                                 : "a whole number",
+		        d->min, d->max);
 		break;
 	case WT_OPT_ONOFF:
 	case WT_OPT_FLAG:
@@ -336,7 +338,7 @@ load_config(struct wt_opts *o)
 
 	if (cfg == NULL) {
 		fprintf(stderr, "wiretally: config %s: cannot read or parse it (%s)\n", o->config,
-			errno ? strerror(errno) : "syntax error");
+		        errno ? strerror(errno) : "syntax error");
 		return -1;
 	}
 	int nsec = rte_cfgfile_num_sections(cfg, NULL, 0);
@@ -351,9 +353,9 @@ load_config(struct wt_opts *o)
 			for (int i = 0; i < nsec && !bad; i++) {
 				if (strcmp(names[i], CFG_SECTION) != 0) {
 					fprintf(stderr,
-						"wiretally: config %s: unknown section [%s] (only "
-						"[%s])\n",
-						o->config, names[i], CFG_SECTION);
+					        "wiretally: config %s: unknown section [%s] (only "
+					        "[%s])\n",
+					        o->config, names[i], CFG_SECTION);
 					bad = 1;
 				}
 			}
@@ -376,7 +378,7 @@ load_config(struct wt_opts *o)
 		if (id < 0 || id == WT_OPTID_CONFIG || id == WT_OPTID_HELP ||
 		    id == WT_OPTID_VERSION) {
 			fprintf(stderr, "wiretally: config %s: unknown key '%s' in [%s]\n",
-				o->config, ents[i].name, CFG_SECTION);
+			        o->config, ents[i].name, CFG_SECTION);
 			free(ents);
 			goto out;
 		}
@@ -442,7 +444,7 @@ wt_opts_parse(struct wt_opts *o, int argc, char **argv)
 			const char *bad = argv[optind - 1];
 			if (c == ':')
 				fprintf(stderr, "wiretally: option %s needs a value (see --help)\n",
-					bad);
+				        bad);
 			else
 				fprintf(stderr, "wiretally: unknown option %s (see --help)\n", bad);
 			return -1;
@@ -464,9 +466,10 @@ wt_opts_parse(struct wt_opts *o, int argc, char **argv)
 		o->from_cli[id] = 1;
 	}
 	if (optind < argc) {
-		fprintf(stderr, "wiretally: unexpected argument '%s' (options go after '--'; see "
-				"--help)\n",
-			argv[optind]);
+		fprintf(stderr,
+		        "wiretally: unexpected argument '%s' (options go after '--'; see "
+		        "--help)\n",
+		        argv[optind]);
 		return -1;
 	}
 	if (o->config != NULL && load_config(o) != 0)

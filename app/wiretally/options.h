@@ -9,13 +9,13 @@
 
 /* Kinds of option values. */
 enum wt_opt_kind {
-	WT_OPT_FLAG,   /* no argument */
-	WT_OPT_STR,    /* any text */
-	WT_OPT_LIST,   /* repeatable text (--pcap, --iface) */
-	WT_OPT_UINT,   /* decimal or 0x hex, range-checked */
-	WT_OPT_SIZE,   /* bytes, with optional K/M/G suffix (powers of 1024) */
-	WT_OPT_SECS,   /* seconds, fractions allowed */
-	WT_OPT_ONOFF,  /* on/off, yes/no, true/false, 1/0 */
+	WT_OPT_FLAG,  /* no argument */
+	WT_OPT_STR,   /* any text */
+	WT_OPT_LIST,  /* repeatable text (--pcap, --iface) */
+	WT_OPT_UINT,  /* decimal or 0x hex, range-checked */
+	WT_OPT_SIZE,  /* bytes, with optional K/M/G suffix (powers of 1024) */
+	WT_OPT_SECS,  /* seconds, fractions allowed */
+	WT_OPT_ONOFF, /* on/off, yes/no, true/false, 1/0 */
 };
 
 /*
@@ -23,44 +23,44 @@ enum wt_opt_kind {
  * Every option except config and help also is a key of the [wiretally]
  * section of the config file, spelled as the long name.
  */
-#define WT_FOREACH_OPTION(_)                                                                    \
-	_(CONFIG, "config", 'c', WT_OPT_STR, "", 0, 0,                                        \
-	  "read options from this INI file ([wiretally] section); command line wins")         \
-	_(PCAP, "pcap", 0, WT_OPT_LIST, "", 0, 0,                                             \
-	  "read this capture file (adds a net_pcap port; repeat for more ports)")             \
-	_(IFACE, "iface", 0, WT_OPT_LIST, "", 0, 0,                                           \
-	  "capture live from this kernel interface (adds a net_af_packet port; repeatable)")  \
-	_(PORT, "port", 'p', WT_OPT_LIST, "", 0, 0,                                           \
-	  "use only these DPDK port ids (default: every port; repeatable or comma list)")     \
-	_(OUTPUT, "output", 'o', WT_OPT_STR, "", 0, 0,                                        \
-	  "log directory for call-record segments (must exist; required)")                    \
-	_(TABLE_SIZE, "table-size", 0, WT_OPT_UINT, "1048576", 16, 268435456,                 \
-	  "call records per RX lcore, preallocated at start")                                 \
-	_(SCAN_INTERVAL, "scan-interval", 0, WT_OPT_SECS, "180", 0.001, 86400,                \
-	  "completion scan period in seconds: a record idle for a whole period completes")    \
-	_(VLAN_KEY, "vlan-key", 0, WT_OPT_ONOFF, "on", 0, 0,                                  \
-	  "make the outermost VLAN id part of the connection key")                            \
-	_(SEGMENT_SIZE, "segment-size", 0, WT_OPT_SIZE, "64M", 65536, 68719476736.0,          \
-	  "bytes per log segment file (K/M/G suffixes)")                                      \
-	_(FRAG_TABLE_SIZE, "frag-table-size", 0, WT_OPT_UINT, "4096", 16, 16777216,           \
-	  "IP datagrams whose first fragment is remembered, per RX lcore")                    \
-	_(FRAG_TIMEOUT, "frag-timeout", 0, WT_OPT_SECS, "30", 0.001, 3600,                    \
-	  "seconds a fragment-table entry lives after its last use")                          \
-	_(HASH_SEED, "hash-seed", 0, WT_OPT_UINT, "random", 0, 18446744073709551615.0,        \
-	  "seed of the table hash (default: random per run; records do not depend on it)")    \
-	_(BURST, "burst", 0, WT_OPT_UINT, "32", 1, 64, "packets per RX burst")                 \
-	_(RX_DESC, "rx-desc", 0, WT_OPT_UINT, "1024", 64, 32768, "RX descriptors per queue")   \
-	_(MBUFS, "mbufs", 0, WT_OPT_UINT, "8191", 1023, 4194303, "mbufs in the packet pool")   \
-	_(QUIET, "quiet", 'q', WT_OPT_FLAG, "off", 0, 0,                                      \
-	  "print only errors (no start-up lines, no exit summary)")                            \
-	_(HELP, "help", 'h', WT_OPT_FLAG, "off", 0, 0, "show this help and exit")              \
+#define WT_FOREACH_OPTION(_)                                                                 \
+	_(CONFIG, "config", 'c', WT_OPT_STR, "", 0, 0,                                       \
+	  "read options from this INI file ([wiretally] section); command line wins")        \
+	_(PCAP, "pcap", 0, WT_OPT_LIST, "", 0, 0,                                            \
+	  "read this capture file (adds a net_pcap port; repeat for more ports)")            \
+	_(IFACE, "iface", 0, WT_OPT_LIST, "", 0, 0,                                          \
+	  "capture live from this kernel interface (adds a net_af_packet port; repeatable)") \
+	_(PORT, "port", 'p', WT_OPT_LIST, "", 0, 0,                                          \
+	  "use only these DPDK port ids (default: every port; repeatable or comma list)")    \
+	_(OUTPUT, "output", 'o', WT_OPT_STR, "", 0, 0,                                       \
+	  "log directory for call-record segments (must exist; required)")                   \
+	_(TABLE_SIZE, "table-size", 0, WT_OPT_UINT, "1048576", 16, 268435456,                \
+	  "call records per RX lcore, preallocated at start")                                \
+	_(SCAN_INTERVAL, "scan-interval", 0, WT_OPT_SECS, "180", 0.001, 86400,               \
+	  "completion scan period in seconds: a record idle for a whole period completes")   \
+	_(VLAN_KEY, "vlan-key", 0, WT_OPT_ONOFF, "on", 0, 0,                                 \
+	  "make the outermost VLAN id part of the connection key")                           \
+	_(SEGMENT_SIZE, "segment-size", 0, WT_OPT_SIZE, "64M", 65536, 68719476736.0,         \
+	  "bytes per log segment file (K/M/G suffixes)")                                     \
+	_(FRAG_TABLE_SIZE, "frag-table-size", 0, WT_OPT_UINT, "4096", 16, 16777216,          \
+	  "IP datagrams whose first fragment is remembered, per RX lcore")                   \
+	_(FRAG_TIMEOUT, "frag-timeout", 0, WT_OPT_SECS, "30", 0.001, 3600,                   \
+	  "seconds a fragment-table entry lives after its last use")                         \
+	_(HASH_SEED, "hash-seed", 0, WT_OPT_UINT, "random", 0, 18446744073709551615.0,       \
+	  "seed of the table hash (default: random per run; records do not depend on it)")   \
+	_(BURST, "burst", 0, WT_OPT_UINT, "32", 1, 64, "packets per RX burst")               \
+	_(RX_DESC, "rx-desc", 0, WT_OPT_UINT, "1024", 64, 32768, "RX descriptors per queue") \
+	_(MBUFS, "mbufs", 0, WT_OPT_UINT, "8191", 1023, 4194303, "mbufs in the packet pool") \
+	_(QUIET, "quiet", 'q', WT_OPT_FLAG, "off", 0, 0,                                     \
+	  "print only errors (no start-up lines, no exit summary)")                          \
+	_(HELP, "help", 'h', WT_OPT_FLAG, "off", 0, 0, "show this help and exit")            \
 	_(VERSION, "version", 'V', WT_OPT_FLAG, "off", 0, 0, "show the version and exit")
 
 enum wt_opt_id {
 #define WT_OPT_ENUM(id, name, sh, kind, def, mn, mx, help) WT_OPTID_##id,
 	WT_FOREACH_OPTION(WT_OPT_ENUM)
 #undef WT_OPT_ENUM
-	WT_OPTID_MAX
+	        WT_OPTID_MAX
 };
 
 struct wt_opts {

@@ -84,7 +84,7 @@ process_burst(struct wt_worker *w, const struct wt_port *port, struct rte_mbuf *
 		st->rx_bytes += len;
 		struct wt_pkt *p = &pkts[n];
 		enum wt_drop r = wt_parse(rte_pktmbuf_mtod(mb, const uint8_t *),
-					  rte_pktmbuf_data_len(mb), wirelen, p);
+		                          rte_pktmbuf_data_len(mb), wirelen, p);
 		if (r == WT_DROP_NONE && wt_unlikely(p->frag != WT_FRAG_NONE))
 			r = wt_frag_process(w->frag, p, t > w->now_ns ? t : w->now_ns);
 		if (wt_unlikely(r != WT_DROP_NONE)) {

@@ -11,8 +11,8 @@
 #define CREC_ORIGIN_MASK 0x03 /* enum wt_origin */
 #define CREC_SEQ_VALID_A 0x04 /* d[0].first_seq set */
 #define CREC_SEQ_VALID_B 0x08 /* d[1].first_seq set */
-#define CREC_SEEN_A 0x10      /* a has sent a packet: its MAC is set */
-#define CREC_SEEN_B 0x20
+#define CREC_SEEN_A      0x10 /* a has sent a packet: its MAC is set */
+#define CREC_SEEN_B      0x20
 
 /*
  * An active call record: two cache lines. Line 0 holds what every lookup
@@ -23,13 +23,13 @@
  */
 struct crec {
 	/* line 0 */
-	struct wt_key key;     /* key.family == 0: free slot */
-	uint64_t end_ns;       /* last packet; for a free slot: next free index */
-	uint64_t incarnation;  /* creation number in this table: call_id[1] low bits */
-	uint32_t hash_hi;      /* index hash: home bucket and signature, for removal */
-	uint8_t active;        /* activity flag: set by every packet, cleared by the scan */
-	uint8_t meta;          /* origin + seq-valid bits */
-	uint8_t flags[2];      /* union of TCP flags sent by a, by b */
+	struct wt_key key;    /* key.family == 0: free slot */
+	uint64_t end_ns;      /* last packet; for a free slot: next free index */
+	uint64_t incarnation; /* creation number in this table: call_id[1] low bits */
+	uint32_t hash_hi;     /* index hash: home bucket and signature, for removal */
+	uint8_t active;       /* activity flag: set by every packet, cleared by the scan */
+	uint8_t meta;         /* origin + seq-valid bits */
+	uint8_t flags[2];     /* union of TCP flags sent by a, by b */
 	/* line 1 */
 	struct wt_dirstats d[2];
 } wt_cache_aligned;
@@ -63,17 +63,17 @@ struct bucket {
 _Static_assert(sizeof(struct bucket) == 64, "a bucket is one cache line");
 
 struct wt_calltab {
-	struct crec *recs;       /* capacity records */
-	struct crec_cold *cold;  /* capacity entries */
-	struct bucket *index;    /* nbuckets buckets */
+	struct crec *recs;      /* capacity records */
+	struct crec_cold *cold; /* capacity entries */
+	struct bucket *index;   /* nbuckets buckets */
 	uint32_t nbuckets;
 	uint32_t capacity;
-	uint32_t hw;             /* slots [0, hw) have been used at least once */
-	uint32_t free_head;      /* first free slot below hw, or CREC_NONE */
-	uint32_t evict_hand;     /* where the next eviction sample starts */
-	uint32_t scan_cursor;    /* next slot the completion scan visits */
+	uint32_t hw;          /* slots [0, hw) have been used at least once */
+	uint32_t free_head;   /* first free slot below hw, or CREC_NONE */
+	uint32_t evict_hand;  /* where the next eviction sample starts */
+	uint32_t scan_cursor; /* next slot the completion scan visits */
 	int vlan_in_key;
-	uint64_t vmask;          /* wt_key_vlan_mask(vlan_in_key) */
+	uint64_t vmask; /* wt_key_vlan_mask(vlan_in_key) */
 	uint64_t next_incarnation;
 	uint64_t call_id_hi;     /* call_id[0] */
 	uint64_t call_id_lo_tag; /* lcore index << 56 */

@@ -34,7 +34,7 @@ bucket_match(const struct bucket *b, uint16_t sig)
 	__m128i lo = _mm_load_si128((const __m128i *)(const void *)b->sig);
 	__m128i hi = _mm_load_si128((const __m128i *)(const void *)(b->sig + 8));
 	uint32_t m = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi16(lo, v)) |
-		     (((uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi16(hi, v)) & 0xfu) << 16);
+	             (((uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi16(hi, v)) & 0xfu) << 16);
 	return m & 0x55555u;
 }
 #else
@@ -58,7 +58,7 @@ next_bucket(const struct wt_calltab *t, uint32_t b)
  * @b. @return its number with *dir set, or CREC_NONE. */
 static wt_always_inline uint32_t
 index_lookup(const struct wt_calltab *t, const struct wt_pkt *p, uint32_t b, uint16_t sig,
-	     unsigned int *dir)
+             unsigned int *dir)
 {
 	for (;;) {
 		const struct bucket *bk = &t->index[b];
@@ -195,7 +195,7 @@ emit_record(struct wt_calltab *t, uint32_t idx, uint8_t reason)
 	cr.flags[0] = r->flags[0];
 	cr.flags[1] = r->flags[1];
 	cr.seq_valid = (r->meta & CREC_SEQ_VALID_A ? WT_SEQ_VALID_A : 0) |
-		       (r->meta & CREC_SEQ_VALID_B ? WT_SEQ_VALID_B : 0);
+	               (r->meta & CREC_SEQ_VALID_B ? WT_SEQ_VALID_B : 0);
 	memcpy(cr.mac_a, c->mac[0], 6);
 	memcpy(cr.mac_b, c->mac[1], 6);
 	cr.d[0] = r->d[0];
@@ -304,7 +304,7 @@ update_first(struct wt_calltab *t, uint32_t idx, const struct wt_pkt *p, unsigne
 
 static wt_always_inline void
 update_record(struct wt_calltab *t, uint32_t idx, const struct wt_pkt *p, unsigned int dir,
-	      uint64_t ts)
+              uint64_t ts)
 {
 	struct crec *r = &t->recs[idx];
 	struct wt_dirstats *d = &r->d[dir];
@@ -328,7 +328,7 @@ update_record(struct wt_calltab *t, uint32_t idx, const struct wt_pkt *p, unsign
 /* Create a record for @key (hash halves @hash_hi and @sig). */
 static wt_noinline uint32_t
 create_record(struct wt_calltab *t, const struct wt_key *key, uint32_t hash_hi, uint16_t sig,
-	      uint64_t ts)
+              uint64_t ts)
 {
 	uint32_t idx = alloc_slot(t);
 
@@ -356,7 +356,7 @@ create_record(struct wt_calltab *t, const struct wt_key *key, uint32_t hash_hi, 
 /* The packet's candidate record was not it: walk the index, or create. */
 static wt_noinline uint32_t
 resolve_slow(struct wt_calltab *t, const struct wt_pkt *p, uint32_t hash_hi, uint16_t sig,
-	     uint64_t ts, int *dir)
+             uint64_t ts, int *dir)
 {
 	unsigned int d = 0;
 	uint32_t idx = index_lookup(t, p, calltab_home(t, hash_hi), sig, &d);
@@ -372,7 +372,7 @@ resolve_slow(struct wt_calltab *t, const struct wt_pkt *p, uint32_t hash_hi, uin
 
 void
 wt_calltab_update_burst(struct wt_calltab *t, const struct wt_pkt *pkts, const uint64_t *ts,
-			uint32_t n)
+                        uint32_t n)
 {
 	uint32_t hh[WT_CALLTAB_BURST_MAX];
 	uint16_t sig[WT_CALLTAB_BURST_MAX];

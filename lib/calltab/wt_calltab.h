@@ -35,24 +35,24 @@ struct wt_calltab;
 typedef void (*wt_calltab_emit_fn)(void *ctx, const struct wt_callrec *rec);
 
 struct wt_calltab_params {
-	uint32_t capacity;        /* records, 16 .. WT_CALLTAB_MAX_CAPACITY */
-	int socket;               /* NUMA node of the owning lcore, or WT_SOCKET_ANY */
-	uint64_t hash_seed;       /* seed of the table hash (any value) */
-	int vlan_in_key;          /* nonzero: VLAN id is part of the connection key */
-	uint8_t lcore_index;      /* owner's index, the top byte of call_id[1] */
-	uint64_t run_id;          /* call_id[0] */
-	wt_calltab_emit_fn emit;  /* required */
+	uint32_t capacity;       /* records, 16 .. WT_CALLTAB_MAX_CAPACITY */
+	int socket;              /* NUMA node of the owning lcore, or WT_SOCKET_ANY */
+	uint64_t hash_seed;      /* seed of the table hash (any value) */
+	int vlan_in_key;         /* nonzero: VLAN id is part of the connection key */
+	uint8_t lcore_index;     /* owner's index, the top byte of call_id[1] */
+	uint64_t run_id;         /* call_id[0] */
+	wt_calltab_emit_fn emit; /* required */
 	void *emit_ctx;
 };
 
 struct wt_calltab_stats {
-	uint64_t active;          /* records in the table now */
-	uint64_t created;         /* records created */
-	uint64_t completed_idle;  /* completed by the scan */
-	uint64_t evicted;         /* completed because the table was full */
+	uint64_t active;             /* records in the table now */
+	uint64_t created;            /* records created */
+	uint64_t completed_idle;     /* completed by the scan */
+	uint64_t evicted;            /* completed because the table was full */
 	uint64_t completed_shutdown; /* completed by wt_calltab_complete_all() */
-	uint64_t pkts;            /* packets accounted into records */
-	uint64_t scans;           /* completed scan passes */
+	uint64_t pkts;               /* packets accounted into records */
+	uint64_t scans;              /* completed scan passes */
 };
 
 /**
@@ -74,7 +74,7 @@ void wt_calltab_free(struct wt_calltab *t);
  * @param ts    timestamp of each packet, ns since the epoch
  */
 void wt_calltab_update_burst(struct wt_calltab *t, const struct wt_pkt *pkts, const uint64_t *ts,
-			     uint32_t n);
+                             uint32_t n);
 
 /**
  * Completion scan (Figure 7) over at most @budget slots from a saved cursor:

@@ -8,23 +8,23 @@
 
 #define WT_CACHE_LINE 64
 
-#define wt_likely(x) __builtin_expect(!!(x), 1)
-#define wt_unlikely(x) __builtin_expect(!!(x), 0)
+#define wt_likely(x)     __builtin_expect(!!(x), 1)
+#define wt_unlikely(x)   __builtin_expect(!!(x), 0)
 #define wt_always_inline inline __attribute__((always_inline))
-#define wt_noinline __attribute__((noinline))
-#define wt_cold __attribute__((cold, noinline))
-#define wt_aligned(a) __attribute__((aligned(a)))
+#define wt_noinline      __attribute__((noinline))
+#define wt_cold          __attribute__((cold, noinline))
+#define wt_aligned(a)    __attribute__((aligned(a)))
 #define wt_cache_aligned wt_aligned(WT_CACHE_LINE)
-#define wt_unused __attribute__((unused))
-#define wt_packed __attribute__((packed))
+#define wt_unused        __attribute__((unused))
+#define wt_packed        __attribute__((packed))
 
-#define WT_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-#define WT_MIN(a, b) ((a) < (b) ? (a) : (b))
-#define WT_MAX(a, b) ((a) > (b) ? (a) : (b))
-#define WT_ALIGN_UP(v, a) (((v) + (a) - 1) / (a) * (a))
+#define WT_ARRAY_SIZE(a)  (sizeof(a) / sizeof((a)[0]))
+#define WT_MIN(a, b)      ((a) < (b) ? (a) : (b))
+#define WT_MAX(a, b)      ((a) > (b) ? (a) : (b))
+#define WT_ALIGN_UP(v, a) (((v) + (a)-1) / (a) * (a))
 
 /* Prefetch for a read or a write that will come within ~100 ns. */
-#define wt_prefetch0(p) __builtin_prefetch((p), 0, 3)
+#define wt_prefetch0(p)  __builtin_prefetch((p), 0, 3)
 #define wt_prefetch_w(p) __builtin_prefetch((p), 1, 3)
 
 #define WT_NS_PER_SEC 1000000000ull

@@ -35,7 +35,7 @@ wt_mem_alloc(size_t size, int socket)
 	/* One extra 2 MiB unit carries the header and keeps the payload aligned. */
 	len = round_up(size, HUGE_2M) + HUGE_2M;
 	p = mmap(NULL, len, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | MAP_NORESERVE, -1, 0);
+	         MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | MAP_NORESERVE, -1, 0);
 	if (p == MAP_FAILED) {
 		huge = 0;
 		p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -53,7 +53,7 @@ wt_mem_alloc(size_t size, int socket)
 			/* Not enough hugepages (or old kernel): fall back to normal pages. */
 			munmap(p, len);
 			p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
-				 0);
+			         0);
 			if (p == MAP_FAILED)
 				return NULL;
 			huge = 0;

@@ -34,11 +34,11 @@
 struct wt_key {
 	uint8_t addr_a[16]; /* greater endpoint's address (network order, IPv4 in 0..3) */
 	uint8_t addr_b[16];
-	uint16_t port_a;    /* host order */
+	uint16_t port_a; /* host order */
 	uint16_t port_b;
-	uint16_t vlan;      /* outermost VLAN id when VLAN is part of the key, else 0 */
+	uint16_t vlan; /* outermost VLAN id when VLAN is part of the key, else 0 */
 	uint8_t proto;
-	uint8_t family;     /* 4 or 6; 0 marks an unused table slot */
+	uint8_t family; /* 4 or 6; 0 marks an unused table slot */
 };
 _Static_assert(sizeof(struct wt_key) == 40, "wt_key is five 64-bit words");
 
@@ -128,10 +128,10 @@ wt_key_hash_words(const uint8_t *w, uint64_t vmask, const struct wt_key_seed *ks
 		uint64_t y = (uint64_t)wt_load32(w + 16) << 16 | (uint16_t)(tail >> 16);
 		uint64_t lo = x < y ? x : y, hi = x < y ? y : x;
 		return wt_key_mix((lo | (tail >> 48) << 48) ^ ks->s[0],
-				  (hi | (tail >> 32) << 48) ^ ks->s[1]);
+		                  (hi | (tail >> 32) << 48) ^ ks->s[1]);
 	}
 	uint64_t e = wt_endpoint_mix6(w, (uint16_t)tail, ks) +
-		     wt_endpoint_mix6(w + 16, (uint16_t)(tail >> 16), ks);
+	             wt_endpoint_mix6(w + 16, (uint16_t)(tail >> 16), ks);
 	return wt_key_mix(e ^ ks->s[5], (tail >> 32) ^ ks->s[6]);
 }
 
@@ -166,9 +166,9 @@ wt_key_equal(const struct wt_key *x, const struct wt_key *y)
 {
 	const uint8_t *a = (const uint8_t *)x, *b = (const uint8_t *)y;
 	uint64_t d = (wt_load64(a) ^ wt_load64(b)) | (wt_load64(a + 8) ^ wt_load64(b + 8)) |
-		     (wt_load64(a + 16) ^ wt_load64(b + 16)) |
-		     (wt_load64(a + 24) ^ wt_load64(b + 24)) |
-		     (wt_load64(a + 32) ^ wt_load64(b + 32));
+	             (wt_load64(a + 16) ^ wt_load64(b + 16)) |
+	             (wt_load64(a + 24) ^ wt_load64(b + 24)) |
+	             (wt_load64(a + 32) ^ wt_load64(b + 32));
 	return d == 0;
 }
 
@@ -177,13 +177,13 @@ wt_key_equal(const struct wt_key *x, const struct wt_key *y)
  * compares them all (little-endian: the forward direction is that word, the
  * reverse direction swaps its two low 16-bit halves). */
 _Static_assert(offsetof(struct wt_pkt, src) == offsetof(struct wt_key, addr_a) &&
-		       offsetof(struct wt_pkt, dst) == offsetof(struct wt_key, addr_b) &&
-		       offsetof(struct wt_pkt, sport) == offsetof(struct wt_key, port_a) &&
-		       offsetof(struct wt_pkt, dport) == offsetof(struct wt_key, port_b) &&
-		       offsetof(struct wt_pkt, vlan) == offsetof(struct wt_key, vlan) &&
-		       offsetof(struct wt_pkt, proto) == offsetof(struct wt_key, proto) &&
-		       offsetof(struct wt_pkt, family) == offsetof(struct wt_key, family),
-	       "wt_pkt and wt_key share the layout of their first 40 bytes");
+                       offsetof(struct wt_pkt, dst) == offsetof(struct wt_key, addr_b) &&
+                       offsetof(struct wt_pkt, sport) == offsetof(struct wt_key, port_a) &&
+                       offsetof(struct wt_pkt, dport) == offsetof(struct wt_key, port_b) &&
+                       offsetof(struct wt_pkt, vlan) == offsetof(struct wt_key, vlan) &&
+                       offsetof(struct wt_pkt, proto) == offsetof(struct wt_key, proto) &&
+                       offsetof(struct wt_pkt, family) == offsetof(struct wt_key, family),
+               "wt_pkt and wt_key share the layout of their first 40 bytes");
 #if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "wt_key_match() assumes a little-endian CPU"
 #endif
@@ -206,7 +206,8 @@ wt_key_match(const struct wt_key *k, const struct wt_pkt *p, uint64_t vmask)
 		uint32_t s = wt_load32(pb), d = wt_load32(pb + 16);
 		if (((uint64_t)((ka ^ s) | (kb4 ^ d)) | (kt ^ pf)) == 0)
 			return 0;
-		uint64_t pr = (pf & ~0xffffffffull) | (uint32_t)((uint32_t)pf << 16 | (uint32_t)pf >> 16);
+		uint64_t pr =
+		        (pf & ~0xffffffffull) | (uint32_t)((uint32_t)pf << 16 | (uint32_t)pf >> 16);
 		if (((uint64_t)((ka ^ d) | (kb4 ^ s)) | (kt ^ pr)) == 0)
 			return 1;
 		return -1;

@@ -54,9 +54,9 @@ enum wt_tunnel {
 /* What the parser learned from one frame. Only the fields named for the
  * returned state are meaningful; see wt_parse(). */
 struct wt_pkt {
-	uint8_t src[16];      /* source address, network order; IPv4 in bytes 0..3, rest 0 */
-	uint8_t dst[16];      /* destination address, same form */
-	uint16_t sport;       /* host order; 0 for protocols without ports */
+	uint8_t src[16]; /* source address, network order; IPv4 in bytes 0..3, rest 0 */
+	uint8_t dst[16]; /* destination address, same form */
+	uint16_t sport;  /* host order; 0 for protocols without ports */
 	uint16_t dport;
 	uint16_t vlan;        /* outermost VLAN id (12 bits); 0 = untagged */
 	uint8_t proto;        /* transport protocol (after IPv6 extension headers) */
@@ -110,7 +110,7 @@ _Static_assert(sizeof(struct wt_pkt) == 80, "wt_pkt has no padding: results comp
  * Thread-safe (no state). Any lcore.
  */
 static inline enum wt_drop wt_parse(const uint8_t *frame, uint32_t caplen, uint32_t wirelen,
-				    struct wt_pkt *pkt);
+                                    struct wt_pkt *pkt);
 
 /**
  * The full parser, out of line: same contract as wt_parse() for every frame.
@@ -119,7 +119,7 @@ static inline enum wt_drop wt_parse(const uint8_t *frame, uint32_t caplen, uint3
  * Thread-safe (no state). Any lcore.
  */
 enum wt_drop wt_parse_full(const uint8_t *frame, uint32_t caplen, uint32_t wirelen,
-			   struct wt_pkt *pkt);
+                           struct wt_pkt *pkt);
 
 /* ---- fragment attribution ------------------------------------------------
  *

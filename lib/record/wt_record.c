@@ -9,10 +9,10 @@
 #include "wt_record.h"
 
 const char wt_callrec_csv_header[] =
-	"seq,start_ns,end_ns,proto,a_addr,a_port,b_addr,b_port,origin,vlan,"
-	"a_mac,a_pkts,a_bytes,a_ip_bytes,a_flags,a_first_seq,a_last_seq,"
-	"b_mac,b_pkts,b_bytes,b_ip_bytes,b_flags,b_first_seq,b_last_seq,end_reason,"
-	"call_id";
+        "seq,start_ns,end_ns,proto,a_addr,a_port,b_addr,b_port,origin,vlan,"
+        "a_mac,a_pkts,a_bytes,a_ip_bytes,a_flags,a_first_seq,a_last_seq,"
+        "b_mac,b_pkts,b_bytes,b_ip_bytes,b_flags,b_first_seq,b_last_seq,end_reason,"
+        "call_id";
 
 const char *
 wt_proto_name(uint8_t proto, char buf[4])
@@ -49,11 +49,9 @@ const char *
 wt_end_reason_name(uint8_t reason)
 {
 	static const char *const names[WT_END_MAX] = {
-		[WT_END_NONE] = "none",
-		[WT_END_IDLE] = "idle",
-		[WT_END_ACTIVE] = "active",
-		[WT_END_EVICTED] = "evicted",
-		[WT_END_SHUTDOWN] = "shutdown",
+	        [WT_END_NONE] = "none",         [WT_END_IDLE] = "idle",
+	        [WT_END_ACTIVE] = "active",     [WT_END_EVICTED] = "evicted",
+	        [WT_END_SHUTDOWN] = "shutdown",
 	};
 	return reason < WT_END_MAX ? names[reason] : "?";
 }
@@ -150,15 +148,14 @@ wt_callrec_format_csv(char *buf, size_t len, const struct wt_callrec *r)
 		return -ENOSPC;
 	make_cols(r, &c);
 	int n = snprintf(buf, len,
-		"%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%s,%s,%u,%s,%u,%s,%s,"
-		"%s,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%s,%s,%s,"
-		"%s,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%s,%s,%s,%s,%s\n",
-		r->seq, r->start_ns, r->end_ns, c.proto_s, c.a_addr, r->port_a, c.b_addr, r->port_b,
-		wt_origin_name(r->origin), c.vlan,
-		c.mac[0], r->d[0].pkts, r->d[0].bytes, r->d[0].ip_bytes, c.flags[0], c.first[0],
-		c.last[0],
-		c.mac[1], r->d[1].pkts, r->d[1].bytes, r->d[1].ip_bytes, c.flags[1], c.first[1],
-		c.last[1], wt_end_reason_name(r->end_reason), c.call_id);
+	                 "%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%s,%s,%u,%s,%u,%s,%s,"
+	                 "%s,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%s,%s,%s,"
+	                 "%s,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%s,%s,%s,%s,%s\n",
+	                 r->seq, r->start_ns, r->end_ns, c.proto_s, c.a_addr, r->port_a, c.b_addr,
+	                 r->port_b, wt_origin_name(r->origin), c.vlan, c.mac[0], r->d[0].pkts,
+	                 r->d[0].bytes, r->d[0].ip_bytes, c.flags[0], c.first[0], c.last[0],
+	                 c.mac[1], r->d[1].pkts, r->d[1].bytes, r->d[1].ip_bytes, c.flags[1],
+	                 c.first[1], c.last[1], wt_end_reason_name(r->end_reason), c.call_id);
 	return finish(n, len);
 }
 
@@ -197,22 +194,22 @@ wt_callrec_format_json(char *buf, size_t len, const struct wt_callrec *r)
 	if (len < WT_CALLREC_LINE_MAX)
 		return -ENOSPC;
 	make_cols(r, &c);
-	int n = snprintf(buf, len,
-		"{\"seq\":%" PRIu64 ",\"start_ns\":%" PRIu64 ",\"end_ns\":%" PRIu64
-		",\"proto\":\"%s\",\"a_addr\":\"%s\",\"a_port\":%u,\"b_addr\":\"%s\",\"b_port\":%u"
-		",\"origin\":\"%s\",\"vlan\":%s"
-		",\"a_mac\":%s,\"a_pkts\":%" PRIu64 ",\"a_bytes\":%" PRIu64 ",\"a_ip_bytes\":%" PRIu64
-		",\"a_flags\":%s,\"a_first_seq\":%s,\"a_last_seq\":%s"
-		",\"b_mac\":%s,\"b_pkts\":%" PRIu64 ",\"b_bytes\":%" PRIu64 ",\"b_ip_bytes\":%" PRIu64
-		",\"b_flags\":%s,\"b_first_seq\":%s,\"b_last_seq\":%s"
-		",\"end_reason\":\"%s\",\"call_id\":\"%s\"}\n",
-		r->seq, r->start_ns, r->end_ns, c.proto_s, c.a_addr, r->port_a, c.b_addr, r->port_b,
-		wt_origin_name(r->origin), jnum(c.vlan),
-		jstr(c.mac[0], m0, sizeof(m0)), r->d[0].pkts, r->d[0].bytes, r->d[0].ip_bytes,
-		jflags(r, c.flags[0], f0, sizeof(f0)),
-		jnum(c.first[0]), jnum(c.last[0]),
-		jstr(c.mac[1], m1, sizeof(m1)), r->d[1].pkts, r->d[1].bytes, r->d[1].ip_bytes,
-		jflags(r, c.flags[1], f1, sizeof(f1)),
-		jnum(c.first[1]), jnum(c.last[1]), wt_end_reason_name(r->end_reason), c.call_id);
+	int n = snprintf(
+	        buf, len,
+	        "{\"seq\":%" PRIu64 ",\"start_ns\":%" PRIu64 ",\"end_ns\":%" PRIu64
+	        ",\"proto\":\"%s\",\"a_addr\":\"%s\",\"a_port\":%u,\"b_addr\":\"%s\",\"b_port\":%u"
+	        ",\"origin\":\"%s\",\"vlan\":%s"
+	        ",\"a_mac\":%s,\"a_pkts\":%" PRIu64 ",\"a_bytes\":%" PRIu64
+	        ",\"a_ip_bytes\":%" PRIu64 ",\"a_flags\":%s,\"a_first_seq\":%s,\"a_last_seq\":%s"
+	        ",\"b_mac\":%s,\"b_pkts\":%" PRIu64 ",\"b_bytes\":%" PRIu64
+	        ",\"b_ip_bytes\":%" PRIu64 ",\"b_flags\":%s,\"b_first_seq\":%s,\"b_last_seq\":%s"
+	        ",\"end_reason\":\"%s\",\"call_id\":\"%s\"}\n",
+	        r->seq, r->start_ns, r->end_ns, c.proto_s, c.a_addr, r->port_a, c.b_addr, r->port_b,
+	        wt_origin_name(r->origin), jnum(c.vlan), jstr(c.mac[0], m0, sizeof(m0)),
+	        r->d[0].pkts, r->d[0].bytes, r->d[0].ip_bytes,
+	        jflags(r, c.flags[0], f0, sizeof(f0)), jnum(c.first[0]), jnum(c.last[0]),
+	        jstr(c.mac[1], m1, sizeof(m1)), r->d[1].pkts, r->d[1].bytes, r->d[1].ip_bytes,
+	        jflags(r, c.flags[1], f1, sizeof(f1)), jnum(c.first[1]), jnum(c.last[1]),
+	        wt_end_reason_name(r->end_reason), c.call_id);
 	return finish(n, len);
 }

@@ -40,9 +40,9 @@ enum wt_end_reason {
 #define WT_TCP_ECE 0x40
 #define WT_TCP_CWR 0x80
 
-#define WT_IPPROTO_ICMP 1
-#define WT_IPPROTO_TCP 6
-#define WT_IPPROTO_UDP 17
+#define WT_IPPROTO_ICMP   1
+#define WT_IPPROTO_TCP    6
+#define WT_IPPROTO_UDP    17
 #define WT_IPPROTO_ICMPV6 58
 
 /* seq_valid bits */
@@ -59,24 +59,24 @@ struct wt_dirstats {
 };
 
 struct wt_callrec {
-	uint64_t seq;         /* gap-free record number, assigned by the log writer */
-	uint64_t call_id[2];  /* [0] monitor run id, [1] (lcore << 56) | incarnation */
-	uint64_t start_ns;    /* first packet, ns since the Unix epoch */
-	uint64_t end_ns;      /* last packet */
-	uint8_t addr_a[16];   /* network order; IPv4 uses bytes 0..3, rest zero */
+	uint64_t seq;        /* gap-free record number, assigned by the log writer */
+	uint64_t call_id[2]; /* [0] monitor run id, [1] (lcore << 56) | incarnation */
+	uint64_t start_ns;   /* first packet, ns since the Unix epoch */
+	uint64_t end_ns;     /* last packet */
+	uint8_t addr_a[16];  /* network order; IPv4 uses bytes 0..3, rest zero */
 	uint8_t addr_b[16];
-	uint16_t port_a;      /* host order; 0 for protocols without ports */
+	uint16_t port_a; /* host order; 0 for protocols without ports */
 	uint16_t port_b;
-	uint16_t vlan;        /* outermost VLAN id, 0 = untagged or not keyed */
-	uint8_t proto;        /* IP protocol number */
-	uint8_t family;       /* 4 or 6 */
-	uint8_t origin;       /* enum wt_origin */
-	uint8_t end_reason;   /* enum wt_end_reason */
-	uint8_t flags[2];     /* union of TCP flags sent by a, by b */
-	uint8_t seq_valid;    /* WT_SEQ_VALID_A/B: first/last_seq meaningful */
-	uint8_t mac_a[6];     /* source MAC of a's first packet */
+	uint16_t vlan;      /* outermost VLAN id, 0 = untagged or not keyed */
+	uint8_t proto;      /* IP protocol number */
+	uint8_t family;     /* 4 or 6 */
+	uint8_t origin;     /* enum wt_origin */
+	uint8_t end_reason; /* enum wt_end_reason */
+	uint8_t flags[2];   /* union of TCP flags sent by a, by b */
+	uint8_t seq_valid;  /* WT_SEQ_VALID_A/B: first/last_seq meaningful */
+	uint8_t mac_a[6];   /* source MAC of a's first packet */
 	uint8_t mac_b[6];
-	uint8_t reserved[5];  /* zero */
+	uint8_t reserved[5]; /* zero */
 	struct wt_dirstats d[2];
 };
 

@@ -23,8 +23,13 @@ static struct wt_calltab *
 make_tab_emit(uint32_t cap, wt_calltab_emit_fn fn)
 {
 	struct wt_calltab_params p = {
-		.capacity = cap, .socket = WT_SOCKET_ANY, .hash_seed = 42, .vlan_in_key = 1,
-		.lcore_index = 3, .run_id = 0xabcdef, .emit = fn,
+	        .capacity = cap,
+	        .socket = WT_SOCKET_ANY,
+	        .hash_seed = 42,
+	        .vlan_in_key = 1,
+	        .lcore_index = 3,
+	        .run_id = 0xabcdef,
+	        .emit = fn,
 	};
 	n_emitted = 0;
 	struct wt_calltab *t = wt_calltab_create(&p);
@@ -39,8 +44,8 @@ make_tab(uint32_t cap)
 }
 
 static struct wt_pkt
-pkt4(const char *src, uint16_t sport, const char *dst, uint16_t dport, uint8_t proto,
-     uint8_t flags, uint32_t seq, uint32_t payload)
+pkt4(const char *src, uint16_t sport, const char *dst, uint16_t dport, uint8_t proto, uint8_t flags,
+     uint32_t seq, uint32_t payload)
 {
 	struct wt_pkt p;
 	memset(&p, 0, sizeof(p));
@@ -72,12 +77,12 @@ test_tcp_exchange(void)
 	struct wt_calltab *t = make_tab(64);
 	/* client 10.0.0.1:40000 -> server 10.0.0.2:80; a = server (greater address) */
 	struct wt_pkt burst[6] = {
-		pkt4("10.0.0.1", 40000, "10.0.0.2", 80, 6, WT_TCP_SYN, 1000, 0),
-		pkt4("10.0.0.2", 80, "10.0.0.1", 40000, 6, WT_TCP_SYN | WT_TCP_ACK, 5000, 0),
-		pkt4("10.0.0.1", 40000, "10.0.0.2", 80, 6, WT_TCP_ACK | WT_TCP_PSH, 1001, 100),
-		pkt4("10.0.0.2", 80, "10.0.0.1", 40000, 6, WT_TCP_ACK | WT_TCP_PSH, 5001, 3000),
-		pkt4("10.0.0.2", 80, "10.0.0.1", 40000, 6, WT_TCP_ACK | WT_TCP_FIN, 8001, 0),
-		pkt4("10.0.0.1", 40000, "10.0.0.2", 80, 6, WT_TCP_ACK | WT_TCP_FIN, 1101, 0),
+	        pkt4("10.0.0.1", 40000, "10.0.0.2", 80, 6, WT_TCP_SYN, 1000, 0),
+	        pkt4("10.0.0.2", 80, "10.0.0.1", 40000, 6, WT_TCP_SYN | WT_TCP_ACK, 5000, 0),
+	        pkt4("10.0.0.1", 40000, "10.0.0.2", 80, 6, WT_TCP_ACK | WT_TCP_PSH, 1001, 100),
+	        pkt4("10.0.0.2", 80, "10.0.0.1", 40000, 6, WT_TCP_ACK | WT_TCP_PSH, 5001, 3000),
+	        pkt4("10.0.0.2", 80, "10.0.0.1", 40000, 6, WT_TCP_ACK | WT_TCP_FIN, 8001, 0),
+	        pkt4("10.0.0.1", 40000, "10.0.0.2", 80, 6, WT_TCP_ACK | WT_TCP_FIN, 1101, 0),
 	};
 	uint64_t ts[6] = {100, 200, 300, 400, 500, 600};
 	wt_calltab_update_burst(t, burst, ts, 6);
@@ -119,18 +124,19 @@ test_origin(void)
 		int from_low; /* sender is the lower endpoint (b) */
 		uint8_t want;
 	} cases[] = {
-		{WT_TCP_SYN, 1, WT_ORIGIN_B},
-		{WT_TCP_SYN, 0, WT_ORIGIN_A},
-		{WT_TCP_SYN | WT_TCP_ACK, 1, WT_ORIGIN_A},
-		{WT_TCP_SYN | WT_TCP_ACK, 0, WT_ORIGIN_B},
-		{WT_TCP_ACK, 1, WT_ORIGIN_UNKNOWN},
-		{WT_TCP_ACK | WT_TCP_PSH, 0, WT_ORIGIN_UNKNOWN},
+	        {WT_TCP_SYN, 1, WT_ORIGIN_B},
+	        {WT_TCP_SYN, 0, WT_ORIGIN_A},
+	        {WT_TCP_SYN | WT_TCP_ACK, 1, WT_ORIGIN_A},
+	        {WT_TCP_SYN | WT_TCP_ACK, 0, WT_ORIGIN_B},
+	        {WT_TCP_ACK, 1, WT_ORIGIN_UNKNOWN},
+	        {WT_TCP_ACK | WT_TCP_PSH, 0, WT_ORIGIN_UNKNOWN},
 	};
 	for (unsigned int i = 0; i < WT_ARRAY_SIZE(cases); i++) {
 		struct wt_calltab *t = make_tab(16);
-		struct wt_pkt p = cases[i].from_low
-			? pkt4("1.1.1.1", 1000, "2.2.2.2", 22, 6, cases[i].flags, 1, 0)
-			: pkt4("2.2.2.2", 22, "1.1.1.1", 1000, 6, cases[i].flags, 1, 0);
+		struct wt_pkt p =
+		        cases[i].from_low
+		                ? pkt4("1.1.1.1", 1000, "2.2.2.2", 22, 6, cases[i].flags, 1, 0)
+		                : pkt4("2.2.2.2", 22, "1.1.1.1", 1000, 6, cases[i].flags, 1, 0);
 		feed(t, &p, 1);
 		wt_calltab_complete_all(t, WT_END_SHUTDOWN);
 		CHECK_EQ_U64(emitted[0].origin, cases[i].want);
@@ -166,7 +172,7 @@ test_scan(void)
 	feed(t, &p2, 10);
 	wt_calltab_scan_pass(t); /* both flags set: reset, nothing completes */
 	CHECK_EQ_U64(n_emitted, 0);
-	feed(t, &p2, 20); /* p2 active again during the interval */
+	feed(t, &p2, 20);        /* p2 active again during the interval */
 	wt_calltab_scan_pass(t); /* p1 idle a whole interval: completes */
 	CHECK_EQ_U64(n_emitted, 1);
 	CHECK_EQ_U64(emitted[0].end_reason, WT_END_IDLE);
@@ -187,7 +193,8 @@ test_scan(void)
 	CHECK(emitted[2].call_id[1] != emitted[0].call_id[1]);
 	/* Sliced scans visit every record exactly once per pass. */
 	for (int i = 0; i < 40; i++) {
-		struct wt_pkt q = pkt4("10.1.0.1", (uint16_t)(1000 + i), "10.1.0.2", 9, 17, 0, 0, 1);
+		struct wt_pkt q =
+		        pkt4("10.1.0.1", (uint16_t)(1000 + i), "10.1.0.2", 9, 17, 0, 0, 1);
 		feed(t, &q, 40);
 	}
 	int passes = 0;
@@ -205,8 +212,8 @@ test_evict(void)
 	struct wt_calltab *t = make_tab(16);
 	uint64_t total = 0;
 	for (int i = 0; i < 16; i++) {
-		struct wt_pkt p = pkt4("10.0.0.1", (uint16_t)(100 + i), "10.0.0.2", 80, 6,
-				       WT_TCP_ACK, 1, 10);
+		struct wt_pkt p =
+		        pkt4("10.0.0.1", (uint16_t)(100 + i), "10.0.0.2", 80, 6, WT_TCP_ACK, 1, 10);
 		feed(t, &p, 1000 + (uint64_t)i);
 		total++;
 	}
@@ -215,8 +222,8 @@ test_evict(void)
 	for (int i = 0; i < 16; i++) {
 		if (i == 3)
 			continue;
-		struct wt_pkt p = pkt4("10.0.0.1", (uint16_t)(100 + i), "10.0.0.2", 80, 6,
-				       WT_TCP_ACK, 1, 10);
+		struct wt_pkt p =
+		        pkt4("10.0.0.1", (uint16_t)(100 + i), "10.0.0.2", 80, 6, WT_TCP_ACK, 1, 10);
 		feed(t, &p, 2000 + (uint64_t)i);
 		total++;
 	}
@@ -232,7 +239,8 @@ test_evict(void)
 	CHECK_EQ_U64(st.active, 16);
 	/* A flood of one-packet connections through a full table. */
 	for (int i = 0; i < 5000; i++) {
-		struct wt_pkt p = pkt4("10.2.0.1", (uint16_t)i, "10.2.0.2", 80, 6, WT_TCP_SYN, 1, 0);
+		struct wt_pkt p =
+		        pkt4("10.2.0.1", (uint16_t)i, "10.2.0.2", 80, 6, WT_TCP_SYN, 1, 0);
 		feed(t, &p, 4000 + (uint64_t)i);
 		total++;
 	}
@@ -297,8 +305,9 @@ test_churn(void)
 			snprintf(a, sizeof(a), "10.%u.%u.1", c >> 8, c & 0xff);
 			snprintf(b, sizeof(b), "10.%u.%u.2", c >> 8, c & 0xff);
 			uint32_t len = (uint32_t)(xs() % 1400);
-			burst[i] = rev ? pkt4(b, 80, a, (uint16_t)(1024 + c), 6, WT_TCP_ACK, 7, len)
-				       : pkt4(a, (uint16_t)(1024 + c), b, 80, 6, WT_TCP_ACK, 7, len);
+			burst[i] =
+			        rev ? pkt4(b, 80, a, (uint16_t)(1024 + c), 6, WT_TCP_ACK, 7, len)
+			            : pkt4(a, (uint16_t)(1024 + c), b, 80, 6, WT_TCP_ACK, 7, len);
 			ts[i] = (uint64_t)done + i;
 			/* a = "10.x.y.2" side (greater address) */
 			ref_pkts[c][rev ? 0 : 1]++;
@@ -314,7 +323,8 @@ test_churn(void)
 	int bad = 0;
 	for (int c = 0; c < CONNS; c++)
 		for (int d = 0; d < 2; d++)
-			bad += got_pkts[c][d] != ref_pkts[c][d] || got_bytes[c][d] != ref_bytes[c][d];
+			bad += got_pkts[c][d] != ref_pkts[c][d] ||
+			       got_bytes[c][d] != ref_bytes[c][d];
 	CHECK_EQ_U64(bad, 0);
 	struct wt_calltab_stats st;
 	wt_calltab_get_stats(t, &st);
@@ -341,4 +351,4 @@ test_params(void)
 }
 
 WT_TEST_MAIN(WT_TEST(test_tcp_exchange), WT_TEST(test_origin), WT_TEST(test_scan),
-	     WT_TEST(test_evict), WT_TEST(test_churn), WT_TEST(test_params))
+             WT_TEST(test_evict), WT_TEST(test_churn), WT_TEST(test_params))

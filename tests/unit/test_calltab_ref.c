@@ -84,10 +84,11 @@ on_emit(void *ctx, const struct wt_callrec *r)
 		return;
 	/* Phase 1: one record per connection, equal to the model. */
 	int bad = r->start_ns != m->start || r->end_ns != m->end || r->origin != m->origin ||
-		  r->seq_valid != m->seq_valid || memcmp(r->mac_a, m->mac[0], 6) != 0 ||
-		  memcmp(r->mac_b, m->mac[1], 6) != 0;
+	          r->seq_valid != m->seq_valid || memcmp(r->mac_a, m->mac[0], 6) != 0 ||
+	          memcmp(r->mac_b, m->mac[1], 6) != 0;
 	for (int d = 0; d < 2; d++)
-		bad |= memcmp(&r->d[d], &m->d[d], sizeof(r->d[d])) != 0 || r->flags[d] != m->flags[d];
+		bad |= memcmp(&r->d[d], &m->d[d], sizeof(r->d[d])) != 0 ||
+		       r->flags[d] != m->flags[d];
 	if (bad && mismatches++ < 5)
 		fprintf(stderr, "record mismatch for connection %ld\n", (long)(m - models));
 }
@@ -127,9 +128,11 @@ model_update(const struct wt_pkt *p, uint64_t ts)
 static void
 make_conns(void)
 {
-	struct rte_hash_parameters hp = {.name = "ref", .entries = NCONN * 2,
-					 .key_len = sizeof(struct wt_key),
-					 .hash_func = rte_jhash, .socket_id = 0};
+	struct rte_hash_parameters hp = {.name = "ref",
+	                                 .entries = NCONN * 2,
+	                                 .key_len = sizeof(struct wt_key),
+	                                 .hash_func = rte_jhash,
+	                                 .socket_id = 0};
 	h = rte_hash_create(&hp);
 	CHECK(h != NULL);
 	for (int c = 0; c < NCONN; c++) {
@@ -173,8 +176,11 @@ make_conns(void)
 static void
 run(uint32_t capacity, int scans, uint64_t npkts)
 {
-	struct wt_calltab_params tp = {.capacity = capacity, .socket = WT_SOCKET_ANY,
-				       .hash_seed = rnd(), .vlan_in_key = 1, .emit = on_emit};
+	struct wt_calltab_params tp = {.capacity = capacity,
+	                               .socket = WT_SOCKET_ANY,
+	                               .hash_seed = rnd(),
+	                               .vlan_in_key = 1,
+	                               .emit = on_emit};
 	struct wt_calltab *t = wt_calltab_create(&tp);
 	CHECK(t != NULL);
 	memset(models, 0, sizeof(models));
@@ -188,9 +194,12 @@ run(uint32_t capacity, int scans, uint64_t npkts)
 			uint32_t c = (uint32_t)(rnd() % NCONN);
 			struct wt_pkt p = conns[c][rnd() & 1];
 			if (p.proto == 6) {
-				static const uint8_t fl[] = {WT_TCP_SYN, WT_TCP_SYN | WT_TCP_ACK,
-							     WT_TCP_ACK, WT_TCP_ACK | WT_TCP_PSH,
-							     WT_TCP_ACK | WT_TCP_FIN, WT_TCP_RST};
+				static const uint8_t fl[] = {WT_TCP_SYN,
+				                             WT_TCP_SYN | WT_TCP_ACK,
+				                             WT_TCP_ACK,
+				                             WT_TCP_ACK | WT_TCP_PSH,
+				                             WT_TCP_ACK | WT_TCP_FIN,
+				                             WT_TCP_RST};
 				p.tcp_flags = fl[rnd() % 6];
 				p.has_seq = (rnd() % 50) != 0; /* a few later fragments */
 				p.seq = (uint32_t)rnd();
@@ -248,8 +257,9 @@ main(void)
 {
 	char prefix[64];
 	snprintf(prefix, sizeof(prefix), "--file-prefix=wt-test-ref-%d", (int)getpid());
-	char *eal[] = {"test_calltab_ref", "--no-huge", "-m", "256", "--no-pci",
-		       "--no-telemetry", "--log-level=lib.eal:error", prefix, NULL};
+	char *eal[] = {
+	        "test_calltab_ref",          "--no-huge", "-m", "256", "--no-pci", "--no-telemetry",
+	        "--log-level=lib.eal:error", prefix,      NULL};
 	if (rte_eal_init(8, eal) < 0) {
 		fprintf(stderr, "FAIL: the EAL did not start (--no-huge -m 256)\n");
 		return 1;

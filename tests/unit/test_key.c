@@ -180,9 +180,12 @@ test_pkt_hash_and_match(void)
 				sym_fail("wt_pkt_hash differs from wt_key_hash", i);
 			int mp = wt_key_match(&k, &p, vm), mr = wt_key_match(&k, &r, vm);
 			if (mp != (int)dir)
-				sym_fail("wt_key_match gives another direction than wt_key_from_pkt", i);
+				sym_fail(
+				        "wt_key_match gives another direction than wt_key_from_pkt",
+				        i);
 			if (endpoint_cmp(&p) != 0 && mr != (int)!dir)
-				sym_fail("wt_key_match of the reverse packet is not the other side", i);
+				sym_fail("wt_key_match of the reverse packet is not the other side",
+				         i);
 			if (endpoint_cmp(&p) == 0 && mr != 0)
 				sym_fail("identical endpoints must match as sent by a", i);
 			/* one field changed: never the same connection */
@@ -402,12 +405,9 @@ int
 main(void)
 {
 	static const struct wt_test_case cases[] = {
-	        WT_TEST(test_symmetry),
-	        WT_TEST(test_vlan_in_key),
-	        WT_TEST(test_pkt_hash_and_match),
-	        WT_TEST(test_rss_equals_softrss),
-	        WT_TEST(test_hash_distribution),
-	        WT_TEST(test_seed),
+	        WT_TEST(test_symmetry),           WT_TEST(test_vlan_in_key),
+	        WT_TEST(test_pkt_hash_and_match), WT_TEST(test_rss_equals_softrss),
+	        WT_TEST(test_hash_distribution),  WT_TEST(test_seed),
 	};
 	for (size_t i = 0; i < WT_ARRAY_SIZE(cases); i++) {
 		int before = wt_test_failures;

@@ -30,10 +30,13 @@ sample_tcp4(void)
 	r.seq_valid = WT_SEQ_VALID_A | WT_SEQ_VALID_B;
 	memcpy(r.mac_a, "\x02\x00\x00\x00\x00\x02", 6);
 	memcpy(r.mac_b, "\x02\x00\x00\x00\x00\x01", 6);
-	r.d[0] = (struct wt_dirstats){.pkts = 5, .bytes = 1000, .ip_bytes = 1200,
-				     .first_seq = 100, .last_seq = 1101};
-	r.d[1] = (struct wt_dirstats){.pkts = 4, .bytes = 77, .ip_bytes = 237,
-				     .first_seq = 4000000000u, .last_seq = 4000000078u};
+	r.d[0] = (struct wt_dirstats){
+	        .pkts = 5, .bytes = 1000, .ip_bytes = 1200, .first_seq = 100, .last_seq = 1101};
+	r.d[1] = (struct wt_dirstats){.pkts = 4,
+	                              .bytes = 77,
+	                              .ip_bytes = 237,
+	                              .first_seq = 4000000000u,
+	                              .last_seq = 4000000078u};
 	return r;
 }
 
@@ -44,10 +47,11 @@ test_csv_tcp4(void)
 	char buf[WT_CALLREC_LINE_MAX];
 	int n = wt_callrec_format_csv(buf, sizeof(buf), &r);
 	CHECK(n > 0);
-	CHECK_EQ_STR(buf, "7,1700000000123456789,1700000001000000000,tcp,10.0.0.2,80,10.0.0.1,40000,b,,"
-			  "02:00:00:00:00:02,5,1000,1200,FSPA,100,1101,"
-			  "02:00:00:00:00:01,4,77,237,FSA,4000000000,4000000078,idle,"
-			  "0123456789abcdef0100000000000002\n");
+	CHECK_EQ_STR(buf,
+	             "7,1700000000123456789,1700000001000000000,tcp,10.0.0.2,80,10.0.0.1,40000,b,,"
+	             "02:00:00:00:00:02,5,1000,1200,FSPA,100,1101,"
+	             "02:00:00:00:00:01,4,77,237,FSA,4000000000,4000000078,idle,"
+	             "0123456789abcdef0100000000000002\n");
 }
 
 static void
@@ -68,8 +72,8 @@ test_csv_udp6_one_sided(void)
 	memcpy(r.mac_b, "\xaa\xbb\xcc\xdd\xee\xff", 6);
 	wt_callrec_format_csv(buf, sizeof(buf), &r);
 	CHECK_EQ_STR(buf, "0,0,0,udp,2001:db8::2,53,2001:db8::1,5353,unknown,100,"
-			  ",0,0,0,,,,aa:bb:cc:dd:ee:ff,1,30,78,,,,shutdown,"
-			  "00000000000000000000000000000000\n");
+	                  ",0,0,0,,,,aa:bb:cc:dd:ee:ff,1,30,78,,,,shutdown,"
+	                  "00000000000000000000000000000000\n");
 }
 
 static void
@@ -105,4 +109,4 @@ test_names(void)
 }
 
 WT_TEST_MAIN(WT_TEST(test_csv_tcp4), WT_TEST(test_csv_udp6_one_sided), WT_TEST(test_json),
-	     WT_TEST(test_names))
+             WT_TEST(test_names))
