@@ -77,6 +77,6 @@ wt_mem_free(void *p, size_t size)
 	(void)size;
 	if (p == NULL)
 		return;
-	struct mem_hdr *h = (struct mem_hdr *)((char *)p - HUGE_2M);
+	struct mem_hdr *h = (void *)((char *)p - HUGE_2M); /* 2 MiB aligned */
 	munmap(h, h->map_len);
 }
