@@ -211,7 +211,10 @@ complete_record(struct wt_calltab *t, uint32_t idx, uint8_t reason)
 
 	emit_record(t, idx, reason);
 	index_remove(t, r->hash_hi, idx);
-	memset(r, 0, sizeof(*r));
+	/* Free: family 0 marks it (read by a remote scanner); the other fields
+	 * are rewritten by the next creation. */
+	__atomic_store_n(&r->key.family, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&r->active, 0, __ATOMIC_RELAXED);
 	r->end_ns = t->free_head;
 	t->free_head = idx;
 	t->st.active--;
@@ -270,8 +273,11 @@ alloc_slot(struct wt_calltab *t)
 		t->free_head = (uint32_t)t->recs[idx].end_ns;
 		return idx;
 	}
-	if (t->hw < t->capacity)
-		return t->hw++;
+	if (t->hw < t->capacity) {
+		/* a remote scanner reads hw: the new slot's family is still 0 */
+		__atomic_store_n(&t->hw, t->hw + 1, __ATOMIC_RELEASE);
+		return t->hw - 1;
+	}
 	return CREC_NONE;
 }
 
@@ -315,7 +321,7 @@ update_record(struct wt_calltab *t, uint32_t idx, const struct wt_pkt *p, unsign
 	if (wt_unlikely((r->meta & want) != want))
 		update_first(t, idx, p, dir);
 	r->end_ns = ts > r->end_ns ? ts : r->end_ns;
-	r->active = 1;
+	__atomic_store_n(&r->active, 1, __ATOMIC_RELAXED); /* a scanner clears it */
 	r->flags[dir] |= flags;
 	if (wt_unlikely(flags & WT_TCP_SYN) && (r->meta & CREC_ORIGIN_MASK) == 0)
 		r->meta |= origin_of(flags, dir);
@@ -337,11 +343,15 @@ create_record(struct wt_calltab *t, const struct wt_key *key, uint32_t hash_hi, 
 		idx = alloc_slot(t); /* the slot evict_one() just freed */
 	}
 	struct crec *r = &t->recs[idx];
-	r->key = *key;
+	/* The fields a remote scanner reads (family, incarnation, active) are
+	 * atomic stores; the family last, as it marks the slot used. */
+	memcpy(&r->key, key, offsetof(struct wt_key, family));
 	r->end_ns = ts;
-	r->incarnation = t->next_incarnation++ & ((1ull << 56) - 1);
+	__atomic_store_n(&r->incarnation, t->next_incarnation++ & ((1ull << 56) - 1),
+	                 __ATOMIC_RELAXED);
 	r->hash_hi = hash_hi;
-	r->active = 0;
+	__atomic_store_n(&r->active, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&r->key.family, key->family, __ATOMIC_RELEASE);
 	r->meta = 0;
 	r->flags[0] = r->flags[1] = 0;
 	memset(r->d, 0, sizeof(r->d));
@@ -432,8 +442,8 @@ wt_calltab_scan(struct wt_calltab *t, uint32_t budget)
 		struct crec *r = &t->recs[idx];
 		if (r->key.family == 0)
 			continue;
-		if (r->active) {
-			r->active = 0;
+		if (__atomic_load_n(&r->active, __ATOMIC_RELAXED)) {
+			__atomic_store_n(&r->active, 0, __ATOMIC_RELAXED);
 		} else {
 			complete_record(t, idx, WT_END_IDLE);
 		}
@@ -444,6 +454,86 @@ wt_calltab_scan(struct wt_calltab *t, uint32_t budget)
 		return 1;
 	}
 	return 0;
+}
+
+/*
+ * The remote completion scan (a scanner lcore, not the owner).
+ *
+ * How it works. The scanner walks the owner's records without taking the
+ * table: for each used slot it reads the record's generation (its creation
+ * number) and its activity flag. A set flag is cleared (an atomic exchange,
+ * so a packet that sets it at the same moment is either seen now or keeps
+ * the flag set for the next pass). A clear flag means no packet since the
+ * previous pass: the scanner emits a request (slot, generation); it never
+ * completes or writes anything else. The owner takes the requests from an
+ * SPSC ring and completes the record only if the slot still holds the same
+ * generation (it was not completed, evicted or reused meanwhile) and the
+ * flag is still clear (no packet arrived after the scanner looked).
+ *
+ * Why it is race-free. Only the owner creates, updates, completes or frees
+ * records; the scanner's reads are hints that the owner re-validates with
+ * its own, unraced view. The flag is the only field both write: the owner
+ * sets it, the scanner clears it with an atomic exchange; a clear that
+ * races with a set either loses to it (the record stays active) or wins
+ * (the packet was within the interval being closed, and the record needs a
+ * whole further interval without packets to be completed). A generation
+ * read just before the slot is reused makes a stale request the owner
+ * ignores; a flag cleared on the new occupant costs it at most one interval
+ * of activity credit, and it is still only completed after a whole interval
+ * without packets. Limits: requests lost (a full ring) only delay a
+ * completion to a later pass.
+ */
+uint32_t
+wt_calltab_scan_remote(struct wt_calltab *t, uint32_t *cursor, uint32_t budget,
+                       struct wt_calltab_expire *out, uint32_t max_out, int *pass_done)
+{
+	uint32_t hw = __atomic_load_n(&t->hw, __ATOMIC_ACQUIRE);
+	uint32_t i = *cursor, n = 0;
+
+	*pass_done = 0;
+	while (budget > 0 && i < hw && n < max_out) {
+		struct crec *r = &t->recs[i];
+		budget--;
+		if (__atomic_load_n(&r->key.family, __ATOMIC_ACQUIRE) != 0) {
+			uint64_t gen = __atomic_load_n(&r->incarnation, __ATOMIC_RELAXED);
+			if (__atomic_load_n(&r->active, __ATOMIC_RELAXED)) {
+				(void)__atomic_exchange_n(&r->active, 0, __ATOMIC_RELAXED);
+			} else {
+				out[n].idx = i;
+				out[n].reserved = 0;
+				out[n].gen = gen;
+				n++;
+			}
+		}
+		i++;
+	}
+	if (i >= hw) {
+		i = 0;
+		*pass_done = 1;
+	}
+	*cursor = i;
+	return n;
+}
+
+int
+wt_calltab_expire(struct wt_calltab *t, const struct wt_calltab_expire *req)
+{
+	t->st.expire_requests++;
+	if (req->idx >= t->hw) {
+		t->st.expire_stale++;
+		return 0;
+	}
+	struct crec *r = &t->recs[req->idx];
+	if (r->key.family == 0 || r->incarnation != req->gen) {
+		t->st.expire_stale++;
+		return 0;
+	}
+	if (__atomic_load_n(&r->active, __ATOMIC_RELAXED)) {
+		t->st.expire_active++; /* a packet came after the scanner looked */
+		return 0;
+	}
+	complete_record(t, req->idx, WT_END_IDLE);
+	return 1;
 }
 
 void

@@ -52,7 +52,10 @@ struct wt_calltab_stats {
 	uint64_t evicted;            /* completed because the table was full */
 	uint64_t completed_shutdown; /* completed by wt_calltab_complete_all() */
 	uint64_t pkts;               /* packets accounted into records */
-	uint64_t scans;              /* completed scan passes */
+	uint64_t scans;              /* completed scan passes (owner-run scans) */
+	uint64_t expire_requests;    /* remote scanner requests handled */
+	uint64_t expire_stale;       /* ... for a record completed or reused meanwhile */
+	uint64_t expire_active;      /* ... for a record that saw a packet meanwhile */
 };
 
 /**
@@ -84,6 +87,38 @@ void wt_calltab_update_burst(struct wt_calltab *t, const struct wt_pkt *pkts, co
  * @return 1 when this call finished a pass, else 0.
  */
 int wt_calltab_scan(struct wt_calltab *t, uint32_t budget);
+
+/*
+ * The completion scan run by another lcore (the scanner): it reads and clears
+ * activity flags and asks the owner to complete idle records; only the owner
+ * completes. How it works and why it is race-free: wt_calltab.c and
+ * docs/ARCHITECTURE.md.
+ */
+struct wt_calltab_expire {
+	uint32_t idx;      /* record slot */
+	uint32_t reserved; /* 0 */
+	uint64_t gen;      /* the record's creation number when the scanner saw it */
+};
+
+/**
+ * Scanner side: visit up to @budget slots from *@cursor, clearing set
+ * activity flags and writing an expire request for each record whose flag
+ * was clear, at most @max_out of them (the cursor stops there).
+ * @param pass_done  set to 1 when the cursor wrapped (a pass ended)
+ * @return requests written to @out.
+ * Threading: one scanner per table, any lcore but the owner; concurrent with
+ * the owner's packet path. Does not modify anything but activity flags.
+ */
+uint32_t wt_calltab_scan_remote(struct wt_calltab *t, uint32_t *cursor, uint32_t budget,
+                                struct wt_calltab_expire *out, uint32_t max_out, int *pass_done);
+
+/**
+ * Owner side: complete the record of @req (end_reason idle) if it is still
+ * the same record (generation) and still idle (flag clear).
+ * @return 1 when completed, 0 when the request was stale or the record active.
+ * Threading: the owner only.
+ */
+int wt_calltab_expire(struct wt_calltab *t, const struct wt_calltab_expire *req);
 
 /** Run one whole scan pass now (capture files: the clock is the packets'). */
 void wt_calltab_scan_pass(struct wt_calltab *t);

@@ -206,6 +206,63 @@ test_scan(void)
 
 /* Table full: the oldest of the sampled records is emitted as evicted, and
  * every packet is still accounted somewhere. */
+/* The remote scanner protocol, one interleaving at a time: flags cleared,
+ * requests for idle records, the owner's re-checks (active again, stale
+ * generation after reuse). */
+static void
+test_remote_scan(void)
+{
+	struct wt_calltab *t = make_tab(16);
+	struct wt_pkt a = pkt4("10.0.0.1", 1, "10.0.0.2", 2, 17, 0, 0, 1);
+	struct wt_pkt b = pkt4("10.0.0.3", 1, "10.0.0.4", 2, 17, 0, 0, 1);
+	struct wt_pkt c = pkt4("10.0.0.5", 1, "10.0.0.6", 2, 17, 0, 0, 1);
+	struct wt_calltab_expire req[16];
+	uint32_t cursor = 0;
+	int done = 0;
+
+	feed(t, &a, 1);
+	feed(t, &b, 1);
+	feed(t, &c, 1);
+	/* pass 1: every flag set -> cleared, no request */
+	CHECK_EQ_U64(wt_calltab_scan_remote(t, &cursor, 100, req, 16, &done), 0);
+	CHECK(done == 1 && cursor == 0);
+	feed(t, &b, 2); /* b active during the interval */
+	/* pass 2, in two slices: requests for a and c only */
+	uint32_t n = wt_calltab_scan_remote(t, &cursor, 1, req, 16, &done);
+	CHECK(n == 1 && done == 0 && cursor == 1);
+	n += wt_calltab_scan_remote(t, &cursor, 100, req + n, 16 - n, &done);
+	CHECK_EQ_U64(n, 2);
+	CHECK(done == 1);
+	/* c gets a packet before its request is handled: not completed */
+	feed(t, &c, 3);
+	CHECK_EQ_U64(wt_calltab_expire(t, &req[0]), 1); /* a */
+	CHECK_EQ_U64(wt_calltab_expire(t, &req[1]), 0); /* c active again */
+	CHECK_EQ_U64(n_emitted, 1);
+	CHECK_EQ_U64(emitted[0].addr_a[3], 2);
+	CHECK_EQ_U64(emitted[0].end_reason, WT_END_IDLE);
+	/* a's slot is reused by a new connection: a's old request is stale */
+	struct wt_pkt d = pkt4("10.0.0.7", 1, "10.0.0.8", 2, 17, 0, 0, 1);
+	feed(t, &d, 4);
+	CHECK_EQ_U64(wt_calltab_expire(t, &req[0]), 0);
+	/* a request for a free slot, and one past the high-water mark */
+	struct wt_calltab_expire bogus = {.idx = 15, .gen = 0};
+	CHECK_EQ_U64(wt_calltab_expire(t, &bogus), 0);
+	/* max_out stops the cursor where it was */
+	cursor = 0;
+	wt_calltab_scan_remote(t, &cursor, 100, req, 16, &done); /* clear all */
+	n = wt_calltab_scan_remote(t, &cursor, 100, req, 1, &done);
+	CHECK(n == 1 && done == 0 && cursor == 1);
+	struct wt_calltab_stats st;
+	wt_calltab_get_stats(t, &st);
+	CHECK_EQ_U64(st.expire_requests, 4);
+	CHECK_EQ_U64(st.expire_stale, 2);
+	CHECK_EQ_U64(st.expire_active, 1);
+	CHECK_EQ_U64(st.completed_idle, 1);
+	wt_calltab_complete_all(t, WT_END_SHUTDOWN);
+	CHECK_EQ_U64(n_emitted, 1 + 3);
+	wt_calltab_free(t);
+}
+
 static void
 test_evict(void)
 {
@@ -351,4 +408,5 @@ test_params(void)
 }
 
 WT_TEST_MAIN(WT_TEST(test_tcp_exchange), WT_TEST(test_origin), WT_TEST(test_scan),
-             WT_TEST(test_evict), WT_TEST(test_churn), WT_TEST(test_params))
+             WT_TEST(test_remote_scan), WT_TEST(test_evict), WT_TEST(test_churn),
+             WT_TEST(test_params))
