@@ -1,35 +1,41 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* main.c: wiretally, the call-record monitor: set-up, main loop, shutdown, summary. */
+/* main.c: wiretally, the call-record monitor: set-up, lcore roles, control loop, shutdown. */
 #include <errno.h>
 #include <inttypes.h>
+#include <net/if.h>
 #include <pcap/pcap.h>
 #include <sched.h>
-#include <stdarg.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <net/if.h>
 
+#include <rte_cycles.h>
 #include <rte_dev.h>
 #include <rte_devargs.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
+#include <rte_launch.h>
 #include <rte_lcore.h>
+#include <rte_malloc.h>
 #include <rte_mbuf.h>
 #include <rte_mbuf_dyn.h>
+#include <rte_ring_elem.h>
+#include <rte_thash.h>
 
 #include "monitor.h"
 #include "options.h"
+#include "stats.h"
 
 RTE_LOG_REGISTER(wt_logtype, wiretally, INFO);
 
 /* Exit codes */
-#define EXIT_USAGE  1 /* bad option, config, input or output directory */
+#define EXIT_USAGE  1 /* bad option, config, input, output directory or lcore list */
 #define EXIT_SETUP  2 /* EAL, port, memory or log could not be set up */
 #define EXIT_OUTPUT 3 /* records could not all be written to the log */
 
@@ -40,57 +46,6 @@ on_signal(int sig)
 {
 	(void)sig;
 	force_quit = 1;
-}
-
-/* ---- the output: completed records go to the log ---------------------- */
-
-/*
- * Called by the table for every completed record. A record the log refuses
- * (disk full, I/O error) is kept in memory, the error is reported once and
- * the monitor stops reading packets; at exit the kept records are printed
- * as CSV on stderr, so no record is lost even then.
- */
-static void
-emit_record(void *ctx, const struct wt_callrec *rec)
-{
-	struct wt_output *out = ctx;
-	struct wt_callrec r = *rec;
-	uint64_t pkts = r.d[0].pkts + r.d[1].pkts;
-
-	if (r.end_reason < WT_END_MAX)
-		out->by_reason[r.end_reason]++;
-	if (out->error == 0) {
-		int rc = wt_seglog_append(out->log, &r);
-		if (rc == 0) {
-			out->written++;
-			out->written_pkts += pkts;
-			return;
-		}
-		out->error = rc;
-		WT_LOG(ERR,
-		       "cannot write call records to %s: %s; stopping, records not "
-		       "written will be printed on stderr at exit\n",
-		       wt_seglog_current_path(out->log)[0] ? wt_seglog_current_path(out->log)
-		                                           : "the log",
-		       strerror(-rc));
-		force_quit = 1;
-	}
-	if (out->n_backlog == out->cap_backlog) {
-		uint64_t cap = out->cap_backlog ? out->cap_backlog * 2 : 1024;
-		struct wt_callrec *b = realloc(out->backlog, cap * sizeof(*b));
-		if (b == NULL) {
-			/* Last resort: print it now rather than drop it. */
-			char line[WT_CALLREC_LINE_MAX];
-			if (wt_callrec_format_csv(line, sizeof(line), &r) > 0)
-				fputs(line, stderr);
-			out->backlog_pkts += pkts;
-			return;
-		}
-		out->backlog = b;
-		out->cap_backlog = cap;
-	}
-	out->backlog[out->n_backlog++] = r;
-	out->backlog_pkts += pkts;
 }
 
 /* ---- set-up helpers ----------------------------------------------------- */
@@ -162,15 +117,19 @@ hugepages_usable(void)
 	return mounted;
 }
 
-static int
-first_cpu(void)
+/* CPUs this process may run on, in order. @return how many. */
+static unsigned int
+allowed_cpus(int *cpus, unsigned int max)
 {
 	cpu_set_t set;
+	unsigned int n = 0;
 	if (sched_getaffinity(0, sizeof(set), &set) == 0)
-		for (int c = 0; c < CPU_SETSIZE; c++)
+		for (int c = 0; c < CPU_SETSIZE && n < max; c++)
 			if (CPU_ISSET(c, &set))
-				return c;
-	return 0;
+				cpus[n++] = c;
+	if (n == 0)
+		cpus[n++] = 0;
+	return n;
 }
 
 #define MAX_EAL_ARGS 256
@@ -200,8 +159,12 @@ eal_push(struct eal_args *a, const char *fmt, ...)
 /*
  * EAL arguments. With user EAL options ("wiretally [EAL] -- [opts]") they are
  * used as given, plus a vdev for each --pcap/--iface. Without, wiretally
- * chooses: one lcore, its own file prefix (several monitors can run), no PCI
- * probing, hugepages when enough are free else --no-huge, quiet EAL logs.
+ * chooses: lcore 0 (control, scanner, exporter) on the first allowed CPU and
+ * one lcore per RX role on the next CPUs, wrapping around (on a 2-CPU
+ * machine with --rx-cores 2 the second RX lcore shares the control lcore's
+ * CPU; the control lcore sleeps when idle); its own file prefix (several
+ * monitors can run); no PCI probing (PCI ports are given with EAL options);
+ * hugepages when enough are free, else --no-huge; quiet EAL logs.
  */
 static void
 build_eal_args(struct eal_args *a, const struct wt_opts *o, int user_argc, char **user_argv)
@@ -210,17 +173,23 @@ build_eal_args(struct eal_args *a, const struct wt_opts *o, int user_argc, char 
 	for (int i = 0; i < user_argc; i++)
 		eal_push(a, "%s", user_argv[i]);
 	if (user_argc <= 1) {
-		eal_push(a, "-l");
-		eal_push(a, "%d", first_cpu());
+		int cpus[256];
+		unsigned int ncpu = allowed_cpus(cpus, 256);
+		char map[2048];
+		int len = snprintf(map, sizeof(map), "0@%d", cpus[0]);
+		for (unsigned int i = 1; i <= o->rx_cores && len < (int)sizeof(map) - 16; i++)
+			len += snprintf(map + len, sizeof(map) - (size_t)len, ",%u@%d", i,
+			                cpus[i % ncpu]);
+		eal_push(a, "--lcores=%s", map);
 		eal_push(a, "--file-prefix=wiretally-%d", (int)getpid());
-		eal_push(a, "--no-pci"); /* PCI ports are given with EAL options */
+		eal_push(a, "--no-pci");
 		if (hugepages_usable()) {
 			eal_push(a, "--huge-unlink");
 		} else {
 			uint64_t pool_mb = (o->mbufs * 2560) >> 20;
 			eal_push(a, "--no-huge");
 			eal_push(a, "-m");
-			eal_push(a, "%" PRIu64, 128 + pool_mb);
+			eal_push(a, "%" PRIu64, 192 + pool_mb + 64 * o->rx_cores);
 		}
 		eal_push(a, "--log-level=lib.eal:warning");
 		eal_push(a, "--log-level=lib.telemetry:error");
@@ -231,7 +200,8 @@ build_eal_args(struct eal_args *a, const struct wt_opts *o, int user_argc, char 
 	}
 	for (unsigned int i = 0; i < o->n_iface; i++) {
 		eal_push(a, "--vdev");
-		eal_push(a, "net_af_packet_wt%u,iface=%s,qpairs=1,framecnt=4096", i, o->iface[i]);
+		eal_push(a, "net_af_packet_wt%u,iface=%s,qpairs=%" PRIu64 ",framecnt=4096", i,
+		         o->iface[i], o->rx_cores);
 	}
 }
 
@@ -265,147 +235,319 @@ describe_port(struct wt_port *p)
 	}
 }
 
-static int
-setup_port(struct wt_port *p, struct rte_mempool *pool, const struct wt_opts *o)
+/* ---- ports, queues and RSS ---------------------------------------------- */
+
+/* The symmetric RSS key (0x6D5A repeated) at the length the NIC wants. */
+static void
+symmetric_key(uint8_t *key, unsigned int len)
 {
+	for (unsigned int i = 0; i < len; i++)
+		key[i] = wt_rss_key_symmetric[i % 2];
+}
+
+/*
+ * Check a port's RSS the way traffic will use it: read back the key and the
+ * redirection table the NIC really has, hash tuples in both directions
+ * with that key (rte_softrss(), as the NIC does) and look them up in that
+ * table: both directions must reach the same queue, the one wiretally's
+ * software sharding would choose. @return 0 when symmetric, else -1 with
+ * p->rss_note saying what differs.
+ */
+static int
+check_rss(struct wt_port *p, const struct wt_pipeline *pl, uint16_t reta_size)
+{
+	uint8_t key[128];
+	struct rte_eth_rss_conf rc = {.rss_key = key, .rss_key_len = sizeof(key)};
+	struct rte_eth_rss_reta_entry64 reta[512 / RTE_ETH_RETA_GROUP_SIZE];
+
+	if (rte_eth_dev_rss_hash_conf_get(p->port_id, &rc) != 0) {
+		snprintf(p->rss_note, sizeof(p->rss_note), "cannot read the RSS key back");
+		return -1;
+	}
+	memset(reta, 0, sizeof(reta));
+	for (unsigned int g = 0; g < reta_size / RTE_ETH_RETA_GROUP_SIZE; g++)
+		reta[g].mask = ~0ull;
+	if (rte_eth_dev_rss_reta_query(p->port_id, reta, reta_size) != 0) {
+		snprintf(p->rss_note, sizeof(p->rss_note),
+		         "cannot read the redirection table back");
+		return -1;
+	}
+	uint64_t x = 0x9e3779b97f4a7c15ull;
+	for (int i = 0; i < 64; i++) {
+		x = x * 6364136223846793005ull + 1442695040888963407ull;
+		uint32_t a = (uint32_t)(x >> 32), b = (uint32_t)x;
+		uint16_t pa = (uint16_t)(x >> 17), pb = (uint16_t)(x >> 40);
+		uint32_t fwd[3] = {a, b, (uint32_t)pa << 16 | pb};
+		uint32_t rev[3] = {b, a, (uint32_t)pb << 16 | pa};
+		uint32_t hf = rte_softrss(fwd, 3, key), hr = rte_softrss(rev, 3, key);
+		unsigned int ef = hf & (reta_size - 1u), er = hr & (reta_size - 1u);
+		uint16_t qf = reta[ef / RTE_ETH_RETA_GROUP_SIZE].reta[ef % RTE_ETH_RETA_GROUP_SIZE];
+		uint16_t qr = reta[er / RTE_ETH_RETA_GROUP_SIZE].reta[er % RTE_ETH_RETA_GROUP_SIZE];
+		if (qf != qr) {
+			snprintf(
+			        p->rss_note, sizeof(p->rss_note),
+			        "not symmetric: the two directions of a connection reach queues %u "
+			        "and %u (the NIC's key is not the one programmed)",
+			        qf, qr);
+			return -1;
+		}
+		if (qf != pl->shard[hf & pl->shard_mask]) {
+			snprintf(p->rss_note, sizeof(p->rss_note),
+			         "symmetric, but its queues differ from wiretally's sharding");
+			return -1;
+		}
+	}
+	snprintf(p->rss_note, sizeof(p->rss_note), "symmetric RSS checked (64 tuples, both ways)");
+	return 0;
+}
+
+static int
+setup_port(struct wt_port *p, struct wt_pipeline *pl, struct rte_mempool *pool,
+           const struct wt_opts *o)
+{
+	struct rte_eth_dev_info info;
 	struct rte_eth_conf conf;
+	uint8_t key[128];
 	uint16_t nb_rxd = (uint16_t)o->rx_desc, nb_txd = 64;
 	int rc;
 
 	memset(&conf, 0, sizeof(conf));
-	rc = rte_eth_dev_configure(p->port_id, 1, 1, &conf);
+	rc = rte_eth_dev_info_get(p->port_id, &info);
+	if (rc != 0)
+		goto fail;
+	/* A capture file is one queue (read by one lcore, merged by time);
+	 * anything else gets one queue per RX lcore when it has them. */
+	p->nb_rxq = 1;
+	if (!(p->is_file && !p->is_infinite))
+		p->nb_rxq =
+		        (uint16_t)RTE_MIN((unsigned int)pl->n_rx, (unsigned int)info.max_rx_queues);
+	if (p->nb_rxq == 0)
+		p->nb_rxq = 1;
+	uint64_t hf =
+	        (RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP) & info.flow_type_rss_offloads;
+	if (p->nb_rxq > 1 && hf != 0) {
+		unsigned int klen = info.hash_key_size ? info.hash_key_size : 40;
+		if (klen > sizeof(key))
+			klen = sizeof(key);
+		symmetric_key(key, klen);
+		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+		conf.rx_adv_conf.rss_conf.rss_key = key;
+		conf.rx_adv_conf.rss_conf.rss_key_len = (uint8_t)klen;
+		conf.rx_adv_conf.rss_conf.rss_hf = hf;
+		p->rss = 1;
+	} else if (p->nb_rxq > 1) {
+		snprintf(
+		        p->rss_note, sizeof(p->rss_note),
+		        "no RSS: the driver spreads packets itself; wiretally forwards each to its "
+		        "owner lcore");
+	}
+	rc = rte_eth_dev_configure(p->port_id, p->nb_rxq, 1, &conf);
 	if (rc == 0)
 		rc = rte_eth_dev_adjust_nb_rx_tx_desc(p->port_id, &nb_rxd, &nb_txd);
+	int sock = rte_eth_dev_socket_id(p->port_id);
+	if (sock < 0)
+		sock = (int)rte_socket_id();
+	for (uint16_t q = 0; rc == 0 && q < p->nb_rxq; q++)
+		rc = rte_eth_rx_queue_setup(p->port_id, q, nb_rxd, (unsigned int)sock, NULL, pool);
 	if (rc == 0)
-		rc = rte_eth_rx_queue_setup(
-		        p->port_id, 0, nb_rxd,
-		        (unsigned int)rte_eth_dev_socket_id(p->port_id) ==
-		                        (unsigned int)SOCKET_ID_ANY
-		                ? rte_socket_id()
-		                : (unsigned int)rte_eth_dev_socket_id(p->port_id),
-		        NULL, pool);
-	if (rc == 0)
-		rc = rte_eth_tx_queue_setup(p->port_id, 0, nb_txd, rte_socket_id(), NULL);
+		rc = rte_eth_tx_queue_setup(p->port_id, 0, nb_txd, (unsigned int)sock, NULL);
 	if (rc == 0)
 		rc = rte_eth_dev_start(p->port_id);
-	if (rc != 0) {
-		fprintf(stderr, "wiretally: port %u (%s): cannot be configured: %s\n", p->port_id,
-		        p->name, rte_strerror(-rc));
-		return -1;
-	}
+	if (rc != 0)
+		goto fail;
 	(void)rte_eth_promiscuous_enable(p->port_id); /* taps: every frame, not just ours */
+	if (p->rss) {
+		/* The redirection table: entry e -> the owner wiretally's software
+		 * sharding gives hashes ending in e, so hardware and software agree. */
+		uint16_t rs = info.reta_size;
+		struct rte_eth_rss_reta_entry64 reta[512 / RTE_ETH_RETA_GROUP_SIZE];
+		memset(reta, 0, sizeof(reta));
+		if (rs >= RTE_ETH_RETA_GROUP_SIZE && rs <= 512) {
+			for (unsigned int e = 0; e < rs; e++) {
+				reta[e / RTE_ETH_RETA_GROUP_SIZE].mask |=
+				        1ull << (e % RTE_ETH_RETA_GROUP_SIZE);
+				reta[e / RTE_ETH_RETA_GROUP_SIZE]
+				        .reta[e % RTE_ETH_RETA_GROUP_SIZE] =
+				        pl->shard[e & pl->shard_mask];
+			}
+			rc = rte_eth_dev_rss_reta_update(p->port_id, reta, rs);
+		} else {
+			rc = -ENOTSUP;
+		}
+		if (rc != 0 || check_rss(p, pl, rs) != 0) {
+			if (rc != 0)
+				snprintf(p->rss_note, sizeof(p->rss_note),
+				         "redirection table not programmable (%s)",
+				         rte_strerror(-rc));
+			WT_LOG(WARNING,
+			       "port %u (%s): RSS %s; both directions of a connection may reach "
+			       "different queues: wiretally forwards every packet to its owner "
+			       "lcore "
+			       "(records stay whole; it costs throughput)\n",
+			       p->port_id, p->name, p->rss_note);
+			p->rss = 0;
+		}
+	}
+	return 0;
+fail:
+	fprintf(stderr, "wiretally: port %u (%s): cannot be configured with %u RX queues: %s\n",
+	        p->port_id, p->name, p->nb_rxq, rte_strerror(-rc));
+	return -1;
+}
+
+/* The software RETA: hash -> owner RX index. It only uses the hash bits
+ * every RSS port's redirection table uses, so NICs with tables of
+ * different sizes and software sharding all agree. */
+static void
+init_shard_table(struct wt_pipeline *pl, uint32_t reta_min)
+{
+	pl->shard_mask = WT_SHARD_TABLE - 1;
+	for (unsigned int e = 0; e < WT_SHARD_TABLE; e++)
+		pl->shard[e] = (uint8_t)((e & (reta_min - 1)) % pl->n_rx);
+}
+
+/* ---- per RX lcore resources ----------------------------------------------- */
+
+static struct rte_ring *
+make_ring(const char *what, unsigned int a, unsigned int b, unsigned int esize, unsigned int count,
+          int socket)
+{
+	char name[RTE_RING_NAMESIZE];
+	snprintf(name, sizeof(name), "wt_%s_%u_%u", what, a, b);
+	struct rte_ring *r = rte_ring_create_elem(name, esize, rte_align32pow2(count), socket,
+	                                          RING_F_SP_ENQ | RING_F_SC_DEQ);
+	if (r == NULL)
+		fprintf(stderr, "wiretally: cannot create ring %s (%u x %u bytes): %s\n", name,
+		        rte_align32pow2(count), esize, rte_strerror(rte_errno));
+	return r;
+}
+
+static int
+setup_rx(struct wt_pipeline *pl, const struct wt_opts *o, uint64_t run_id, uint64_t seed)
+{
+	for (unsigned int i = 0; i < pl->n_rx; i++) {
+		struct wt_rx *rx = &pl->rx[i];
+		int socket = (int)rte_lcore_to_socket_id(rx->lcore);
+		rx->pl = pl;
+		rx->idx = i;
+		rx->socket = socket;
+		struct wt_calltab_params tp = {.capacity = (uint32_t)o->table_size,
+		                               .socket = socket,
+		                               .hash_seed = seed,
+		                               .vlan_in_key = o->vlan_key,
+		                               .lcore_index = (uint8_t)i,
+		                               .run_id = run_id};
+		wt_rx_emit_setup(&tp, rx);
+		rx->tab = wt_calltab_create(&tp);
+		if (rx->tab == NULL) {
+			fprintf(stderr,
+			        "wiretally: RX lcore %u: cannot allocate a table of %" PRIu64
+			        " records on socket %d: %s\n",
+			        rx->lcore, o->table_size, socket, strerror(errno));
+			return -1;
+		}
+		rx->frag = wt_frag_create((uint32_t)o->frag_table_size,
+		                          (uint64_t)(o->frag_timeout * 1e9), socket);
+		if (rx->frag == NULL) {
+			fprintf(stderr,
+			        "wiretally: RX lcore %u: cannot allocate a fragment table: %s\n",
+			        rx->lcore, strerror(errno));
+			return -1;
+		}
+		rx->cap_kept = (uint32_t)o->record_ring;
+		rx->kept =
+		        rte_malloc_socket("wt_kept", rx->cap_kept * sizeof(*rx->kept), 64, socket);
+		rx->rec_out = make_ring("rec", i, 0, sizeof(struct wt_callrec),
+		                        (unsigned int)o->record_ring, socket);
+		rx->req_in = make_ring("req", i, 0, sizeof(struct wt_calltab_expire), 4096, socket);
+		if (rx->kept == NULL || rx->rec_out == NULL || rx->req_in == NULL) {
+			if (rx->kept == NULL)
+				fprintf(stderr, "wiretally: cannot allocate %u kept records\n",
+				        rx->cap_kept);
+			return -1;
+		}
+	}
+	/* forwarding rings i -> j, on the consumer's socket */
+	for (unsigned int i = 0; i < pl->n_rx && pl->n_rx > 1; i++)
+		for (unsigned int j = 0; j < pl->n_rx; j++) {
+			if (i == j)
+				continue;
+			struct rte_ring *r =
+			        make_ring("fwd", i, j, sizeof(struct wt_fwd_pkt),
+			                  (unsigned int)o->forward_ring, pl->rx[j].socket);
+			if (r == NULL)
+				return -1;
+			pl->rx[i].fwd_out[j] = r;
+			pl->rx[j].fwd_in[i] = r;
+		}
 	return 0;
 }
 
-/* ---- summary ------------------------------------------------------------ */
-
-struct summary_ctx {
-	const struct wt_worker *w;
-	const struct wt_output *out;
-	const struct wt_calltab_stats *ts;
-	const struct wt_frag_stats *fs;
-	uint64_t run_id;
-};
-
-/* "name=value" lines of every counter (stored in the log at exit). */
-static size_t
-stats_text(const struct summary_ctx *c, char *buf, size_t len)
-{
-	const struct wt_rx_stats *st = &c->w->st;
-	size_t n = 0;
-#define PUT(...)                                                               \
-	do {                                                                   \
-		int k = snprintf(buf + n, n < len ? len - n : 0, __VA_ARGS__); \
-		if (k > 0)                                                     \
-			n += (size_t)k;                                        \
-	} while (0)
-	PUT("run_id=%016" PRIx64 "\n", c->run_id);
-	PUT("rx_pkts=%" PRIu64 "\nrx_bytes=%" PRIu64 "\n", st->rx_pkts, st->rx_bytes);
-	PUT("accounted_pkts=%" PRIu64 "\naccounted_bytes=%" PRIu64 "\n", st->acct_pkts,
-	    st->acct_bytes);
-	for (unsigned int r = 1; r < WT_DROP_MAX; r++)
-		PUT("drop.%s.pkts=%" PRIu64 "\ndrop.%s.bytes=%" PRIu64 "\n", wt_drop_name(r),
-		    st->drop_pkts[r], wt_drop_name(r), st->drop_bytes[r]);
-	for (unsigned int b = 0; b < WT_NOTE_MAX; b++)
-		PUT("note.%s=%" PRIu64 "\n", wt_note_name(b), st->note_pkts[b]);
-	PUT("note.vlan_restored=%" PRIu64 "\n", st->vlan_restored);
-	PUT("records.created=%" PRIu64 "\nrecords.idle=%" PRIu64 "\nrecords.evicted=%" PRIu64
-	    "\nrecords.shutdown=%" PRIu64 "\nrecords.written=%" PRIu64
-	    "\nrecords.unwritten=%" PRIu64 "\n",
-	    c->ts->created, c->out->by_reason[WT_END_IDLE], c->out->by_reason[WT_END_EVICTED],
-	    c->out->by_reason[WT_END_SHUTDOWN], c->out->written, c->out->n_backlog);
-	PUT("frag.learned=%" PRIu64 "\nfrag.attributed=%" PRIu64 "\nfrag.unattributed=%" PRIu64
-	    "\nfrag.replaced=%" PRIu64 "\nfrag.expired=%" PRIu64 "\n",
-	    c->fs->learned, c->fs->attributed, c->fs->unattributed, c->fs->replaced,
-	    c->fs->expired);
-	for (unsigned int i = 0; i < c->w->n_ports; i++) {
-		struct rte_eth_stats es;
-		const struct wt_port *p = &c->w->ports[i];
-		if (rte_eth_stats_get(p->port_id, &es) != 0)
-			continue;
-		PUT("port.%u.ipackets=%" PRIu64 "\nport.%u.imissed=%" PRIu64
-		    "\nport.%u.ierrors=%" PRIu64 "\nport.%u.rx_nombuf=%" PRIu64 "\n",
-		    p->port_id, es.ipackets, p->port_id, es.imissed, p->port_id, es.ierrors,
-		    p->port_id, es.rx_nombuf);
-	}
-#undef PUT
-	return n < len ? n : len;
-}
-
 static void
-print_summary(const struct summary_ctx *c)
+free_rx(struct wt_pipeline *pl)
 {
-	const struct wt_rx_stats *st = &c->w->st;
-	uint64_t sum_p = st->acct_pkts, sum_b = st->acct_bytes;
-
-	fprintf(stderr, "wiretally: summary\n");
-	fprintf(stderr, "  %-24s %14" PRIu64 " pkts %16" PRIu64 " bytes\n", "received", st->rx_pkts,
-	        st->rx_bytes);
-	fprintf(stderr, "  %-24s %14" PRIu64 " pkts %16" PRIu64 " bytes\n", "in call records",
-	        st->acct_pkts, st->acct_bytes);
-	for (unsigned int r = 1; r < WT_DROP_MAX; r++) {
-		sum_p += st->drop_pkts[r];
-		sum_b += st->drop_bytes[r];
-		if (st->drop_pkts[r])
-			fprintf(stderr, "  %-24s %14" PRIu64 " pkts %16" PRIu64 " bytes  (%s)\n",
-			        wt_drop_name(r), st->drop_pkts[r], st->drop_bytes[r],
-			        wt_drop_desc(r));
-	}
-	fprintf(stderr, "  %-24s %14" PRIu64 " pkts %16" PRIu64 " bytes  %s\n", "sum of the above",
-	        sum_p, sum_b,
-	        sum_p == st->rx_pkts && sum_b == st->rx_bytes ? "= received" : "!= received (BUG)");
-	for (unsigned int b = 0; b < WT_NOTE_MAX; b++)
-		if (st->note_pkts[b])
-			fprintf(stderr, "  note %-19s %14" PRIu64 " pkts  (%s)\n", wt_note_name(b),
-			        st->note_pkts[b], wt_note_desc(b));
-	uint64_t rec_pkts = c->out->written_pkts + c->out->backlog_pkts;
-	fprintf(stderr,
-	        "  records: %" PRIu64 " created, %" PRIu64 " idle, %" PRIu64 " evicted, %" PRIu64
-	        " at shutdown; %" PRIu64 " written",
-	        c->ts->created, c->out->by_reason[WT_END_IDLE], c->out->by_reason[WT_END_EVICTED],
-	        c->out->by_reason[WT_END_SHUTDOWN], c->out->written);
-	if (c->out->written)
-		fprintf(stderr, " (seq up to %" PRIu64 ")", wt_seglog_next_seq(c->out->log) - 1);
-	fprintf(stderr, "\n  records hold %" PRIu64 " pkts %s\n", rec_pkts,
-	        rec_pkts == st->acct_pkts ? "= in call records" : "!= in call records (BUG)");
-	if (c->fs->learned || c->fs->unattributed)
-		fprintf(stderr,
-		        "  fragments: %" PRIu64 " first seen, %" PRIu64 " attributed, %" PRIu64
-		        " unattributed\n",
-		        c->fs->learned, c->fs->attributed, c->fs->unattributed);
-	for (unsigned int i = 0; i < c->w->n_ports; i++) {
-		struct rte_eth_stats es;
-		const struct wt_port *p = &c->w->ports[i];
-		if (rte_eth_stats_get(p->port_id, &es) != 0)
-			continue;
-		fprintf(stderr,
-		        "  port %u %s: %" PRIu64 " received by the port, not received: %" PRIu64
-		        " missed, %" PRIu64 " errors, %" PRIu64 " no mbuf\n",
-		        p->port_id, p->name, es.ipackets, es.imissed, es.ierrors, es.rx_nombuf);
+	for (unsigned int i = 0; i < pl->n_rx; i++) {
+		struct wt_rx *rx = &pl->rx[i];
+		wt_calltab_free(rx->tab);
+		wt_frag_free(rx->frag);
+		rte_free(rx->kept);
+		rte_ring_free(rx->rec_out);
+		rte_ring_free(rx->req_in);
+		for (unsigned int j = 0; j < pl->n_rx; j++)
+			rte_ring_free(rx->fwd_out[j]);
 	}
 }
 
-/* ---- main --------------------------------------------------------------- */
+/* Queues to RX lcores. Capture files (packet clock): every file to the
+ * reader, RX 0. Otherwise queue q of a port goes to RX (q + offset) % N,
+ * the offset spreading single-queue ports over the lcores. */
+static int
+assign_queues(struct wt_pipeline *pl)
+{
+	unsigned int offset = 0;
+	for (unsigned int i = 0; i < pl->n_ports; i++) {
+		struct wt_port *p = &pl->ports[i];
+		for (uint16_t q = 0; q < p->nb_rxq; q++) {
+			unsigned int r = pl->packet_clock ? 0 : (q + offset) % pl->n_rx;
+			struct wt_rx *rx = &pl->rx[r];
+			if (rx->nq == WT_MAX_RXQ) {
+				fprintf(stderr, "wiretally: more than %d queues for RX lcore %u\n",
+				        WT_MAX_RXQ, rx->lcore);
+				return -1;
+			}
+			rx->q[rx->nq].port = p;
+			rx->q[rx->nq].queue = q;
+			rx->nq++;
+		}
+		if (p->nb_rxq == 1)
+			offset++;
+	}
+	pl->rx[0].reader = pl->packet_clock;
+	return 0;
+}
+
+static int
+all_rx_done(const struct wt_pipeline *pl)
+{
+	for (unsigned int i = 0; i < pl->n_rx; i++)
+		if (!__atomic_load_n(&pl->rx[i].done, __ATOMIC_ACQUIRE))
+			return 0;
+	return 1;
+}
+
+static int
+export_drained(const struct wt_pipeline *pl)
+{
+	for (unsigned int i = 0; i < pl->n_rx; i++)
+		if (!rte_ring_empty(pl->rx[i].rec_out))
+			return 0;
+	return pl->ex.pos_hold == pl->ex.n_hold;
+}
+
+/* ---- main ----------------------------------------------------------------- */
+
+static struct wt_pipeline pl;
+static struct wt_port ports[WT_MAX_PORTS];
 
 int
 main(int argc, char **argv)
@@ -414,6 +556,8 @@ main(int argc, char **argv)
 	int user_eal_argc = 1, app_argc = argc, rc = 0;
 	char **app_argv = argv;
 	char errbuf[512];
+	unsigned int n_ports = 0;
+	int eal_up = 0, launched = 0;
 
 	/* "wiretally [EAL options] -- [options]" or "wiretally [options]" */
 	for (int i = 1; i < argc; i++) {
@@ -463,11 +607,34 @@ main(int argc, char **argv)
 		        rte_strerror(rte_errno));
 		return EXIT_SETUP;
 	}
+	eal_up = 1;
 	rte_openlog_stream(stderr);
 
+	/* Lcore roles: the main lcore controls, scans and exports; RX roles
+	 * take the worker lcores in order. */
+	pl.n_rx = (unsigned int)o.rx_cores;
+	pl.ports = ports;
+	unsigned int nw = 0, lc;
+	RTE_LCORE_FOREACH_WORKER(lc)
+	{
+		if (nw < pl.n_rx)
+			pl.rx[nw].lcore = lc;
+		nw++;
+	}
+	if (nw < pl.n_rx) {
+		fprintf(stderr,
+		        "wiretally: --rx-cores %u needs %u worker lcores besides the main lcore "
+		        "(control, scanner, exporter); the EAL has %u: give more with -l or "
+		        "--lcores (several lcores may share a CPU, e.g. --lcores 0@0,1@1,2@1)\n",
+		        pl.n_rx, pl.n_rx, nw);
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	if (nw > pl.n_rx)
+		WT_LOG(NOTICE, "%u worker lcores are not used (--rx-cores %u)\n", nw - pl.n_rx,
+		       pl.n_rx);
+
 	/* Ports */
-	static struct wt_port ports[WT_MAX_PORTS];
-	unsigned int n_ports = 0;
 	uint16_t pid;
 	RTE_ETH_FOREACH_DEV(pid)
 	{
@@ -477,148 +644,165 @@ main(int argc, char **argv)
 		describe_port(&ports[n_ports]);
 		n_ports++;
 	}
+	pl.n_ports = n_ports;
 	for (unsigned int i = 0; i < o.n_ports; i++)
 		if (!rte_eth_dev_is_valid_port(o.ports[i])) {
 			fprintf(stderr, "wiretally: --port %u: no such port (%u ports available)\n",
 			        o.ports[i], rte_eth_dev_count_avail());
 			rc = EXIT_USAGE;
-			goto out_eal;
+			goto out;
 		}
 	if (n_ports == 0) {
 		fprintf(stderr, "wiretally: no ports to read from (no device found by the EAL)\n");
 		rc = EXIT_USAGE;
-		goto out_eal;
+		goto out;
 	}
+	pl.packet_clock = 1;
+	for (unsigned int i = 0; i < n_ports; i++)
+		if (!ports[i].is_file || ports[i].is_infinite)
+			pl.packet_clock = 0;
+	/* Sharding: the smallest redirection table of any multi-queue RSS port
+	 * bounds the hash bits used (512 when there is none). */
+	uint32_t reta_min = WT_SHARD_TABLE;
+	for (unsigned int i = 0; i < n_ports; i++) {
+		struct rte_eth_dev_info info;
+		if (rte_eth_dev_info_get(ports[i].port_id, &info) == 0 && info.reta_size >= 64 &&
+		    info.max_rx_queues > 1 && pl.n_rx > 1 && !ports[i].is_file)
+			reta_min = RTE_MIN(reta_min, (uint32_t)rte_align32prevpow2(info.reta_size));
+	}
+	init_shard_table(&pl, reta_min);
 
+	uint64_t nq_total = 0;
+	for (unsigned int i = 0; i < n_ports; i++)
+		nq_total += ports[i].is_file && !ports[i].is_infinite ? 1 : pl.n_rx;
+	uint64_t mbufs = RTE_MAX(o.mbufs, nq_total * o.rx_desc + 2048 * pl.n_rx);
 	struct rte_mempool *pool =
-	        rte_pktmbuf_pool_create("wt_mbufs", (unsigned int)o.mbufs, 256, 0,
+	        rte_pktmbuf_pool_create("wt_mbufs", (unsigned int)mbufs, 256, 0,
 	                                RTE_MBUF_DEFAULT_BUF_SIZE, rte_socket_id());
 	if (pool == NULL) {
-		fprintf(stderr, "wiretally: cannot create a pool of %" PRIu64 " mbufs: %s\n",
-		        o.mbufs, rte_strerror(rte_errno));
+		fprintf(stderr, "wiretally: cannot create a pool of %" PRIu64 " mbufs: %s\n", mbufs,
+		        rte_strerror(rte_errno));
 		rc = EXIT_SETUP;
-		goto out_eal;
+		goto out;
 	}
+	pl.burst = (uint16_t)o.burst;
+	pl.scan_interval_ns = (uint64_t)(o.scan_interval * 1e9);
 	for (unsigned int i = 0; i < n_ports; i++)
-		if (setup_port(&ports[i], pool, &o) != 0) {
+		if (setup_port(&ports[i], &pl, pool, &o) != 0) {
 			rc = EXIT_SETUP;
-			goto out_eal;
+			goto out;
 		}
+	pl.ts_offset = rte_mbuf_dynfield_lookup(RTE_MBUF_DYNFIELD_TIMESTAMP_NAME, NULL);
+	int ts_bit = rte_mbuf_dynflag_lookup(RTE_MBUF_DYNFLAG_RX_TIMESTAMP_NAME, NULL);
+	pl.ts_flag = ts_bit >= 0 ? 1ull << ts_bit : 0;
+	if (pl.ts_flag == 0)
+		pl.ts_offset = -1;
 
-	/* The worker: one table on this lcore. */
-	static struct wt_worker w;
-	static struct wt_output out;
+	/* Run id, hash seed, the log, the RX lcores' tables and rings. */
 	uint64_t run_id = 0;
 	if (getrandom(&run_id, sizeof(run_id), 0) != sizeof(run_id))
 		run_id = wt_now_ns() ^ ((uint64_t)getpid() << 32);
 	uint64_t seed = o.hash_seed;
 	if (!o.hash_seed_set && getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
 		seed = run_id * 0x9e3779b97f4a7c15ull;
-
-	struct wt_seglog_conf lc = {
+	struct wt_seglog_conf lc_conf = {
 	        .dir = o.output, .segment_size = o.segment_size, .run_id = run_id};
-	out.log = wt_seglog_open(&lc, errbuf, sizeof(errbuf));
-	if (out.log == NULL) {
+	pl.ex.pl = &pl;
+	pl.sc.pl = &pl;
+	pl.ex.log = wt_seglog_open(&lc_conf, errbuf, sizeof(errbuf));
+	if (pl.ex.log == NULL) {
 		fprintf(stderr, "wiretally: %s\n", errbuf);
 		rc = EXIT_USAGE;
-		goto out_eal;
+		goto out;
 	}
-	int socket = (int)rte_socket_id();
-	struct wt_calltab_params tp = {
-	        .capacity = (uint32_t)o.table_size,
-	        .socket = socket,
-	        .hash_seed = seed,
-	        .vlan_in_key = o.vlan_key,
-	        .lcore_index = 0,
-	        .run_id = run_id,
-	        .emit = emit_record,
-	        .emit_ctx = &out,
-	};
-	w.tab = wt_calltab_create(&tp);
-	if (w.tab == NULL) {
-		fprintf(stderr, "wiretally: cannot allocate a table of %" PRIu64 " records: %s\n",
-		        o.table_size, strerror(errno));
+	if (setup_rx(&pl, &o, run_id, seed) != 0 || assign_queues(&pl) != 0) {
 		rc = EXIT_SETUP;
-		goto out_log;
+		goto out;
 	}
-	w.frag = wt_frag_create((uint32_t)o.frag_table_size, (uint64_t)(o.frag_timeout * 1e9),
-	                        socket);
-	if (w.frag == NULL) {
-		fprintf(stderr,
-		        "wiretally: cannot allocate a fragment table of %" PRIu64 " entries: %s\n",
-		        o.frag_table_size, strerror(errno));
-		rc = EXIT_SETUP;
-		goto out_tab;
-	}
-	w.ports = ports;
-	w.n_ports = n_ports;
-	w.out = &out;
-	w.burst = (uint16_t)o.burst;
-	w.scan_interval_ns = (uint64_t)(o.scan_interval * 1e9);
-	w.packet_clock = 1;
-	for (unsigned int i = 0; i < n_ports; i++)
-		if (!ports[i].is_file || ports[i].is_infinite)
-			w.packet_clock = 0;
-	w.ts_offset = rte_mbuf_dynfield_lookup(RTE_MBUF_DYNFIELD_TIMESTAMP_NAME, NULL);
-	int ts_bit = rte_mbuf_dynflag_lookup(RTE_MBUF_DYNFLAG_RX_TIMESTAMP_NAME, NULL);
-	w.ts_flag = ts_bit >= 0 ? 1ull << ts_bit : 0;
-	if (w.ts_flag == 0)
-		w.ts_offset = -1;
+	if (wt_telemetry_init(&pl) != 0)
+		WT_LOG(WARNING, "telemetry commands /wiretally/* could not be registered\n");
 
 	if (!o.quiet) {
 		for (unsigned int i = 0; i < n_ports; i++)
-			fprintf(stderr, "wiretally: port %u: %s (%s%s)\n", ports[i].port_id,
-			        ports[i].name, ports[i].driver,
-			        ports[i].is_file ? ", capture file" : "");
+			fprintf(stderr, "wiretally: port %u: %s (%s%s), %u RX queue%s%s%s\n",
+			        ports[i].port_id, ports[i].name, ports[i].driver,
+			        ports[i].is_file ? ", capture file" : "", ports[i].nb_rxq,
+			        ports[i].nb_rxq == 1 ? "" : "s", ports[i].rss_note[0] ? "; " : "",
+			        ports[i].rss_note);
+		for (unsigned int i = 0; i < pl.n_rx; i++) {
+			char qs[256] = "";
+			int len = 0;
+			for (unsigned int k = 0; k < pl.rx[i].nq && len < 200; k++)
+				len += snprintf(qs + len, sizeof(qs) - (size_t)len, "%s%u:%u",
+				                k ? " " : "", pl.rx[i].q[k].port->port_id,
+				                pl.rx[i].q[k].queue);
+			fprintf(stderr, "wiretally: RX %u on lcore %u (socket %d): %s%s\n", i,
+			        pl.rx[i].lcore, pl.rx[i].socket, qs[0] ? "port:queue " : "",
+			        qs[0] ? qs : "packets forwarded by the reader");
+		}
 		fprintf(stderr,
-		        "wiretally: table: %u records, %.1f bytes per record (records, cold data "
-		        "and index), %.1f MiB\n",
-		        wt_calltab_capacity(w.tab), wt_calltab_bytes_per_record(w.tab),
-		        (double)wt_calltab_memory(w.tab) / (1 << 20));
+		        "wiretally: table: %u records per RX lcore, %.1f bytes per record "
+		        "(records, "
+		        "cold data and index), %.1f MiB in all\n",
+		        wt_calltab_capacity(pl.rx[0].tab),
+		        wt_calltab_bytes_per_record(pl.rx[0].tab),
+		        (double)wt_calltab_memory(pl.rx[0].tab) * pl.n_rx / (1 << 20));
 		fprintf(stderr,
-		        "wiretally: clock: %s; completion scan every %g s; VLAN %s the key\n",
-		        w.packet_clock ? "packet timestamps" : "system time", o.scan_interval,
+		        "wiretally: clock: %s; completion scan every %g s (%s); VLAN %s the key\n",
+		        pl.packet_clock ? "packet timestamps" : "system time", o.scan_interval,
+		        pl.packet_clock ? "by each table's owner, at packet time"
+		                        : "scanner on the main lcore",
 		        o.vlan_key ? "in" : "not in");
 		fprintf(stderr,
 		        "wiretally: writing to %s (segments of %" PRIu64
 		        " bytes), run id %016" PRIx64 ", next seq %" PRIu64 "\n",
-		        o.output, o.segment_size, run_id, wt_seglog_next_seq(out.log));
+		        o.output, o.segment_size, run_id, wt_seglog_next_seq(pl.ex.log));
 	}
 
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	while (!force_quit) {
-		unsigned int got = wt_worker_poll(&w);
-		if (w.packet_clock) {
-			unsigned int live = 0;
-			for (unsigned int i = 0; i < n_ports; i++)
-				live += !ports[i].eof;
-			if (live == 0)
-				break;
-		} else {
-			wt_worker_scan_tick(&w);
-			if (got == 0)
-				rte_pause();
+	for (unsigned int i = 0; i < pl.n_rx; i++) {
+		int e = rte_eal_remote_launch(wt_rx_main, &pl.rx[i], pl.rx[i].lcore);
+		if (e != 0) {
+			fprintf(stderr, "wiretally: cannot start RX lcore %u: %s\n", pl.rx[i].lcore,
+			        rte_strerror(-e));
+			pl.quit = 1;
+			rc = EXIT_SETUP;
+			break;
 		}
+		launched++;
 	}
 
-	/* Shutdown: every active record is completed and written. */
-	wt_calltab_complete_all(w.tab, WT_END_SHUTDOWN);
-	struct wt_calltab_stats ts;
-	struct wt_frag_stats fs;
-	wt_calltab_get_stats(w.tab, &ts);
-	wt_frag_get_stats(w.frag, &fs);
-	struct summary_ctx sc = {.w = &w, .out = &out, .ts = &ts, .fs = &fs, .run_id = run_id};
-	static char stext[16384];
-	size_t slen = stats_text(&sc, stext, sizeof(stext));
-	if (out.error == 0) {
-		int e = wt_seglog_append_stats(out.log, stext, slen);
+	/* The control loop: export, scan (live clock), progress, stop. */
+	struct wt_progress pg = {.enabled = !o.quiet &&
+	                                    (o.progress == 1 || (o.progress == -1 && isatty(2)))};
+	for (;;) {
+		if (force_quit)
+			pl.quit = 1;
+		unsigned int work = wt_export_poll(&pl.ex);
+		work += wt_scanner_poll(&pl.sc);
+		wt_progress_tick(&pg, &pl, wt_now_ns(), 0);
+		if (launched == (int)pl.n_rx ? all_rx_done(&pl) : 1) {
+			if (export_drained(&pl))
+				break;
+		} else if (work == 0) {
+			rte_delay_us_sleep(50); /* idle: leave the CPU to a co-located RX lcore */
+		}
+	}
+	rte_eal_mp_wait_lcore();
+	wt_progress_tick(&pg, &pl, wt_now_ns(), 1);
+
+	/* Every record is completed and exported: store the counters, seal. */
+	static char stext[65536];
+	size_t slen = wt_stats_text(&pl, run_id, stext, sizeof(stext));
+	if (pl.ex.error == 0) {
+		int e = wt_seglog_append_stats(pl.ex.log, stext, slen);
 		if (e != 0)
 			WT_LOG(WARNING, "cannot store the exit counters in the log: %s\n",
 			       strerror(-e));
 	}
 	if (!o.quiet)
-		print_summary(&sc);
+		wt_summary_print(&pl);
 	for (unsigned int i = 0; i < n_ports; i++) {
 		struct rte_eth_stats es;
 		if (ports[i].is_file && rte_eth_stats_get(ports[i].port_id, &es) == 0 &&
@@ -629,23 +813,20 @@ main(int argc, char **argv)
 			        "hold everything read before it\n",
 			        ports[i].port_id, ports[i].name, es.ipackets);
 	}
-	if (out.n_backlog > 0) {
+	if (pl.ex.n_backlog > 0) {
 		char line[WT_CALLREC_LINE_MAX];
 		fprintf(stderr,
 		        "wiretally: %" PRIu64 " call records could not be written to %s (%s); "
 		        "here they are as CSV:\n%s\n",
-		        out.n_backlog, o.output, strerror(-out.error), wt_callrec_csv_header);
-		for (uint64_t i = 0; i < out.n_backlog; i++)
-			if (wt_callrec_format_csv(line, sizeof(line), &out.backlog[i]) > 0)
+		        pl.ex.n_backlog, o.output, strerror(-pl.ex.error), wt_callrec_csv_header);
+		for (uint64_t i = 0; i < pl.ex.n_backlog; i++)
+			if (wt_callrec_format_csv(line, sizeof(line), &pl.ex.backlog[i]) > 0)
 				fputs(line, stderr);
 		rc = EXIT_OUTPUT;
 	}
-	wt_frag_free(w.frag);
-out_tab:
-	wt_calltab_free(w.tab);
-out_log:
-	if (out.log != NULL) {
-		int e = wt_seglog_close(out.log);
+out:
+	if (pl.ex.log != NULL) {
+		int e = wt_seglog_close(pl.ex.log);
 		if (e != 0) {
 			fprintf(stderr, "wiretally: sealing the last segment in %s failed: %s\n",
 			        o.output, strerror(-e));
@@ -653,12 +834,14 @@ out_log:
 				rc = EXIT_OUTPUT;
 		}
 	}
-	free(out.backlog);
-out_eal:
-	for (unsigned int i = 0; i < n_ports; i++) {
-		rte_eth_dev_stop(ports[i].port_id);
-		rte_eth_dev_close(ports[i].port_id);
+	free(pl.ex.backlog);
+	free_rx(&pl);
+	if (eal_up) {
+		for (unsigned int i = 0; i < n_ports; i++) {
+			rte_eth_dev_stop(ports[i].port_id);
+			rte_eth_dev_close(ports[i].port_id);
+		}
+		rte_eal_cleanup();
 	}
-	rte_eal_cleanup();
 	return rc;
 }

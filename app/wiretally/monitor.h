@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* monitor.h: state shared by the monitor's control plane and its RX loop. */
+/* monitor.h: the monitor's lcore roles (RX, scanner, exporter, control) and what they share. */
 #ifndef WT_MONITOR_H
 #define WT_MONITOR_H
 
 #include <stdint.h>
 
 #include <rte_common.h>
+#include <rte_ethdev.h>
 #include <rte_log.h>
 #include <rte_mbuf.h>
+#include <rte_ring.h>
 
 #include "wt_calltab.h"
 #include "wt_counters.h"
@@ -17,10 +19,14 @@
 extern int wt_logtype;
 #define WT_LOG(level, ...) rte_log(RTE_LOG_##level, wt_logtype, "wiretally: " __VA_ARGS__)
 
-#define WT_MAX_PORTS 64
+#define WT_MAX_PORTS   64
+#define WT_MAX_RX      32  /* RX lcores */
+#define WT_MAX_RXQ     64  /* (port, queue) pairs one RX lcore polls */
+#define WT_SHARD_TABLE 512 /* entries of the software RETA */
 
-/* Per-lcore packet counters: every received packet is counted in
- * acct_* or in exactly one drop reason. */
+/* Per RX lcore packet counters. Every packet an RX lcore receives is counted
+ * there in acct_* or in exactly one drop reason; a packet forwarded to its
+ * owner lcore is counted by the receiver, not again by the owner. */
 struct wt_rx_stats {
 	uint64_t rx_pkts, rx_bytes;
 	uint64_t acct_pkts, acct_bytes;
@@ -28,56 +34,145 @@ struct wt_rx_stats {
 	uint64_t drop_bytes[WT_DROP_MAX];
 	uint64_t note_pkts[WT_NOTE_MAX];
 	uint64_t vlan_restored; /* VLAN id taken from mbuf metadata (tag stripped by the port) */
+	uint64_t fwd_out;       /* packets sent to their owner lcore */
+	uint64_t fwd_in;        /* packets received from other lcores */
+	uint64_t fwd_full;      /* waits because a forwarding ring was full */
+	uint64_t rec_out;       /* completed records handed to the exporter */
+	uint64_t rec_full;      /* records kept because the export ring was full */
+	uint64_t rec_stalls;    /* waits because the kept records filled up too */
+	uint64_t expire_in;     /* scanner requests taken */
 } __rte_cache_aligned;
 
 struct wt_port {
 	uint16_t port_id;
 	char name[RTE_ETH_NAME_MAX_LEN];
 	char driver[32];
-	int is_file;          /* replays a capture file: packet timestamps, end of input */
-	int is_infinite;      /* net_pcap infinite_rx: never ends */
-	int eof;              /* a file port that has delivered its last packet */
-	uint64_t last_nombuf; /* rx_nombuf seen at the last empty poll */
+	uint16_t nb_rxq;
+	int is_file;        /* replays a capture file: packet timestamps, end of input */
+	int is_infinite;    /* net_pcap infinite_rx: never ends */
+	int rss;            /* RSS configured with the symmetric key */
+	char rss_note[160]; /* why not, or what the check found */
 };
 
-/* Where completed records go: the log, or a backlog when the log fails. */
-struct wt_output {
-	struct wt_seglog_writer *log;
-	int error;                  /* first -errno of the log, 0 = fine */
-	uint64_t written;           /* records appended */
-	uint64_t written_pkts;      /* packets in the records appended */
-	struct wt_callrec *backlog; /* records that could not be written */
-	uint64_t n_backlog, cap_backlog;
-	uint64_t backlog_pkts;
-	uint64_t by_reason[WT_END_MAX];
+/* A packet forwarded to the lcore that owns its connection: parsed already. */
+struct wt_fwd_pkt {
+	struct wt_pkt pkt;
+	uint64_t ts;
 };
 
-/* One RX lcore's world. In this first version the main lcore is the only
- * RX lcore and also runs the scan and the output. */
-struct wt_worker {
-	struct wt_port *ports;
-	unsigned int n_ports;
+struct wt_rxq {
+	struct wt_port *port;
+	uint16_t queue;
+	uint16_t nb; /* packets left in buf (file merge) */
+	uint16_t pos;
+	int eof;
+	uint64_t last_nombuf;
+	struct rte_mbuf *buf[64];
+};
+
+struct wt_pipeline;
+
+/* One RX lcore: its queues, its table, its rings. */
+struct wt_rx {
+	struct wt_pipeline *pl;
+	unsigned int idx; /* 0 .. n_rx-1 */
+	unsigned int lcore;
+	int socket;
 	struct wt_calltab *tab;
 	struct wt_frag_table *frag;
-	struct wt_output *out;
-	uint16_t burst;
-	int packet_clock; /* 1: time = packet timestamps (capture files only) */
-	int ts_offset;    /* mbuf dynfield of the RX timestamp, or -1 */
-	uint64_t ts_flag; /* ol_flags bit saying the timestamp is set */
-	uint64_t now_ns;  /* monitor clock: latest packet time or system time */
-	uint64_t scan_interval_ns;
-	uint64_t next_scan_ns; /* 0 until the first packet */
-	int scan_running;      /* live: a sliced scan pass is in progress */
+	struct wt_rxq q[WT_MAX_RXQ];
+	unsigned int nq;
+	int reader;                          /* packet clock: reads and merges every file port */
+	struct rte_ring *fwd_out[WT_MAX_RX]; /* to owner j (NULL for itself) */
+	struct rte_ring *fwd_in[WT_MAX_RX];  /* from lcore j */
+	struct rte_ring *req_in;             /* expire requests from the scanner */
+	struct rte_ring *rec_out;            /* completed records to the exporter */
+	struct wt_callrec *kept;             /* completed records the export ring had no room for */
+	uint32_t n_kept, cap_kept;
+	uint64_t now_ns;       /* packet clock: latest packet time this lcore accounted */
+	uint64_t read_max_ns;  /* packet clock, reader: latest time of any packet read */
+	uint64_t next_scan_ns; /* packet clock: next scan boundary (0 until known) */
+	int producing_done;    /* no more packets will be forwarded by this lcore */
+	int done;              /* every record completed and handed to the exporter */
 	struct wt_rx_stats st;
 };
 
-/** Poll every port once and account what arrived. @return packets received. */
-unsigned int wt_worker_poll(struct wt_worker *w);
+struct wt_exporter {
+	struct wt_pipeline *pl;
+	struct wt_seglog_writer *log;
+	int error;                  /* first fatal -errno of the log, 0 = fine */
+	uint64_t written;           /* records appended */
+	uint64_t written_pkts;      /* packets in the records appended */
+	uint64_t retries;           /* appends that had to wait (spool busy) */
+	struct wt_callrec *backlog; /* records that could not be written (log failed) */
+	uint64_t n_backlog, cap_backlog;
+	uint64_t backlog_pkts;
+	uint64_t by_reason[WT_END_MAX];
+	struct wt_callrec hold[64]; /* dequeued, not yet appended */
+	unsigned int n_hold, pos_hold;
+	unsigned int hold_from; /* ring read first in the next step */
+	int done;
+};
 
-/** Live clock: run scan work that is due. */
-void wt_worker_scan_tick(struct wt_worker *w);
+struct wt_scanner {
+	struct wt_pipeline *pl;
+	uint64_t next_ns; /* start of the next pass (system clock) */
+	int in_pass;
+	uint32_t cursor[WT_MAX_RX];
+	int table_done[WT_MAX_RX];
+	struct wt_calltab_expire held[WT_MAX_RX][64]; /* requests waiting for ring room */
+	uint32_t n_held[WT_MAX_RX];
+	uint64_t passes, requests, ring_full;
+};
+
+struct wt_pipeline {
+	unsigned int n_rx;
+	struct wt_rx rx[WT_MAX_RX];
+	struct wt_exporter ex;
+	struct wt_scanner sc;
+	struct wt_port *ports;
+	unsigned int n_ports;
+	uint16_t burst;
+	int packet_clock; /* capture files only: time = packet timestamps */
+	int ts_offset;    /* mbuf dynfield of the RX timestamp, or -1 */
+	uint64_t ts_flag;
+	uint64_t scan_interval_ns;
+	uint8_t shard[WT_SHARD_TABLE]; /* RSS hash -> owner RX index */
+	uint32_t shard_mask;
+	uint32_t kept_max; /* completed records an RX lcore keeps when the ring is full */
+	/* shared flags */
+	uint64_t t0;       /* packet clock: first packet time (set by the reader) */
+	uint64_t last_ts;  /* packet clock: latest packet time (published at the end) */
+	volatile int quit; /* stop polling ports (signal, end of input, output failure) */
+	int input_done;    /* packet clock: the reader has read every file to its end */
+	int fatal;         /* the log failed: stop */
+};
+
+/** Lcore main function of an RX lcore (arg: struct wt_rx *). */
+int wt_rx_main(void *arg);
+
+/** Set the table's emit callback to @rx's path to the exporter. */
+void wt_rx_emit_setup(struct wt_calltab_params *tp, struct wt_rx *rx);
+
+/** One export step: drain the RX lcores' record rings into the log.
+ * @return records handled (0: idle). */
+unsigned int wt_export_poll(struct wt_exporter *ex);
+
+/** One scanner step (live clock): @return slots visited (0: idle). */
+unsigned int wt_scanner_poll(struct wt_scanner *sc);
 
 /** Wall-clock time in ns since the epoch. */
 uint64_t wt_now_ns(void);
+
+/** Owner RX index of a parsed packet (the symmetric RSS hash via the shard table). */
+static inline unsigned int wt_owner_of(const struct wt_pipeline *pl, const struct wt_pkt *p);
+
+#include "wt_key.h"
+
+static inline unsigned int
+wt_owner_of(const struct wt_pipeline *pl, const struct wt_pkt *p)
+{
+	return pl->shard[wt_pkt_rss_hash(p) & pl->shard_mask];
+}
 
 #endif /* WT_MONITOR_H */

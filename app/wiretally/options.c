@@ -253,8 +253,27 @@ apply(struct wt_opts *o, enum wt_opt_id id, const char *val, const char *where)
 	case WT_OPTID_OUTPUT:
 		o->output = val;
 		break;
+	case WT_OPTID_RX_CORES:
+		o->rx_cores = u;
+		break;
 	case WT_OPTID_TABLE_SIZE:
 		o->table_size = u;
+		break;
+	case WT_OPTID_RECORD_RING:
+		o->record_ring = u;
+		break;
+	case WT_OPTID_FORWARD_RING:
+		o->forward_ring = u;
+		break;
+	case WT_OPTID_PROGRESS:
+		if (strcmp(val, "auto") == 0)
+			o->progress = -1;
+		else if (parse_onoff(val, &b) == 0)
+			o->progress = b;
+		else {
+			fprintf(stderr, "wiretally: %s: '%s' is not on, off or auto\n", where, val);
+			return -1;
+		}
 		break;
 	case WT_OPTID_SCAN_INTERVAL:
 		o->scan_interval = s;
@@ -432,6 +451,7 @@ wt_opts_parse(struct wt_opts *o, int argc, char **argv)
 			(void)apply(o, (enum wt_opt_id)i, defs[i].def, "default");
 	}
 	memset(&longopts[WT_OPTID_MAX], 0, sizeof(longopts[0]));
+	o->progress = -1;
 	shortopts[ns] = '\0';
 
 	optind = 1;

@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* export.c: the export role: completed records from every RX lcore's ring into the log. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_ring_elem.h>
+
+#include "monitor.h"
+
+/*
+ * Keep a record the log refused for good (disk full, I/O error): in memory,
+ * printed as CSV on stderr at exit. The error is reported once and the
+ * monitor stops receiving; the exporter keeps taking records from the rings
+ * so that no RX lcore waits forever, and no record is lost.
+ */
+static void
+keep_in_backlog(struct wt_exporter *ex, const struct wt_callrec *r)
+{
+	uint64_t pkts = r->d[0].pkts + r->d[1].pkts;
+
+	if (ex->n_backlog == ex->cap_backlog) {
+		uint64_t cap = ex->cap_backlog ? ex->cap_backlog * 2 : 1024;
+		struct wt_callrec *b = realloc(ex->backlog, cap * sizeof(*b));
+		if (b == NULL) {
+			/* Last resort: print it now rather than drop it. */
+			char line[WT_CALLREC_LINE_MAX];
+			if (wt_callrec_format_csv(line, sizeof(line), r) > 0)
+				fputs(line, stderr);
+			ex->backlog_pkts += pkts;
+			return;
+		}
+		ex->backlog = b;
+		ex->cap_backlog = cap;
+	}
+	ex->backlog[ex->n_backlog++] = *r;
+	ex->backlog_pkts += pkts;
+}
+
+/* @return 0 (handled) or -EAGAIN (the log asks to try again later). */
+static int
+append_one(struct wt_exporter *ex, struct wt_callrec *r)
+{
+	if (ex->error == 0) {
+		int rc = wt_seglog_append(ex->log, r);
+		if (rc == -EAGAIN) {
+			ex->retries++;
+			return -EAGAIN;
+		}
+		if (rc == 0) {
+			ex->written++;
+			ex->written_pkts += r->d[0].pkts + r->d[1].pkts;
+			if (r->end_reason < WT_END_MAX)
+				ex->by_reason[r->end_reason]++;
+			return 0;
+		}
+		ex->error = rc;
+		const char *path = wt_seglog_current_path(ex->log);
+		WT_LOG(ERR,
+		       "cannot write call records to %s: %s; stopping, records not written will "
+		       "be printed on stderr at exit\n",
+		       path[0] ? path : "the log", strerror(-rc));
+		__atomic_store_n(&ex->pl->fatal, 1, __ATOMIC_RELEASE);
+		ex->pl->quit = 1;
+	}
+	if (r->end_reason < WT_END_MAX)
+		ex->by_reason[r->end_reason]++;
+	keep_in_backlog(ex, r);
+	return 0;
+}
+
+unsigned int
+wt_export_poll(struct wt_exporter *ex)
+{
+	struct wt_pipeline *pl = ex->pl;
+	unsigned int handled = 0, start = ex->hold_from;
+
+	ex->hold_from = (start + 1) % pl->n_rx; /* fair: a different ring first each time */
+	for (unsigned int k = 0; k < pl->n_rx; k++) {
+		/* Finish the records taken earlier before taking more. */
+		while (ex->pos_hold < ex->n_hold) {
+			if (append_one(ex, &ex->hold[ex->pos_hold]) == -EAGAIN)
+				return handled;
+			ex->pos_hold++;
+			handled++;
+		}
+		unsigned int j = (start + k) % pl->n_rx;
+		unsigned int n = rte_ring_sc_dequeue_burst_elem(
+		        pl->rx[j].rec_out, ex->hold, sizeof(ex->hold[0]), RTE_DIM(ex->hold), NULL);
+		if (n > 0) {
+			ex->n_hold = n;
+			ex->pos_hold = 0;
+		}
+	}
+	while (ex->pos_hold < ex->n_hold) {
+		if (append_one(ex, &ex->hold[ex->pos_hold]) == -EAGAIN)
+			return handled;
+		ex->pos_hold++;
+		handled++;
+	}
+	return handled;
+}
