@@ -36,7 +36,7 @@ struct wt_rx_stats {
 	uint64_t vlan_restored; /* VLAN id taken from mbuf metadata (tag stripped by the port) */
 	uint64_t fwd_out;       /* packets sent to their owner lcore */
 	uint64_t fwd_in;        /* packets received from other lcores */
-	uint64_t fwd_full;      /* waits because a forwarding ring was full */
+	uint64_t fwd_full;      /* bursts that waited because a forwarding ring was full */
 	uint64_t rec_out;       /* completed records handed to the exporter */
 	uint64_t rec_full;      /* records kept because the export ring was full */
 	uint64_t rec_stalls;    /* waits because the kept records filled up too */

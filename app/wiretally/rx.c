@@ -180,16 +180,18 @@ static void
 forward(struct wt_rx *rx, unsigned int j, const struct wt_fwd_pkt *f, unsigned int n)
 {
 	unsigned int sent = 0;
+	int waited = 0;
 
 	while (sent < n) {
 		sent += rte_ring_sp_enqueue_burst_elem(rx->fwd_out[j], f + sent, sizeof(*f),
 		                                       n - sent, NULL);
 		if (sent < n) {
-			rx->st.fwd_full++;
+			waited = 1;
 			drain_fwd_in(rx);
 			rte_pause();
 		}
 	}
+	rx->st.fwd_full += waited;
 	rx->st.fwd_out += n;
 }
 

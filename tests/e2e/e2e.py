@@ -306,7 +306,7 @@ def test_live_afpacket(tmp, wiretally, reader, lab_sh):
         # net_af_packet sees only interfaces of its own namespace: run the
         # monitor inside the server's, on the same veth tcpdump listens on.
         cmd = ['ip', 'netns', 'exec', info['SRV_NS'], str(wiretally), '--iface',
-               info['SRV_IF'], '-o', out]
+               info['SRV_IF'], '-o', out] + os.environ.get('WT_E2E_MONITOR_ARGS', '').split()
         log('running: ' + ' '.join(cmd))
         mon = subprocess.Popen(cmd, stdout=errf, stderr=subprocess.STDOUT)
         # The monitor prints "writing to DIR" once its port is started and

@@ -23,10 +23,11 @@ root, each said loudly.
 import csv
 import io
 import os
-import struct
 import subprocess
 import sys
 import tempfile
+
+from pcapgen import pcap_bytes, udp4, write
 
 FAILS = []
 SKIPS = []
@@ -38,41 +39,6 @@ def check(cond, what):
     else:
         print('FAIL ' + what)
         FAILS.append(what)
-
-
-# ---- a small pcap writer ---------------------------------------------------
-
-def pcap_bytes(frames, linktype=1):
-    """frames: (ts_us, bytes) list -> classic microsecond pcap."""
-    out = [struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, linktype)]
-    for ts, fr in frames:
-        out.append(struct.pack('<IIII', ts // 1000000, ts % 1000000, len(fr), len(fr)))
-        out.append(fr)
-    return b''.join(out)
-
-
-def csum(b):
-    if len(b) % 2:
-        b += b'\0'
-    s = sum(struct.unpack('!%dH' % (len(b) // 2), b))
-    while s >> 16:
-        s = (s & 0xffff) + (s >> 16)
-    return ~s & 0xffff
-
-
-def udp4(src, sport, dst, dport, payload_len, smac=b'\x02\0\0\0\0\x01', dmac=b'\x02\0\0\0\0\x02'):
-    payload = bytes(payload_len)
-    udp = struct.pack('!HHHH', sport, dport, 8 + payload_len, 0) + payload
-    ip = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(udp), 1, 0, 64, 17, 0,
-                     bytes(src), bytes(dst))
-    ip = ip[:10] + struct.pack('!H', csum(ip)) + ip[12:]
-    fr = dmac + smac + b'\x08\x00' + ip + udp
-    return fr + bytes(max(0, 60 - len(fr)))
-
-
-def write(path, data):
-    with open(path, 'wb') as f:
-        f.write(data)
 
 
 # ---- running the monitor ---------------------------------------------------
