@@ -776,8 +776,10 @@ main(int argc, char **argv)
 	/* The control loop: export, scan (live clock), progress, stop. */
 	struct wt_progress pg = {.enabled = !o.quiet &&
 	                                    (o.progress == 1 || (o.progress == -1 && isatty(2)))};
+	uint64_t t_start = wt_now_ns();
+	uint64_t t_stop = o.duration > 0 ? t_start + (uint64_t)(o.duration * 1e9) : UINT64_MAX;
 	for (;;) {
-		if (force_quit)
+		if (force_quit || (t_stop != UINT64_MAX && wt_now_ns() >= t_stop))
 			pl.quit = 1;
 		unsigned int work = wt_export_poll(&pl.ex);
 		work += wt_scanner_poll(&pl.sc);
@@ -790,6 +792,7 @@ main(int argc, char **argv)
 		}
 	}
 	rte_eal_mp_wait_lcore();
+	pl.run_ns = wt_now_ns() - t_start;
 	wt_progress_tick(&pg, &pl, wt_now_ns(), 1);
 
 	/* Every record is completed and exported: store the counters, seal. */

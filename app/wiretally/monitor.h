@@ -146,6 +146,7 @@ struct wt_pipeline {
 	volatile int quit; /* stop polling ports (signal, end of input, output failure) */
 	int input_done;    /* packet clock: the reader has read every file to its end */
 	int fatal;         /* the log failed: stop */
+	uint64_t run_ns;   /* from the start of the RX lcores to the end of export */
 };
 
 /** Lcore main function of an RX lcore (arg: struct wt_rx *). */

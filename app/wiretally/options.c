@@ -303,6 +303,9 @@ apply(struct wt_opts *o, enum wt_opt_id id, const char *val, const char *where)
 	case WT_OPTID_MBUFS:
 		o->mbufs = u;
 		break;
+	case WT_OPTID_DURATION:
+		o->duration = s;
+		break;
 	case WT_OPTID_QUIET:
 		o->quiet = b;
 		break;

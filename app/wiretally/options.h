@@ -59,6 +59,8 @@ enum wt_opt_kind {
 	  "packets one RX lcore can queue for another (software sharding)")                       \
 	_(PROGRESS, "progress", 0, WT_OPT_STR, "auto", 0, 0,                                      \
 	  "one-line rate display on stderr every second: on, off, or auto (on a terminal)")       \
+	_(DURATION, "duration", 0, WT_OPT_SECS, "0", 0, 31536000,                                 \
+	  "stop after this many seconds (0: at the end of input or on a signal)")                 \
 	_(QUIET, "quiet", 'q', WT_OPT_FLAG, "off", 0, 0,                                          \
 	  "print only errors (no start-up lines, no exit summary)")                               \
 	_(HELP, "help", 'h', WT_OPT_FLAG, "off", 0, 0, "show this help and exit")                 \
@@ -95,6 +97,7 @@ struct wt_opts {
 	uint64_t record_ring;
 	uint64_t forward_ring;
 	int progress; /* -1 auto, 0 off, 1 on */
+	double duration;
 	int quiet;
 	int help;
 	int version;

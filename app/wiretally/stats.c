@@ -59,7 +59,8 @@ wt_stats_text(const struct wt_pipeline *pl, uint64_t run_id, char *buf, size_t l
 	size_t n = 0;
 
 	wt_totals_get(pl, &t);
-	PUT("run_id=%016" PRIx64 "\nrx_cores=%u\n", run_id, pl->n_rx);
+	PUT("run_id=%016" PRIx64 "\nrx_cores=%u\nrun_ns=%" PRIu64 "\n", run_id, pl->n_rx,
+	    pl->run_ns);
 	PUT("rx_pkts=%" PRIu64 "\nrx_bytes=%" PRIu64 "\n", t.rx.rx_pkts, t.rx.rx_bytes);
 	PUT("accounted_pkts=%" PRIu64 "\naccounted_bytes=%" PRIu64 "\n", t.rx.acct_pkts,
 	    t.rx.acct_bytes);
@@ -115,8 +116,13 @@ wt_summary_print(const struct wt_pipeline *pl)
 	sum_p = t.rx.acct_pkts;
 	sum_b = t.rx.acct_bytes;
 	fprintf(stderr, "wiretally: summary\n");
-	fprintf(stderr, "  %-24s %14" PRIu64 " pkts %16" PRIu64 " bytes\n", "received",
-	        t.rx.rx_pkts, t.rx.rx_bytes);
+	fprintf(stderr, "  %-24s %14" PRIu64 " pkts %16" PRIu64 " bytes", "received", t.rx.rx_pkts,
+	        t.rx.rx_bytes);
+	if (pl->run_ns > 0)
+		fprintf(stderr, "  in %.3f s: %.3f Mpps, %.3f Gbps", (double)pl->run_ns / 1e9,
+		        (double)t.rx.rx_pkts * 1e3 / (double)pl->run_ns,
+		        (double)t.rx.rx_bytes * 8 / (double)pl->run_ns);
+	fprintf(stderr, "\n");
 	fprintf(stderr, "  %-24s %14" PRIu64 " pkts %16" PRIu64 " bytes\n", "in call records",
 	        t.rx.acct_pkts, t.rx.acct_bytes);
 	for (unsigned int r = 1; r < WT_DROP_MAX; r++) {
