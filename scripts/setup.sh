@@ -18,13 +18,13 @@ EOF
 }
 
 # Build: compiler, meson, DPDK and the libraries the monitor links.
-# Tools: dpdk (dpdk-devbind.py, dpdk-telemetry.py), valgrind, clang-format
+# Tools: dpdk (dpdk-devbind.py), dpdk-dev (dpdk-telemetry.py), valgrind, clang-format
 # (the style test).
 # Lab (scripts/netns-lab.sh) and tests: iproute2, ethtool, tcpdump, nginx,
 # curl, procps (sysctl), python3.
 PACKAGES="gcc libc6-dev meson ninja-build pkg-config libdpdk-dev dpdk libnuma-dev
 libjemalloc-dev libpcap-dev python3 iproute2 ethtool tcpdump nginx-light curl
-procps valgrind clang-format"
+procps valgrind clang-format dpdk-dev"
 PACKAGES=$(echo $PACKAGES)
 
 case ${1:-} in
