@@ -115,6 +115,16 @@ def test_errors(wt, rd, tmp):
     fails_with(['--pcap', good, '-o', logdir, 'stray'], "unexpected argument 'stray'",
                'stray argument')
 
+    # EAL options given by the user: an lcore list too short for the roles
+    fails_with(['--no-huge', '-m', '256', '--no-pci', '-l', '0', '--file-prefix',
+                'wt-cli-%d' % os.getpid(), '--log-level', 'lib.eal:error', '--vdev',
+                'net_pcap0,rx_pcap=' + good, '--', '-o', logdir, '--rx-cores', '2'],
+               '--rx-cores 2 needs 2 worker lcores', 'lcore list too short for the roles')
+    fails_with(['--pcap', good, '-o', logdir, '--rx-cores', '33'],
+               "--rx-cores: '33' is not a whole number between 1 and 32", 'too many RX lcores')
+    fails_with(['--pcap', good, '-o', logdir, '--port', '7'], '--port 7: no such port',
+               'a port that does not exist')
+
     conf = os.path.join(tmp, 'bad-key.conf')
     write(conf, b'[wiretally]\ntable-sise = 100\n')
     fails_with(['--config', conf, '--pcap', good, '-o', logdir], "unknown key 'table-sise'",
@@ -152,7 +162,8 @@ def test_help_and_config(wt, rd, tmp, example_conf):
     check(r.rc == 0 and 'Usage: wiretally [EAL options] -- [options]' in r.out, '--help usage')
     for opt in ('--pcap', '--iface', '--output', '--table-size', '--scan-interval',
                 '--vlan-key', '--segment-size', '--frag-table-size', '--frag-timeout',
-                '--hash-seed', '--burst', '--rx-desc', '--mbufs', '--config', '--quiet'):
+                '--hash-seed', '--burst', '--rx-desc', '--mbufs', '--config', '--quiet',
+                '--rx-cores', '--record-ring', '--forward-ring', '--duration', '--progress'):
         check(opt in r.out, '--help documents ' + opt)
     r = Run(wt, rd, ['--version'])
     check(r.rc == 0 and r.out.startswith('wiretally '), '--version')
@@ -162,7 +173,8 @@ def test_help_and_config(wt, rd, tmp, example_conf):
         conf_text = f.read()
     for opt in ('pcap', 'iface', 'port', 'output', 'table-size', 'scan-interval', 'vlan-key',
                 'segment-size', 'frag-table-size', 'frag-timeout', 'hash-seed', 'burst',
-                'rx-desc', 'mbufs', 'quiet'):
+                'rx-desc', 'mbufs', 'quiet', 'rx-cores', 'record-ring', 'forward-ring',
+                'duration', 'progress'):
         check((';%s =' % opt) in conf_text, 'config/wiretally.conf documents ' + opt)
 
     good = os.path.join(tmp, 'cfg.pcap')
