@@ -442,8 +442,9 @@ setup_rx(struct wt_pipeline *pl, const struct wt_opts *o, uint64_t run_id, uint6
 		if (rx->tab == NULL) {
 			fprintf(stderr,
 			        "wiretally: RX lcore %u: cannot allocate a table of %" PRIu64
-			        " records on socket %d: %s\n",
-			        rx->lcore, o->table_size, socket, strerror(errno));
+			        " records (%.1f GiB) on socket %d: %s\n",
+			        rx->lcore, o->table_size, (double)o->table_size * 160 / (1 << 30),
+			        socket, strerror(errno));
 			return -1;
 		}
 		rx->frag = wt_frag_create((uint32_t)o->frag_table_size,
@@ -740,13 +741,19 @@ main(int argc, char **argv)
 			        pl.rx[i].lcore, pl.rx[i].socket, qs[0] ? "port:queue " : "",
 			        qs[0] ? qs : "packets forwarded by the reader");
 		}
+		unsigned int huge = 0;
+		for (unsigned int i = 0; i < pl.n_rx; i++)
+			huge += wt_calltab_on_hugepages(pl.rx[i].tab);
 		fprintf(stderr,
 		        "wiretally: table: %u records per RX lcore, %.1f bytes per record "
 		        "(records, "
-		        "cold data and index), %.1f MiB in all\n",
+		        "cold data and index), %.1f MiB in all, %s\n",
 		        wt_calltab_capacity(pl.rx[0].tab),
 		        wt_calltab_bytes_per_record(pl.rx[0].tab),
-		        (double)wt_calltab_memory(pl.rx[0].tab) * pl.n_rx / (1 << 20));
+		        (double)wt_calltab_memory(pl.rx[0].tab) * pl.n_rx / (1 << 20),
+		        huge == pl.n_rx ? "on 2 MiB hugepages"
+		        : huge == 0 ? "on normal pages (not enough free hugepages: more TLB misses)"
+		                    : "partly on normal pages (hugepages ran out)");
 		fprintf(stderr,
 		        "wiretally: clock: %s; completion scan every %g s (%s); VLAN %s the key\n",
 		        pl.packet_clock ? "packet timestamps" : "system time", o.scan_interval,

@@ -571,6 +571,12 @@ wt_calltab_bytes_per_record(const struct wt_calltab *t)
 	return (double)(t->recs_bytes + t->cold_bytes + t->index_bytes) / t->capacity;
 }
 
+int
+wt_calltab_on_hugepages(const struct wt_calltab *t)
+{
+	return wt_mem_is_huge(t->recs);
+}
+
 uint64_t
 wt_calltab_memory(const struct wt_calltab *t)
 {

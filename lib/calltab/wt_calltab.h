@@ -138,6 +138,9 @@ uint32_t wt_calltab_capacity(const struct wt_calltab *t);
  */
 double wt_calltab_bytes_per_record(const struct wt_calltab *t);
 
+/** 1 when the records are on hugepages (else normal pages: none were free). */
+int wt_calltab_on_hugepages(const struct wt_calltab *t);
+
 /** Bytes the table allocated in total. */
 uint64_t wt_calltab_memory(const struct wt_calltab *t);
 

@@ -21,6 +21,31 @@ round_up(size_t v, size_t a)
 	return (v + a - 1) / a * a;
 }
 
+/*
+ * Touch every page now. MADV_POPULATE_WRITE (Linux 5.14) reports a shortage
+ * as an error; on older kernels (EINVAL) the pages are touched by hand.
+ * @return 0, or -1 with errno ENOMEM.
+ */
+static int
+populate(void *p, size_t len)
+{
+	if (madvise(p, len, MADV_POPULATE_WRITE) == 0)
+		return 0;
+	if (errno == EINVAL) {
+		memset(p, 0, len);
+		return 0;
+	}
+	errno = ENOMEM; /* EFAULT/ENOMEM: the memory is not there */
+	return -1;
+}
+
+static void
+bind_node(void *p, size_t len, int socket)
+{
+	if (socket >= 0 && numa_available() >= 0 && socket <= numa_max_node())
+		numa_tonode_memory(p, len, socket);
+}
+
 void *
 wt_mem_alloc(size_t size, int socket)
 {
@@ -36,39 +61,39 @@ wt_mem_alloc(size_t size, int socket)
 	len = round_up(size, HUGE_2M) + HUGE_2M;
 	p = mmap(NULL, len, PROT_READ | PROT_WRITE,
 	         MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | MAP_NORESERVE, -1, 0);
+	if (p != MAP_FAILED) {
+		bind_node(p, len, socket);
+		if (populate(p, len) != 0) {
+			/* Not enough hugepages: normal pages instead. */
+			munmap(p, len);
+			p = MAP_FAILED;
+		}
+	}
 	if (p == MAP_FAILED) {
 		huge = 0;
 		p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		if (p == MAP_FAILED)
+		if (p == MAP_FAILED) {
+			errno = ENOMEM;
 			return NULL;
-		(void)madvise(p, len, MADV_HUGEPAGE);
-	}
-	if (socket >= 0 && numa_available() >= 0 && socket <= numa_max_node())
-		numa_tonode_memory(p, len, socket);
-	/* Prefault. With MAP_HUGETLB|MAP_NORESERVE a hugepage shortage would
-	 * only show as SIGBUS on first touch; MADV_POPULATE_WRITE reports it as
-	 * an error instead, and we fall back to normal pages. */
-	if (huge) {
-		if (madvise(p, len, MADV_POPULATE_WRITE) != 0) {
-			/* Not enough hugepages (or old kernel): fall back to normal pages. */
+		}
+		(void)madvise(p, len, MADV_HUGEPAGE); /* transparent hugepages, if allowed */
+		bind_node(p, len, socket);
+		if (populate(p, len) != 0) {
 			munmap(p, len);
-			p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
-			         0);
-			if (p == MAP_FAILED)
-				return NULL;
-			huge = 0;
-			(void)madvise(p, len, MADV_HUGEPAGE);
-			if (socket >= 0 && numa_available() >= 0 && socket <= numa_max_node())
-				numa_tonode_memory(p, len, socket);
+			return NULL;
 		}
 	}
-	if (!huge && madvise(p, len, MADV_POPULATE_WRITE) != 0)
-		memset(p, 0, len); /* kernels before 5.14: touch every page */
-
 	struct mem_hdr *h = p;
 	h->map_len = len;
 	h->huge = huge;
 	return (char *)p + HUGE_2M;
+}
+
+int
+wt_mem_is_huge(const void *p)
+{
+	const struct mem_hdr *h = (const void *)((const char *)p - HUGE_2M);
+	return h->huge;
 }
 
 void

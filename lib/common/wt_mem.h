@@ -25,6 +25,9 @@
  */
 void *wt_mem_alloc(size_t size, int socket);
 
+/** 1 when @p (from wt_mem_alloc()) is on hugepages, 0 on normal pages. */
+int wt_mem_is_huge(const void *p);
+
 /** Free memory from wt_mem_alloc(); NULL is accepted. @size as allocated. */
 void wt_mem_free(void *p, size_t size);
 
