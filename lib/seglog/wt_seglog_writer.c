@@ -26,11 +26,16 @@
  *   - The first touch of each page of a new segment takes a page fault on
  *     the writer's thread (one per 23 records with 4 KiB pages).
  *
- * Segment life: created under a temporary name, preallocated, header written
- * and synced, then renamed to its final name and the directory synced, so a
- * file with a segment name always has a complete header. Sealed when full or
- * at close: seal block written, msync + fsync of the file and fsync of the
- * directory. A segment is never written again after its seal.
+ * Segment life (direct mode): created under a temporary name, preallocated,
+ * header written and synced, then renamed to its final name and the
+ * directory synced, so a file with a segment name always has a complete
+ * header. Sealed when full or at close: seal block written, msync + fsync
+ * of the file and fsync of the directory, on the writer's thread. A segment
+ * is never written again after its seal.
+ *
+ * Spool mode: the roll and the seal go to wt_seglog_spool.c (a prepared
+ * spool file is taken, the seal is written in memory and the file handed
+ * to the archiver thread); the append path below is the same.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -46,36 +51,14 @@
 #include <unistd.h>
 
 #include "wt_crc32c.h"
-#include "wt_seglog_format.h"
-
-struct wt_seglog_writer {
-	/* current segment (base == NULL: none; the next append creates one) */
-	uint8_t *base;
-	uint64_t off;     /* next frame */
-	uint64_t limit;   /* segment size */
-	uint64_t flushed; /* bytes [0, flushed) already passed to msync */
-	uint64_t next_seq;
-	struct wt_seg_header seg; /* counts of the current segment */
-	int fd;
-	int dirfd;
-	/* configuration and totals */
-	uint64_t segment_size;
-	uint64_t run_id;
-	uint64_t next_segno;
-	uint64_t segments_created;
-	uint64_t records_appended;
-	uint64_t recovered_records;
-	char dir[PATH_MAX - WT_SEG_NAME_LEN - 2]; /* so that dir/name always fits */
-	char path[PATH_MAX];
-	char recovered_path[PATH_MAX];
-};
+#include "wt_seglog_priv.h"
 
 /* Seal block from a scan or from the writer's counts, then make the whole
  * segment durable: msync of the mapping, fsync of the file, fsync of the
  * directory (which holds the rename of its creation). */
-static int
-seal_and_sync(int dirfd, int fd, uint8_t *base, uint64_t size, struct wt_seg_header *h,
-              uint32_t state)
+int
+wt_seg_seal_and_sync(int dirfd, int fd, uint8_t *base, uint64_t size, struct wt_seg_header *h,
+                     uint32_t state)
 {
 	h->state = state;
 	h->sealed_ns = wt_seg_now_ns();
@@ -103,10 +86,27 @@ static int
 seal_current(struct wt_seglog_writer *w)
 {
 	w->seg.end_offset = w->off;
-	int rc = seal_and_sync(w->dirfd, w->fd, w->base, w->limit, &w->seg, WT_SEG_STATE_SEALED);
+	int rc = wt_seg_seal_and_sync(w->dirfd, w->fd, w->base, w->limit, &w->seg,
+	                              WT_SEG_STATE_SEALED);
+	w->seals_sync++;
 	if (rc == 0)
 		unmap_segment(w);
 	return rc;
+}
+
+/* Creation block of the next segment (w->next_segno, first seq w->next_seq). */
+void
+wt_seg_header_init(struct wt_seglog_writer *w, struct wt_seg_header *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->major = WT_SEG_MAJOR;
+	h->minor = WT_SEG_MINOR;
+	h->header_size = WT_SEG_HEADER_SIZE;
+	h->segment_size = w->segment_size;
+	h->segment_no = w->next_segno;
+	h->run_id = w->run_id;
+	h->created_ns = wt_seg_now_ns();
+	h->first_seq = w->next_seq;
 }
 
 /* Create, preallocate, map and publish segment w->next_segno. */
@@ -136,15 +136,7 @@ create_segment(struct wt_seglog_writer *w)
 		rc = -errno;
 		goto err;
 	}
-	memset(&w->seg, 0, sizeof(w->seg));
-	w->seg.major = WT_SEG_MAJOR;
-	w->seg.minor = WT_SEG_MINOR;
-	w->seg.header_size = WT_SEG_HEADER_SIZE;
-	w->seg.segment_size = w->segment_size;
-	w->seg.segment_no = w->next_segno;
-	w->seg.run_id = w->run_id;
-	w->seg.created_ns = wt_seg_now_ns();
-	w->seg.first_seq = w->next_seq;
+	wt_seg_header_init(w, &w->seg);
 	wt_seg_header_encode(base, &w->seg);
 	if (msync(base, WT_SEG_HEADER_SIZE, MS_SYNC) != 0 || fsync(fd) != 0) {
 		rc = -errno;
@@ -189,6 +181,14 @@ make_room(struct wt_seglog_writer *w, uint64_t span)
 
 	if (span > w->segment_size - WT_SEG_HEADER_SIZE)
 		return -EMSGSIZE;
+	if (w->spool != NULL) {
+		if (w->base != NULL) {
+			if (span <= w->limit - w->off)
+				return 0;
+			wt_spool_seal(w);
+		}
+		return wt_spool_roll(w);
+	}
 	if (w->base != NULL) {
 		if (span <= w->limit - w->off)
 			return 0;
@@ -289,7 +289,11 @@ wt_seglog_close(struct wt_seglog_writer *w)
 
 	if (w == NULL)
 		return 0;
-	if (w->base != NULL) {
+	if (w->spool != NULL) {
+		if (w->base != NULL)
+			wt_spool_seal(w);
+		rc = wt_spool_close(w);
+	} else if (w->base != NULL) {
 		rc = seal_current(w);
 		unmap_segment(w);
 	}
@@ -335,6 +339,21 @@ wt_seglog_recovered_records(const struct wt_seglog_writer *w)
 	return w->recovered_records;
 }
 
+void
+wt_seglog_writer_stats(const struct wt_seglog_writer *w, struct wt_seglog_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->records_appended = w->records_appended;
+	st->segments_created = w->segments_created;
+	st->eagain = w->eagain;
+	st->seals_sync = w->seals_sync;
+	st->inline_prepares = w->inline_prepares;
+	st->recovered_spool = w->recovered_spool;
+	st->duplicates_dropped = w->duplicates_dropped;
+	if (w->spool != NULL)
+		wt_spool_stats(w, st);
+}
+
 /*
  * Recovery of an unsealed last segment: how it works
  *   The segment is scanned exactly as a reader scans it: frames up to the
@@ -347,9 +366,9 @@ wt_seglog_recovered_records(const struct wt_seglog_writer *w)
  *   Writing resumes in a new segment: next seq = last seq found + 1 (or the
  *   header's first_seq when the segment holds no record).
  */
-static wt_cold int
-recover_segment(struct wt_seglog_writer *w, const char *name, struct wt_seg_header *h, int fd,
-                uint8_t *base, uint64_t size)
+int
+wt_seg_recover(struct wt_seglog_writer *w, const char *dir, int dirfd, const char *name,
+               struct wt_seg_header *h, int fd, uint8_t *base, uint64_t size)
 {
 	struct wt_seg_cursor c = {
 	        .base = base, .limit = WT_MIN(size, h->segment_size), .off = h->header_size};
@@ -376,9 +395,9 @@ recover_segment(struct wt_seglog_writer *w, const char *name, struct wt_seg_head
 		h->record_count++;
 	}
 	h->end_offset = c.off;
-	int rc = seal_and_sync(w->dirfd, fd, base, size, h, WT_SEG_STATE_RECOVERED);
+	int rc = wt_seg_seal_and_sync(dirfd, fd, base, size, h, WT_SEG_STATE_RECOVERED);
 	if (rc == 0) {
-		snprintf(w->recovered_path, sizeof(w->recovered_path), "%s/%.28s", w->dir, name);
+		snprintf(w->recovered_path, sizeof(w->recovered_path), "%s/%.28s", dir, name);
 		w->recovered_records = h->record_count;
 	}
 	return rc;
@@ -439,7 +458,7 @@ resume_after(struct wt_seglog_writer *w, const char *name, char *err, size_t err
 		goto out;
 	}
 	if (!h.sealed) {
-		rc = recover_segment(w, name, &h, fd, base, (uint64_t)st.st_size);
+		rc = wt_seg_recover(w, w->dir, w->dirfd, name, &h, fd, base, (uint64_t)st.st_size);
 		if (rc != 0) {
 			wt_seg_seterr(err, errlen, "%s/%s: cannot seal recovered segment: %s",
 			              w->dir, name, strerror(-rc));
@@ -507,6 +526,14 @@ wt_seglog_open(const struct wt_seglog_conf *conf, char *err, size_t errlen)
 		              conf->dir, strerror(errno));
 		goto err;
 	}
+	/* Spool mode: lock the spool and move whatever a crashed writer left
+	 * there into the directory first, so that the directory's last
+	 * segment below is the log's last segment. */
+	if (conf->spool_dir != NULL) {
+		rc = wt_spool_open(w, conf, err, errlen);
+		if (rc != 0)
+			goto err;
+	}
 	n = wt_seg_list(w->dirfd, &names);
 	if (n < 0) {
 		rc = n;
@@ -521,12 +548,22 @@ wt_seglog_open(const struct wt_seglog_conf *conf, char *err, size_t errlen)
 			goto err;
 	}
 	wt_seg_names_free(names, n);
+	names = NULL;
+	n = 0;
+	if (w->spool != NULL) {
+		rc = wt_spool_start(w, conf, err, errlen);
+		if (rc != 0)
+			goto err;
+	}
 	return w;
 
 err:
 	wt_seg_names_free(names, n);
-	if (w != NULL && w->dirfd >= 0)
-		close(w->dirfd);
+	if (w != NULL) {
+		wt_spool_free(w->spool);
+		if (w->dirfd >= 0)
+			close(w->dirfd);
+	}
 	free(w);
 	errno = -rc;
 	return NULL;
