@@ -215,8 +215,9 @@ enum wt_archive_point {
 };
 extern void (*wt_seglog_archive_hook)(enum wt_archive_point p, uint64_t segno);
 
-/* Internal, tests only: stop (1) or restart (0) the archiver's work
- * (preparing and archiving); closing the writer restarts it. */
+/* Internal, tests only: stop the archiver's work (1: preparing and
+ * archiving; 2: archiving only) or restart it (0); closing the writer
+ * restarts it. */
 void wt_seglog_test_pause_archiver(struct wt_seglog_writer *w, int paused);
 
 /* Names of the files a spool-mode writer prepares ahead of a roll:

@@ -318,12 +318,11 @@ wt_spool_roll(struct wt_seglog_writer *w)
 	s->segno = w->next_segno;
 	s->end_offset = 0;
 	__atomic_store_n(&s->state, WT_SLOT_CURRENT, __ATOMIC_RELAXED);
-	if (!sp->huge || s->in_dir) {
-		/* On a disk file system the header and the new name are
-		 * synced by the archiver, soon, off this thread. */
+	/* On a disk file system the header and the new name are synced by
+	 * the archiver, soon, off this thread. */
+	if (!sp->huge || s->in_dir)
 		__atomic_store_n(&s->publish, 1, __ATOMIC_RELEASE);
-		kick(sp);
-	}
+	kick(sp); /* and it prepares the next file */
 	w->cur = s;
 	w->base = s->base;
 	w->limit = w->segment_size;
@@ -574,7 +573,8 @@ archiver_main(void *arg)
 
 	for (;;) {
 		bool stop = __atomic_load_n(&sp->stop, __ATOMIC_ACQUIRE);
-		bool paused = !stop && __atomic_load_n(&sp->paused, __ATOMIC_ACQUIRE);
+		uint32_t pause = stop ? 0 : __atomic_load_n(&sp->paused, __ATOMIC_ACQUIRE);
+		bool paused = pause == 1, hold_jobs = pause != 0;
 		uint64_t now = mono_ns();
 		bool progress = false;
 
@@ -596,7 +596,7 @@ archiver_main(void *arg)
 			}
 			/* At close, one more attempt at once for a failing
 			 * segment; if it fails again, it stays in the spool. */
-			s = oldest_sealed(sp);
+			s = hold_jobs ? NULL : oldest_sealed(sp);
 			if (s != NULL && (stop || now >= arch_retry_at)) {
 				int rc = do_job(w, s);
 				if (rc == 0) {
@@ -1014,6 +1014,6 @@ wt_seglog_test_pause_archiver(struct wt_seglog_writer *w, int paused)
 {
 	if (w->spool == NULL)
 		return;
-	__atomic_store_n(&w->spool->paused, (uint32_t)(paused != 0), __ATOMIC_RELEASE);
+	__atomic_store_n(&w->spool->paused, (uint32_t)paused, __ATOMIC_RELEASE);
 	kick(w->spool);
 }
