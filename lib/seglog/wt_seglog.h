@@ -124,8 +124,8 @@ struct wt_seglog_writer *wt_seglog_open(const struct wt_seglog_conf *conf, char 
  * consumed), so the caller still owns the record and may retry later.
  * Threading: only the writer's owner thread. No allocation, no system call
  * except at a segment roll. In spool mode a roll does no disk I/O: a seal
- * block written in memory, an eventfd write, a rename of a prepared file
- * (and, only when the archiver is behind, the allocation of a spool file).
+ * block and a header written in memory, a rename of a prepared file, an
+ * eventfd write.
  */
 int wt_seglog_append(struct wt_seglog_writer *w, struct wt_callrec *rec);
 
@@ -188,8 +188,6 @@ struct wt_seglog_stats {
 	uint64_t eagain;           /* appends refused with -EAGAIN: spool full */
 	uint64_t seals_sync;       /* seals whose msync/fsync ran on the writer's thread
 	                            * (direct mode; 0 in spool mode) */
-	uint64_t inline_prepares;  /* spool files the writer allocated itself at a roll
-	                            * because the archiver had none ready (memory only) */
 	/* The archiver thread (spool mode; 0 in direct mode). */
 	uint64_t seals_async;        /* seals made durable by the archiver: segments
 	                              * archived + fallback segments synced */

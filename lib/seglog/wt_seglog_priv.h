@@ -25,15 +25,14 @@
  *   acquire load, so everything written before the handoff (the file's
  *   mapping, the records, the seal block) is visible to the new owner:
  *
- *     EMPTY --(archiver or writer: CAS)--> PREPARING --(preparer)--> READY
+ *     EMPTY --(archiver)--> PREPARING --(archiver: file allocated)--> READY
  *     READY --(writer, at a roll)--> CURRENT --(writer: seal)--> SEALED
  *     SEALED --(archiver: archived or synced, file released)--> EMPTY
  *
  *   The writer never waits for the archiver: at a roll it takes any READY
- *   slot; with none, it prepares an EMPTY one itself (memory only on
- *   hugetlbfs); with none of either every slot is sealed or being
- *   prepared, and the append returns -EAGAIN (nothing written). The
- *   archiver keeps one slot READY ahead and archives SEALED slots in
+ *   slot; with none, every slot is sealed (or was freed a moment ago and
+ *   is being prepared), and the append returns -EAGAIN (nothing written).
+ *   The archiver prepares every EMPTY slot, then archives SEALED slots in
  *   segment order. The writer wakes it with an eventfd write; the
  *   archiver sleeps in poll() on that eventfd (with a timeout while a
  *   retry is pending). No lock is taken on the writer's side.
@@ -124,7 +123,6 @@ struct wt_seglog_writer {
 	uint64_t duplicates_dropped;
 	uint64_t eagain;
 	uint64_t seals_sync;
-	uint64_t inline_prepares;
 	uint64_t fallback_segments;
 	char dir[PATH_MAX - WT_SEG_NAME_LEN - 2]; /* so that dir/name always fits */
 	char path[PATH_MAX];

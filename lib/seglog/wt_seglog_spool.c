@@ -4,7 +4,7 @@
  * The archiver: how it works
  *   One thread per writer. In a loop it (1) syncs the header and name of a
  *   segment the writer just published on a disk file system, (2) keeps one
- *   spool file prepared for the writer's next roll (create ".prep-K.tmp",
+ *   spool file prepared in every free slot (create ".prep-K.tmp",
  *   fallocate the whole segment, which on hugetlbfs reserves the hugepages
  *   now, so a shortage is an error here and never a SIGBUS in the writer;
  *   map it), (3) archives the sealed spool segments in segment order:
@@ -48,10 +48,12 @@
  *   - A roll renames the prepared file: in memory on hugetlbfs; on a disk
  *     file system (fallback, ordinary spool) a metadata operation that
  *     normally does not wait for the disk.
- *   - When the archiver has no file ready at a roll (it is busy with a
- *     slow copy), the writer allocates the spool file itself: no disk I/O
- *     on hugetlbfs, but the kernel zeroes the pages (about 5 ms for
- *     64 MiB here). Counted in inline_prepares.
+ *   - The writer never allocates: the archiver prepares every free slot
+ *     before it starts a copy (fallocate zeroes the pages: about 5 ms per
+ *     64 MiB on hugetlbfs here). A slot freed by an archived segment is
+ *     ready a few ms later; an append in that window gets -EAGAIN.
+ *   - Hugepages held: all spool_segments files, prepared or used, for the
+ *     life of the writer (the spool's budget is allocated up front).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -272,37 +274,24 @@ wt_spool_seal(struct wt_seglog_writer *w)
 	w->path[0] = '\0';
 }
 
-/* Take a prepared file as segment w->next_segno. -EAGAIN when every slot is
- * sealed (or being prepared by the archiver). */
+/* Take a prepared file as segment w->next_segno. -EAGAIN when none is
+ * ready: every slot is sealed and waiting for the archiver (or, briefly, the
+ * archiver is preparing the slot it just freed). */
 int
 wt_spool_roll(struct wt_seglog_writer *w)
 {
 	struct wt_spool *sp = w->spool;
 	struct wt_spool_slot *s = NULL;
 	char tmp[32], name[WT_SEG_NAME_LEN + 1];
-	unsigned int i;
 
-	for (i = 0; i < sp->nslots && s == NULL; i++)
+	for (unsigned int i = 0; i < sp->nslots && s == NULL; i++)
 		if (__atomic_load_n(&sp->slots[i].state, __ATOMIC_ACQUIRE) == WT_SLOT_READY)
 			s = &sp->slots[i];
 	if (s == NULL) {
-		/* The archiver is behind: prepare one here if a slot is free. */
-		for (i = 0; i < sp->nslots && s == NULL; i++) {
-			uint32_t e = WT_SLOT_EMPTY;
-			if (__atomic_compare_exchange_n(&sp->slots[i].state, &e, WT_SLOT_PREPARING,
-			                                false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
-				s = &sp->slots[i];
-		}
-		if (s == NULL || prepare_file(w, s, false) != 0) {
-			/* Spool full, or no spool file could be allocated here:
-			 * the archiver falls back to the archive directory. */
-			if (s != NULL)
-				__atomic_store_n(&s->state, WT_SLOT_EMPTY, __ATOMIC_RELEASE);
-			kick(sp);
-			w->eagain++;
-			return -EAGAIN;
-		}
-		w->inline_prepares++;
+		/* No wake-up needed: the archiver is busy with the sealed
+		 * segments, or waiting for a retry. No system call either. */
+		w->eagain++;
+		return -EAGAIN;
 	}
 	int dfd = s->in_dir ? w->dirfd : sp->dirfd;
 	prep_name(tmp, sizeof(tmp), s->idx);
@@ -543,23 +532,15 @@ oldest_sealed(struct wt_spool *sp)
 	return best;
 }
 
-/* Claim a free slot for preparation when none is ready. */
+/* A free slot to prepare (only the archiver takes EMPTY slots). */
 static struct wt_spool_slot *
-claim_for_prepare(struct wt_spool *sp)
+claim_empty(struct wt_spool *sp)
 {
-	unsigned int i;
-
-	for (i = 0; i < sp->nslots; i++) {
-		uint32_t st = __atomic_load_n(&sp->slots[i].state, __ATOMIC_ACQUIRE);
-		if (st == WT_SLOT_READY || st == WT_SLOT_PREPARING)
-			return NULL;
-	}
-	for (i = 0; i < sp->nslots; i++) {
-		uint32_t e = WT_SLOT_EMPTY;
-		if (__atomic_compare_exchange_n(&sp->slots[i].state, &e, WT_SLOT_PREPARING, false,
-		                                __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+	for (unsigned int i = 0; i < sp->nslots; i++)
+		if (__atomic_load_n(&sp->slots[i].state, __ATOMIC_ACQUIRE) == WT_SLOT_EMPTY) {
+			__atomic_store_n(&sp->slots[i].state, WT_SLOT_PREPARING, __ATOMIC_RELAXED);
 			return &sp->slots[i];
-	}
+		}
 	return NULL;
 }
 
@@ -580,19 +561,20 @@ archiver_main(void *arg)
 
 		if (!paused) {
 			publish_syncs(w);
+			/* Every free slot is prepared before any (long) copy
+			 * starts, so the writer finds a file ready at each roll
+			 * while the spool has room. */
 			struct wt_spool_slot *s;
-			if (!stop && now >= prep_retry_at && (s = claim_for_prepare(sp)) != NULL) {
-				if (prepare_slot(w, s) == 0) {
-					__atomic_store_n(&s->state, WT_SLOT_READY,
-					                 __ATOMIC_RELEASE);
-					if (sp->err_prep)
-						clear_error(sp);
-					progress = true;
-				} else {
+			while (!stop && now >= prep_retry_at && (s = claim_empty(sp)) != NULL) {
+				if (prepare_slot(w, s) != 0) {
 					__atomic_store_n(&s->state, WT_SLOT_EMPTY,
 					                 __ATOMIC_RELEASE);
 					prep_retry_at = now + retry_ns;
+					break;
 				}
+				__atomic_store_n(&s->state, WT_SLOT_READY, __ATOMIC_RELEASE);
+				if (sp->err_prep)
+					clear_error(sp);
 			}
 			/* At close, one more attempt at once for a failing
 			 * segment; if it fails again, it stays in the spool. */

@@ -347,7 +347,6 @@ wt_seglog_writer_stats(const struct wt_seglog_writer *w, struct wt_seglog_stats 
 	st->segments_created = w->segments_created;
 	st->eagain = w->eagain;
 	st->seals_sync = w->seals_sync;
-	st->inline_prepares = w->inline_prepares;
 	st->recovered_spool = w->recovered_spool;
 	st->duplicates_dropped = w->duplicates_dropped;
 	if (w->spool != NULL)

@@ -338,6 +338,32 @@ stats_of(const struct wt_seglog_writer *w)
 	return st;
 }
 
+/* Append records (make_rec, next seq) until the spool is full: an append
+ * refused with -EAGAIN while all @nslots spool segments are sealed and
+ * waiting for the archiver. A refusal while the archiver is still
+ * preparing a file is retried (at most 30 s). Returns the number appended. */
+static inline uint64_t
+fill_spool(struct wt_seglog_writer *w, unsigned int nslots)
+{
+	struct wt_callrec r;
+	uint64_t n = 0;
+
+	for (int waited = 0; waited < 30000;) {
+		make_rec(&r, wt_seglog_next_seq(w));
+		int rc = wt_seglog_append(w, &r);
+		if (rc == 0) {
+			n++;
+			waited = 0;
+			continue;
+		}
+		if (rc != -EAGAIN || stats_of(w).spool_waiting == nslots)
+			break;
+		sleep_ms(1);
+		waited++;
+	}
+	return n;
+}
+
 /* Wait (at most 30 s: a liveness bound, not a timing check) until the
  * archiver has nothing sealed waiting. */
 static inline void
