@@ -340,10 +340,11 @@ stats_of(const struct wt_seglog_writer *w)
 
 /* Append records (make_rec, next seq) until the spool is full: an append
  * refused with -EAGAIN while all @nslots spool segments are sealed and
- * waiting for the archiver. A refusal while the archiver is still
- * preparing a file is retried (at most 30 s). Returns the number appended. */
+ * waiting for the archiver (and, when @want_errno is not 0, the archiver
+ * reports that error). A refusal before that (the archiver is still
+ * catching up) is retried (at most 30 s). Returns the number appended. */
 static inline uint64_t
-fill_spool(struct wt_seglog_writer *w, unsigned int nslots)
+fill_spool(struct wt_seglog_writer *w, unsigned int nslots, int want_errno)
 {
 	struct wt_callrec r;
 	uint64_t n = 0;
@@ -356,7 +357,9 @@ fill_spool(struct wt_seglog_writer *w, unsigned int nslots)
 			waited = 0;
 			continue;
 		}
-		if (rc != -EAGAIN || stats_of(w).spool_waiting == nslots)
+		struct wt_seglog_stats st = stats_of(w);
+		if (rc != -EAGAIN || (st.spool_waiting == nslots &&
+		                      (want_errno == 0 || st.archive_errno == want_errno)))
 			break;
 		sleep_ms(1);
 		waited++;

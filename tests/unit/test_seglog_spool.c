@@ -133,7 +133,7 @@ test_spool_backpressure(void)
 	if (w == NULL)
 		return;
 	wt_seglog_test_pause_archiver(w, 2); /* prepares, does not archive */
-	CHECK_EQ_U64(fill_spool(w, 3), 3 * PER_SEG);
+	CHECK_EQ_U64(fill_spool(w, 3, 0), 3 * PER_SEG);
 	make_rec(&r, 3 * PER_SEG);
 	r.seq = 0xdeadbeef;
 	uint64_t refused = stats_of(w).eagain;

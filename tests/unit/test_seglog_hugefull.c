@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* test_seglog_hugefull.c: spool on a hugetlbfs limited to two hugepages: the writer falls back to
+ * the archive directory, loses nothing. */
+#include <linux/magic.h>
+#include <sys/mount.h>
+#include <sys/vfs.h>
+
+#include "seglog_testlib.h"
+
+#define SEG     (2u << 20)
+#define PER_SEG ((SEG - 256) / FRAME_SPAN) /* 11914 */
+
+/*
+ * Four spool slots but two hugepages: two slots get spool files, the other
+ * two files in the archive directory (said once, in fallback_msg). With
+ * archiving held, segments 1-2 are in the spool and 3-4 in the archive,
+ * read together in order; released, everything ends up in the archive and
+ * later segments use the spool again as hugepages come back.
+ */
+static void
+test_hugepages_exhausted(const char *spool)
+{
+	char dir[64], want[1024], p[PATH_MAX];
+	struct readout o;
+
+	tmpdir_make(dir, sizeof(dir));
+	struct wt_seglog_writer *w = open_spool_writer(dir, spool, SEG, 4, 20);
+	CHECK(w != NULL);
+	if (w == NULL)
+		return;
+	wt_seglog_test_pause_archiver(w, 2); /* prepares, does not archive */
+	CHECK_EQ_U64(fill_spool(w, 4, 0), 4 * PER_SEG);
+	struct wt_seglog_stats st = stats_of(w);
+	CHECK_EQ_U64(st.fallback_segments, 2);
+	CHECK_EQ_U64(st.fallback_errno, ENOSPC);
+	snprintf(want, sizeof(want),
+	         "spool %s: cannot allocate a 2097152-byte segment file: No space left on device "
+	         "(ENOSPC), hugepages exhausted; writing segments directly to %s until the spool "
+	         "can allocate again",
+	         spool, dir);
+	CHECK_EQ_STR(st.fallback_msg, want);
+	CHECK_EQ_STR(st.archive_error, ""); /* the fallback worked: no error */
+	CHECK(seg_exists(spool, 1) && seg_exists(spool, 2));
+	CHECK(seg_exists(dir, 3) && seg_exists(dir, 4));
+	CHECK(!seg_exists(dir, 1) && !seg_exists(spool, 3));
+	seg_path(p, sizeof(p), dir, 4);
+	CHECK_EQ_U64(header_of(p).state, WT_SEG_STATE_SEALED);
+	read_spool(spool, dir, &o);
+	CHECK_EQ_U64(o.nrecs, 4 * PER_SEG);
+	CHECK_EQ_U64(count_expected(&o, 0), 4 * PER_SEG);
+	CHECK_EQ_U64(o.nprobs, 0);
+	readout_free(&o);
+
+	wt_seglog_test_pause_archiver(w, 0);
+	wait_archived(w);
+	st = stats_of(w);
+	CHECK_EQ_U64(st.segments_archived, 2); /* 1 and 2; 3 and 4 were synced */
+	CHECK_EQ_U64(st.seals_async, 4);
+	CHECK_EQ_U64(st.seals_sync, 0);
+	CHECK_EQ_U64(append_n_retry(w, 6 * PER_SEG), 6 * PER_SEG);
+	st = stats_of(w);
+	fprintf(stderr, "  %llu of %llu segments fell back to the archive directory\n",
+	        (unsigned long long)st.fallback_segments, (unsigned long long)st.segments_created);
+	CHECK(st.fallback_segments >= 2 && st.fallback_segments < st.segments_created);
+	CHECK_EQ_U64(wt_seglog_close(w), 0);
+	CHECK_EQ_U64(count_entries(spool), 0);
+	expect_clean_log(dir, 10 * PER_SEG);
+	tmpdir_remove(dir);
+}
+
+int
+main(void)
+{
+	char spool[64];
+	struct statfs fs;
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "SKIPPED: test_seglog_hugefull needs root to mount a small "
+		                "hugetlbfs (hugepage exhaustion NOT tested)\n");
+		return 77;
+	}
+	if (statfs("/dev/hugepages", &fs) != 0 || fs.f_type != HUGETLBFS_MAGIC) {
+		fprintf(stderr, "SKIPPED: no hugetlbfs on /dev/hugepages (hugepage exhaustion NOT "
+		                "tested)\n");
+		return 77;
+	}
+	tmpdir_make(spool, sizeof(spool));
+	if (mount("wt-seglog-hugefull", spool, "hugetlbfs", 0, "size=4M,pagesize=2M") != 0) {
+		fprintf(stderr,
+		        "SKIPPED: cannot mount hugetlbfs (size=4M) on %s: %s (hugepage exhaustion "
+		        "NOT tested)\n",
+		        spool, strerror(errno));
+		rmdir(spool);
+		return 77;
+	}
+	test_hugepages_exhausted(spool);
+	tmpdir_remove(spool);
+	if (umount(spool) != 0)
+		fprintf(stderr, "umount %s: %s\n", spool, strerror(errno));
+	rmdir(spool);
+	printf("%s test_hugepages_exhausted\n%d checks, %d failed\n",
+	       wt_test_failures ? "FAIL" : "ok  ", wt_test_checks, wt_test_failures);
+	return wt_test_failures ? 1 : 0;
+}
