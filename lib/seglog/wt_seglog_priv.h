@@ -129,7 +129,30 @@ struct wt_seglog_writer {
 	char recovered_path[PATH_MAX];
 };
 
+/* A segment mapped read-write for recovery, its header decoded and checked. */
+struct wt_seg_mapped {
+	int fd;
+	uint8_t *base;
+	uint64_t size;
+	uint64_t segno; /* from the file name */
+	struct wt_seg_header h;
+};
+
 /* wt_seglog_writer.c */
+/* Create file @name in @dirfd (replacing a leftover), preallocate @size
+ * bytes (a full file system or hugepage pool fails here, never later as a
+ * SIGBUS) and map them shared, read-write, with @mmap_flags added.
+ * 0, or -errno with nothing left behind. */
+int wt_seg_file_create(int dirfd, const char *name, uint64_t size, int mmap_flags, int *fdp,
+                       uint8_t **basep);
+/* Open and map segment @name of directory (@dirfd, @dir) and check its
+ * header: it decodes and names its own number and file size. @what names
+ * the file in messages ("last segment"). 0, or -errno and one line in @err:
+ * EBADMSG (too short, corrupt or mismatched: move it aside), ENOTSUP (newer
+ * major version), open/mmap errors. Release with wt_seg_unmap() either way. */
+int wt_seg_map(int dirfd, const char *dir, const char *name, const char *what,
+               struct wt_seg_mapped *m, char *err, size_t errlen);
+void wt_seg_unmap(struct wt_seg_mapped *m);
 int wt_seg_seal_and_sync(int dirfd, int fd, uint8_t *base, uint64_t size, struct wt_seg_header *h,
                          uint32_t state);
 int wt_seg_recover(struct wt_seglog_writer *w, const char *dir, int dirfd, const char *name,

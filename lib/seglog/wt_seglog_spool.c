@@ -167,45 +167,30 @@ prepare_file(struct wt_seglog_writer *w, struct wt_spool_slot *s, bool in_dir)
 	struct wt_spool *sp = w->spool;
 	int dfd = in_dir ? w->dirfd : sp->dirfd;
 	char name[32];
-	void *base;
-	int rc;
+	uint8_t *base;
+	int fd;
 
 	prep_name(name, sizeof(name), s->idx);
-	unlinkat(dfd, name, 0);
-	int fd = openat(dfd, name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -errno;
-	/* posix_fallocate returns the error number instead of setting errno.
-	 * On hugetlbfs it reserves and zeroes the hugepages. */
-	rc = posix_fallocate(fd, 0, (off_t)w->segment_size);
-	if (rc != 0) {
-		rc = -rc;
-		goto err;
-	}
-	/* On hugetlbfs the pages exist now: map them all, so the writer never
-	 * takes a page fault. On a disk file system populating would dirty
-	 * (and later write back) the whole file. */
-	base = mmap(NULL, w->segment_size, PROT_READ | PROT_WRITE,
-	            MAP_SHARED | (sp->huge && !in_dir ? MAP_POPULATE : 0), fd, 0);
-	if (base == MAP_FAILED) {
-		rc = -errno;
-		goto err;
-	}
+	/* On hugetlbfs fallocate reserves and zeroes the pages; map them all
+	 * now, so the writer never takes a page fault. On a disk file system
+	 * populating would dirty (and later write back) the whole file. */
+	int rc = wt_seg_file_create(dfd, name, w->segment_size,
+	                            sp->huge && !in_dir ? MAP_POPULATE : 0, &fd, &base);
+	if (rc != 0)
+		return rc;
 	/* A file in the archive is made durable empty now, so that its
 	 * publication later only has a header page and a rename to sync. */
 	if (in_dir && (fsync(fd) != 0 || fsync(dfd) != 0)) {
 		rc = -errno;
 		munmap(base, w->segment_size);
-		goto err;
+		close(fd);
+		unlinkat(dfd, name, 0);
+		return rc;
 	}
 	s->fd = fd;
 	s->base = base;
 	s->in_dir = in_dir;
 	return 0;
-err:
-	close(fd);
-	unlinkat(dfd, name, 0);
-	return rc;
 }
 
 /* The archiver's preparation: the spool, else (hugepages exhausted) the
@@ -679,58 +664,15 @@ static wt_cold int
 recover_one(struct wt_seglog_writer *w, const char *name, char *err, size_t errlen)
 {
 	struct wt_spool *sp = w->spool;
-	struct wt_seg_header h;
-	struct stat st;
+	struct wt_seg_mapped m;
 	char why[PATH_MAX + 64];
-	uint8_t *base = MAP_FAILED;
-	uint64_t segno = 0, copied;
-	int rc;
-	int fd = openat(sp->dirfd, name, O_RDWR | O_CLOEXEC);
+	uint64_t copied;
+	int rc = wt_seg_map(sp->dirfd, sp->path, name, "spool segment", &m, err, errlen);
 
-	wt_seg_name_parse(name, &segno);
-	if (fd < 0 || fstat(fd, &st) != 0) {
-		rc = -errno;
-		wt_seg_seterr(err, errlen, "%s/%s: cannot open spool segment: %s", sp->path, name,
-		              strerror(-rc));
+	if (rc != 0)
 		goto out;
-	}
-	if (st.st_size < (off_t)WT_SEG_HEADER_SIZE) {
-		rc = -EBADMSG;
-		wt_seg_seterr(err, errlen,
-		              "%s/%s: spool segment too short (%jd bytes); move it aside", sp->path,
-		              name, (intmax_t)st.st_size);
-		goto out;
-	}
-	base = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (base == MAP_FAILED) {
-		rc = -errno;
-		wt_seg_seterr(err, errlen, "%s/%s: cannot map spool segment: %s", sp->path, name,
-		              strerror(-rc));
-		goto out;
-	}
-	switch (wt_seg_header_decode(base, (uint64_t)st.st_size, &h, why, sizeof(why))) {
-	case WT_SEG_HDR_OK:
-		break;
-	case WT_SEG_HDR_UNSUPPORTED:
-		rc = -ENOTSUP;
-		wt_seg_seterr(err, errlen, "%s/%s: %s", sp->path, name, why);
-		goto out;
-	default:
-		rc = -EBADMSG;
-		wt_seg_seterr(err, errlen, "%s/%s: %s; cannot continue the log: move it aside",
-		              sp->path, name, why);
-		goto out;
-	}
-	if (h.segment_no != segno || h.segment_size != (uint64_t)st.st_size) {
-		rc = -EBADMSG;
-		wt_seg_seterr(err, errlen,
-		              "%s/%s: header says segment %" PRIu64 " of %" PRIu64
-		              " bytes; move it aside",
-		              sp->path, name, h.segment_no, h.segment_size);
-		goto out;
-	}
 	if (faccessat(w->dirfd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
-		if (!archived_copy_matches(w, name, base)) {
+		if (!archived_copy_matches(w, name, m.base)) {
 			rc = -EEXIST;
 			wt_seg_seterr(
 			        err, errlen,
@@ -742,12 +684,10 @@ recover_one(struct wt_seglog_writer *w, const char *name, char *err, size_t errl
 		/* The crash came after the archive's rename. */
 		unlinkat(sp->dirfd, name, 0);
 		w->duplicates_dropped++;
-		rc = 0;
 		goto out;
 	}
-	if (!h.sealed) {
-		rc = wt_seg_recover(w, sp->path, sp->dirfd, name, &h, fd, base,
-		                    (uint64_t)st.st_size);
+	if (!m.h.sealed) {
+		rc = wt_seg_recover(w, sp->path, sp->dirfd, name, &m.h, m.fd, m.base, m.size);
 		if (rc != 0) {
 			wt_seg_seterr(err, errlen, "%s/%s: cannot seal recovered spool segment: %s",
 			              sp->path, name, strerror(-rc));
@@ -755,8 +695,8 @@ recover_one(struct wt_seglog_writer *w, const char *name, char *err, size_t errl
 		}
 		snprintf(w->recovered_path, sizeof(w->recovered_path), "%s/%.28s", w->dir, name);
 	}
-	rc = archive_segment(w, fd, base, WT_MIN(h.end_offset, h.segment_size), h.segment_size,
-	                     segno, &copied, why, sizeof(why));
+	rc = archive_segment(w, m.fd, m.base, WT_MIN(m.h.end_offset, m.size), m.size, m.segno,
+	                     &copied, why, sizeof(why));
 	if (rc != 0) {
 		wt_seg_seterr(
 		        err, errlen,
@@ -767,10 +707,7 @@ recover_one(struct wt_seglog_writer *w, const char *name, char *err, size_t errl
 	}
 	w->recovered_spool++;
 out:
-	if (base != MAP_FAILED)
-		munmap(base, (size_t)st.st_size);
-	if (fd >= 0)
-		close(fd);
+	wt_seg_unmap(&m);
 	return rc;
 }
 

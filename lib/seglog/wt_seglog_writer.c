@@ -109,33 +109,52 @@ wt_seg_header_init(struct wt_seglog_writer *w, struct wt_seg_header *h)
 	h->first_seq = w->next_seq;
 }
 
+int
+wt_seg_file_create(int dirfd, const char *name, uint64_t size, int mmap_flags, int *fdp,
+                   uint8_t **basep)
+{
+	void *base;
+	int rc;
+
+	unlinkat(dirfd, name, 0);
+	int fd = openat(dirfd, name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	/* posix_fallocate returns the error number instead of setting errno. */
+	rc = posix_fallocate(fd, 0, (off_t)size);
+	if (rc != 0) {
+		rc = -rc;
+		goto err;
+	}
+	base = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | mmap_flags, fd, 0);
+	if (base == MAP_FAILED) {
+		rc = -errno;
+		goto err;
+	}
+	*fdp = fd;
+	*basep = base;
+	return 0;
+err:
+	close(fd);
+	unlinkat(dirfd, name, 0);
+	return rc;
+}
+
 /* Create, preallocate, map and publish segment w->next_segno. */
 static wt_cold int
 create_segment(struct wt_seglog_writer *w)
 {
 	char name[WT_SEG_NAME_LEN + 1], tmp[WT_SEG_NAME_LEN + 8];
-	uint8_t *base = MAP_FAILED;
+	uint8_t *base;
 	int fd, rc;
 
 	wt_seg_name_make(name, sizeof(name), w->next_segno);
 	snprintf(tmp, sizeof(tmp), ".%s" WT_SEG_TMP_SUFFIX, name);
-	/* A leftover of a crash during an earlier creation of this segment:
-	 * it was never published, so it holds no record. */
-	unlinkat(w->dirfd, tmp, 0);
-	fd = openat(w->dirfd, tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -errno;
-	/* posix_fallocate returns the error number instead of setting errno. */
-	rc = posix_fallocate(fd, 0, (off_t)w->segment_size);
-	if (rc != 0) {
-		rc = -rc;
-		goto err;
-	}
-	base = mmap(NULL, w->segment_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (base == MAP_FAILED) {
-		rc = -errno;
-		goto err;
-	}
+	/* A leftover of a crash during an earlier creation of this segment
+	 * was never published, so it holds no record: replaced. */
+	rc = wt_seg_file_create(w->dirfd, tmp, w->segment_size, 0, &fd, &base);
+	if (rc != 0)
+		return rc;
 	wt_seg_header_init(w, &w->seg);
 	wt_seg_header_encode(base, &w->seg);
 	if (msync(base, WT_SEG_HEADER_SIZE, MS_SYNC) != 0 || fsync(fd) != 0) {
@@ -166,8 +185,7 @@ create_segment(struct wt_seglog_writer *w)
 	return 0;
 
 err:
-	if (base != MAP_FAILED)
-		munmap(base, w->segment_size);
+	munmap(base, w->segment_size);
 	close(fd);
 	unlinkat(w->dirfd, tmp, 0);
 	return rc;
@@ -402,76 +420,91 @@ wt_seg_recover(struct wt_seglog_writer *w, const char *dir, int dirfd, const cha
 	return rc;
 }
 
+int
+wt_seg_map(int dirfd, const char *dir, const char *name, const char *what, struct wt_seg_mapped *m,
+           char *err, size_t errlen)
+{
+	struct stat st;
+	char why[160];
+	int rc;
+
+	m->base = MAP_FAILED;
+	m->size = 0;
+	m->segno = 0;
+	wt_seg_name_parse(name, &m->segno);
+	m->fd = openat(dirfd, name, O_RDWR | O_CLOEXEC);
+	if (m->fd < 0 || fstat(m->fd, &st) != 0) {
+		rc = -errno;
+		wt_seg_seterr(err, errlen, "%s/%s: cannot open %s: %s", dir, name, what,
+		              strerror(-rc));
+		return rc;
+	}
+	if (st.st_size < (off_t)WT_SEG_HEADER_SIZE) {
+		wt_seg_seterr(err, errlen, "%s/%s: %s too short (%jd bytes); move it aside", dir,
+		              name, what, (intmax_t)st.st_size);
+		return -EBADMSG;
+	}
+	m->size = (uint64_t)st.st_size;
+	m->base = mmap(NULL, m->size, PROT_READ | PROT_WRITE, MAP_SHARED, m->fd, 0);
+	if (m->base == MAP_FAILED) {
+		rc = -errno;
+		wt_seg_seterr(err, errlen, "%s/%s: cannot map %s: %s", dir, name, what,
+		              strerror(-rc));
+		return rc;
+	}
+	switch (wt_seg_header_decode(m->base, m->size, &m->h, why, sizeof(why))) {
+	case WT_SEG_HDR_OK:
+		break;
+	case WT_SEG_HDR_UNSUPPORTED:
+		wt_seg_seterr(err, errlen, "%s/%s: %s", dir, name, why);
+		return -ENOTSUP;
+	default:
+		/* Without a trustworthy header the seq cannot be continued
+		 * without risking duplicates: an operator decides. */
+		wt_seg_seterr(err, errlen, "%s/%s: %s; cannot continue the log: move it aside", dir,
+		              name, why);
+		return -EBADMSG;
+	}
+	if (m->h.segment_no != m->segno || m->h.segment_size != m->size) {
+		wt_seg_seterr(err, errlen,
+		              "%s/%s: header says segment %" PRIu64 " of %" PRIu64
+		              " bytes; move it aside",
+		              dir, name, m->h.segment_no, m->h.segment_size);
+		return -EBADMSG;
+	}
+	return 0;
+}
+
+void
+wt_seg_unmap(struct wt_seg_mapped *m)
+{
+	if (m->base != MAP_FAILED)
+		munmap(m->base, m->size);
+	if (m->fd >= 0)
+		close(m->fd);
+	m->base = MAP_FAILED;
+	m->fd = -1;
+}
+
 /* Continue numbering after the last segment of the directory. */
 static wt_cold int
 resume_after(struct wt_seglog_writer *w, const char *name, char *err, size_t errlen)
 {
-	struct wt_seg_header h;
-	struct stat st;
-	char why[160];
-	uint8_t *base = MAP_FAILED;
-	uint64_t segno = 0;
-	int rc;
-	int fd = openat(w->dirfd, name, O_RDWR | O_CLOEXEC);
+	struct wt_seg_mapped m;
+	int rc = wt_seg_map(w->dirfd, w->dir, name, "last segment", &m, err, errlen);
 
-	wt_seg_name_parse(name, &segno);
-	if (fd < 0 || fstat(fd, &st) != 0) {
-		rc = -errno;
-		wt_seg_seterr(err, errlen, "%s/%s: cannot open last segment: %s", w->dir, name,
-		              strerror(-rc));
-		goto out;
-	}
-	if (st.st_size < (off_t)WT_SEG_HEADER_SIZE) {
-		rc = -EBADMSG;
-		wt_seg_seterr(err, errlen,
-		              "%s/%s: last segment too short (%jd bytes); move it aside", w->dir,
-		              name, (intmax_t)st.st_size);
-		goto out;
-	}
-	base = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (base == MAP_FAILED) {
-		rc = -errno;
-		wt_seg_seterr(err, errlen, "%s/%s: cannot map last segment: %s", w->dir, name,
-		              strerror(-rc));
-		goto out;
-	}
-	switch (wt_seg_header_decode(base, (uint64_t)st.st_size, &h, why, sizeof(why))) {
-	case WT_SEG_HDR_OK:
-		break;
-	case WT_SEG_HDR_UNSUPPORTED:
-		rc = -ENOTSUP;
-		wt_seg_seterr(err, errlen, "%s/%s: %s", w->dir, name, why);
-		goto out;
-	default:
-		/* Without a trustworthy header the seq cannot be continued
-		 * without risking duplicates: an operator decides. */
-		rc = -EBADMSG;
-		wt_seg_seterr(err, errlen, "%s/%s: %s; cannot continue the log: move it aside",
-		              w->dir, name, why);
-		goto out;
-	}
-	if (h.segment_no != segno) {
-		rc = -EBADMSG;
-		wt_seg_seterr(err, errlen, "%s/%s: header says segment %" PRIu64 "; move it aside",
-		              w->dir, name, h.segment_no);
-		goto out;
-	}
-	if (!h.sealed) {
-		rc = wt_seg_recover(w, w->dir, w->dirfd, name, &h, fd, base, (uint64_t)st.st_size);
-		if (rc != 0) {
+	if (rc == 0 && !m.h.sealed) {
+		rc = wt_seg_recover(w, w->dir, w->dirfd, name, &m.h, m.fd, m.base, m.size);
+		if (rc != 0)
 			wt_seg_seterr(err, errlen, "%s/%s: cannot seal recovered segment: %s",
 			              w->dir, name, strerror(-rc));
-			goto out;
-		}
 	}
-	w->next_seq = h.record_count ? WT_MAX(h.last_seq + 1, h.first_seq) : h.first_seq;
-	w->next_segno = segno + 1;
-	rc = 0;
-out:
-	if (base != MAP_FAILED)
-		munmap(base, (size_t)st.st_size);
-	if (fd >= 0)
-		close(fd);
+	if (rc == 0) {
+		w->next_seq =
+		        m.h.record_count ? WT_MAX(m.h.last_seq + 1, m.h.first_seq) : m.h.first_seq;
+		w->next_segno = m.segno + 1;
+	}
+	wt_seg_unmap(&m);
 	return rc;
 }
 

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -133,19 +134,34 @@ count_expected(const struct readout *o, uint64_t first)
 	return good;
 }
 
-/* @dir holds exactly the records 0..n-1 as append_n() wrote them, and
- * reading it reports no problem. */
+/* Reading with @conf gives exactly the records 0..n-1 as append_n() wrote
+ * them, and reports no problem. */
 static inline void
-expect_clean_log(const char *dir, uint64_t n)
+expect_clean_read(struct wt_seglog_reader_conf conf, uint64_t n)
 {
 	struct readout o;
 
-	read_dir(dir, &o);
+	read_with(conf, &o);
 	CHECK_EQ_U64(o.nrecs, n);
 	CHECK_EQ_U64(count_expected(&o, 0), n);
 	CHECK_EQ_U64(o.nprobs, 0);
 	CHECK_EQ_U64(o.st.problems + o.st.errors, 0);
 	readout_free(&o);
+}
+
+/* @dir holds exactly the records 0..n-1, and reading it reports no problem. */
+static inline void
+expect_clean_log(const char *dir, uint64_t n)
+{
+	expect_clean_read((struct wt_seglog_reader_conf){.paths = &dir, .npaths = 1}, n);
+}
+
+/* The same for archive @dir read together with @spool. */
+static inline void
+expect_clean_spool(const char *spool, const char *dir, uint64_t n)
+{
+	expect_clean_read(
+	        (struct wt_seglog_reader_conf){.paths = &dir, .npaths = 1, .spool_dir = spool}, n);
 }
 
 static inline void
@@ -428,6 +444,35 @@ nprob(const struct readout *o, enum wt_seglog_problem kind)
 	for (size_t i = 0; i < o->nprobs; i++)
 		n += o->probs[i].kind == kind;
 	return n;
+}
+
+/* Mount a small @fstype (@opts) on a new temporary directory for a test of
+ * @what; 0, or 77 (skip) with the reason on stderr. Needs <sys/mount.h>. */
+static inline int
+mount_small(char *dir, size_t len, const char *fstype, const char *opts, const char *what)
+{
+	if (geteuid() != 0) {
+		fprintf(stderr, "SKIPPED: needs root to mount a small %s (%s NOT tested)\n", fstype,
+		        what);
+		return 77;
+	}
+	tmpdir_make(dir, len);
+	if (mount("wt-seglog-test", dir, fstype, 0, opts) != 0) {
+		fprintf(stderr, "SKIPPED: cannot mount %s (%s) on %s: %s (%s NOT tested)\n", fstype,
+		        opts, dir, strerror(errno), what);
+		rmdir(dir);
+		return 77;
+	}
+	return 0;
+}
+
+static inline void
+unmount_small(const char *dir)
+{
+	tmpdir_remove(dir); /* empties it; its rmdir fails while mounted */
+	if (umount(dir) != 0)
+		fprintf(stderr, "umount %s: %s\n", dir, strerror(errno));
+	rmdir(dir);
 }
 
 #endif /* SEGLOG_TESTLIB_H */

@@ -1,8 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* test_seglog_enospc.c: a full disk loses nothing: direct mode (-ENOSPC) and spool mode (archive
  * full). */
-#include <sys/mount.h>
-
 #include "seglog_testlib.h"
 
 /* 256 KiB of tmpfs holds exactly four 64 KiB segments (tmpfs charges file
@@ -127,11 +125,7 @@ test_archive_full(const char *dir)
 	CHECK_EQ_U64(count_entries(dir), 4);   /* no .tmp left behind */
 	CHECK_EQ_U64(count_entries(spool), 4); /* segments 5-8 */
 	CHECK(seg_exists(spool, 5) && seg_exists(spool, 8));
-	read_spool(spool, dir, &o);
-	CHECK_EQ_U64(o.nrecs, 8 * PER_SMALL_SEG);
-	CHECK_EQ_U64(count_expected(&o, 0), 8 * PER_SMALL_SEG);
-	CHECK_EQ_U64(o.nprobs, 0);
-	readout_free(&o);
+	expect_clean_spool(spool, dir, 8 * PER_SMALL_SEG);
 
 	/* Room for one: the archiver's retry archives segment 5 (6 fails),
 	 * and the writer takes one more segment. */
@@ -143,12 +137,9 @@ test_archive_full(const char *dir)
 	/* Close on the full disk: one more try, then segments 6-9 stay. */
 	CHECK_EQ_U64(wt_seglog_close(w), -ENOSPC);
 	CHECK_EQ_U64(count_entries(spool), 4);
-	read_with((struct wt_seglog_reader_conf){.paths = both, .npaths = 2, .spool_dir = spool},
-	          &o);
-	CHECK_EQ_U64(o.nrecs, 9 * PER_SMALL_SEG);
-	CHECK_EQ_U64(count_expected(&o, 0), 9 * PER_SMALL_SEG);
-	CHECK_EQ_U64(o.nprobs, 0);
-	readout_free(&o);
+	expect_clean_read(
+	        (struct wt_seglog_reader_conf){.paths = both, .npaths = 2, .spool_dir = spool},
+	        9 * PER_SMALL_SEG);
 
 	/* Reopen on the full disk: refused, the spool untouched. */
 	struct wt_seglog_conf conf = {.dir = dir,
@@ -194,33 +185,20 @@ test_archive_full(const char *dir)
 int
 main(void)
 {
-	char dir[64];
-
-	if (geteuid() != 0) {
-		fprintf(stderr, "SKIPPED: test_seglog_enospc needs root to mount a small tmpfs "
-		                "(disk-full behaviour NOT tested)\n");
-		return 77;
-	}
-	tmpdir_make(dir, sizeof(dir));
-	if (mount("wt-seglog-enospc", dir, "tmpfs", 0, "size=256k") != 0) {
-		fprintf(stderr,
-		        "SKIPPED: cannot mount tmpfs on %s: %s (disk-full behaviour NOT "
-		        "tested)\n",
-		        dir, strerror(errno));
-		rmdir(dir);
-		return 77;
-	}
 	static void (*const tests[])(const char *) = {test_enospc, test_archive_full};
 	static const char *const names[] = {"test_enospc", "test_archive_full"};
+	char dir[64];
+	int rc = mount_small(dir, sizeof(dir), "tmpfs", "size=256k", "disk-full behaviour");
+
+	if (rc != 0)
+		return rc;
 	for (size_t i = 0; i < WT_ARRAY_SIZE(tests); i++) {
 		int failed = wt_test_failures;
 		tests[i](dir);
-		tmpdir_remove(dir); /* empties the tmpfs; rmdir fails while mounted */
+		tmpdir_remove(dir); /* empties the tmpfs for the next test */
 		printf("%s %s\n", wt_test_failures == failed ? "ok  " : "FAIL", names[i]);
 	}
-	if (umount(dir) != 0)
-		fprintf(stderr, "umount %s: %s\n", dir, strerror(errno));
-	rmdir(dir);
+	unmount_small(dir);
 	printf("%d checks, %d failed\n", wt_test_checks, wt_test_failures);
 	return wt_test_failures ? 1 : 0;
 }

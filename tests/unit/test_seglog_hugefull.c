@@ -2,7 +2,6 @@
 /* test_seglog_hugefull.c: spool on a hugetlbfs limited to two hugepages: the writer falls back to
  * the archive directory, loses nothing. */
 #include <linux/magic.h>
-#include <sys/mount.h>
 #include <sys/vfs.h>
 
 #include "seglog_testlib.h"
@@ -21,7 +20,6 @@ static void
 test_hugepages_exhausted(const char *spool)
 {
 	char dir[64], want[1024], p[PATH_MAX];
-	struct readout o;
 
 	tmpdir_make(dir, sizeof(dir));
 	struct wt_seglog_writer *w = open_spool_writer(dir, spool, SEG, 4, 20);
@@ -45,11 +43,7 @@ test_hugepages_exhausted(const char *spool)
 	CHECK(!seg_exists(dir, 1) && !seg_exists(spool, 3));
 	seg_path(p, sizeof(p), dir, 4);
 	CHECK_EQ_U64(header_of(p).state, WT_SEG_STATE_SEALED);
-	read_spool(spool, dir, &o);
-	CHECK_EQ_U64(o.nrecs, 4 * PER_SEG);
-	CHECK_EQ_U64(count_expected(&o, 0), 4 * PER_SEG);
-	CHECK_EQ_U64(o.nprobs, 0);
-	readout_free(&o);
+	expect_clean_spool(spool, dir, 4 * PER_SEG);
 
 	wt_seglog_test_pause_archiver(w, 0);
 	wait_archived(w);
@@ -74,30 +68,17 @@ main(void)
 	char spool[64];
 	struct statfs fs;
 
-	if (geteuid() != 0) {
-		fprintf(stderr, "SKIPPED: test_seglog_hugefull needs root to mount a small "
-		                "hugetlbfs (hugepage exhaustion NOT tested)\n");
-		return 77;
-	}
 	if (statfs("/dev/hugepages", &fs) != 0 || fs.f_type != HUGETLBFS_MAGIC) {
 		fprintf(stderr, "SKIPPED: no hugetlbfs on /dev/hugepages (hugepage exhaustion NOT "
 		                "tested)\n");
 		return 77;
 	}
-	tmpdir_make(spool, sizeof(spool));
-	if (mount("wt-seglog-hugefull", spool, "hugetlbfs", 0, "size=4M,pagesize=2M") != 0) {
-		fprintf(stderr,
-		        "SKIPPED: cannot mount hugetlbfs (size=4M) on %s: %s (hugepage exhaustion "
-		        "NOT tested)\n",
-		        spool, strerror(errno));
-		rmdir(spool);
-		return 77;
-	}
+	int rc = mount_small(spool, sizeof(spool), "hugetlbfs", "size=4M,pagesize=2M",
+	                     "hugepage exhaustion");
+	if (rc != 0)
+		return rc;
 	test_hugepages_exhausted(spool);
-	tmpdir_remove(spool);
-	if (umount(spool) != 0)
-		fprintf(stderr, "umount %s: %s\n", spool, strerror(errno));
-	rmdir(spool);
+	unmount_small(spool);
 	printf("%s test_hugepages_exhausted\n%d checks, %d failed\n",
 	       wt_test_failures ? "FAIL" : "ok  ", wt_test_checks, wt_test_failures);
 	return wt_test_failures ? 1 : 0;
