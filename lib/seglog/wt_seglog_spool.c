@@ -312,12 +312,35 @@ wt_spool_roll(struct wt_seglog_writer *w)
 
 /* ---- archiving (archiver thread; also open's recovery) --------------- */
 
+/* The archived copy @name in the archive is the same segment as the spool's
+ * (@base): the same creation block and the same seal block (so the same
+ * end offset and counts), sealed. Only then may the spool copy go. */
+static bool
+archived_copy_matches(struct wt_seglog_writer *w, const char *name, const uint8_t *base)
+{
+	uint8_t hdr[WT_SEG_HEADER_SIZE];
+	struct wt_seg_header h;
+	char why[160];
+	bool same = false;
+	int fd = openat(w->dirfd, name, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return false;
+	if (pread(fd, hdr, sizeof(hdr), 0) == (ssize_t)sizeof(hdr) &&
+	    wt_seg_header_decode(hdr, sizeof(hdr), &h, why, sizeof(why)) == WT_SEG_HDR_OK &&
+	    h.sealed && memcmp(hdr, base, WT_SEG_SEAL_OFF + WT_SEG_SEAL_LEN) == 0)
+		same = true;
+	close(fd);
+	return same;
+}
+
 /*
  * Copy a sealed segment (@base, @end bytes used of @size) into the archive
  * as seg-@segno: temporary name, fsync, rename, fsync of the directory.
- * Idempotent: when seg-N already exists in the archive, an earlier attempt
- * renamed it (only this writer, holding the lock, creates it there, and
- * only complete), so only the directory sync is left.
+ * Idempotent: when seg-N already exists in the archive and is this very
+ * segment (same header blocks), an earlier attempt renamed it and only the
+ * directory sync is left; a different file of that name is an error
+ * (EEXIST), never a reason to drop the spool copy.
  * 0 or -errno with @why = "path: step".
  */
 static int
@@ -331,8 +354,12 @@ copy_to_archive(struct wt_seglog_writer *w, const uint8_t *base, uint64_t end, u
 
 	wt_seg_name_make(name, sizeof(name), segno);
 	snprintf(tmp, sizeof(tmp), ".%s" WT_SEG_TMP_SUFFIX, name);
-	if (faccessat(w->dirfd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
-		goto sync_dir;
+	if (faccessat(w->dirfd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+		if (archived_copy_matches(w, name, base))
+			goto sync_dir;
+		wt_seg_seterr(why, whylen, "%s/%s: exists and is another segment", w->dir, name);
+		return -EEXIST;
+	}
 	step = "create";
 	fd = openat(w->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
@@ -587,7 +614,7 @@ archiver_main(void *arg)
 		if (!paused && arch_retry_at > now && oldest_sealed(sp) != NULL)
 			next = WT_MIN(next, arch_retry_at);
 		if (next != UINT64_MAX)
-			timeout = (int)((next - now + 999999) / 1000000);
+			timeout = (int)WT_MIN((next - now + 999999) / 1000000, 60000u);
 		struct pollfd pfd = {.fd = sp->efd, .events = POLLIN};
 		uint64_t v;
 		if (poll(&pfd, 1, timeout) > 0 && read(sp->efd, &v, sizeof(v)) < 0)
@@ -635,27 +662,6 @@ remove_leftovers(int dirfd, bool tmp_segments)
 	}
 	closedir(d);
 	return n;
-}
-
-/* The archived copy @name in the archive is the same segment as the spool's
- * (@base): same creation block, and sealed. */
-static bool
-archived_copy_matches(struct wt_seglog_writer *w, const char *name, const uint8_t *base)
-{
-	uint8_t hdr[WT_SEG_HEADER_SIZE];
-	struct wt_seg_header h;
-	char why[160];
-	bool same = false;
-	int fd = openat(w->dirfd, name, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return false;
-	if (pread(fd, hdr, sizeof(hdr), 0) == (ssize_t)sizeof(hdr) &&
-	    wt_seg_header_decode(hdr, sizeof(hdr), &h, why, sizeof(why)) == WT_SEG_HDR_OK &&
-	    h.sealed && memcmp(hdr, base, WT_SEG_CREATE_LEN) == 0)
-		same = true;
-	close(fd);
-	return same;
 }
 
 /* One segment left in the spool by a crashed writer: recover and archive
