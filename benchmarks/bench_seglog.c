@@ -136,11 +136,16 @@ main(int argc, char **argv)
 		       "in total, worst %.1f ms\n",
 		       refused, (double)stall * 1e-9, (double)stall_worst * 1e-6);
 		printf("spool: %" PRIu64 " fallback segments; seals on the writer's thread %" PRIu64
-		       ", by the archiver %" PRIu64 " (before close); archiver %.0f MB/s while "
-		       "archiving (%" PRIu64 " MB in %.3f s)\n",
-		       st.fallback_segments, st.seals_sync, st.seals_async,
-		       st.archive_ns ? (double)st.bytes_archived * 1e3 / (double)st.archive_ns : 0,
-		       st.bytes_archived >> 20, (double)st.archive_ns * 1e-9);
+		       ", by the archiver %" PRIu64 " (before close)\n",
+		       st.fallback_segments, st.seals_sync, st.seals_async);
+		if (st.bytes_archived)
+			printf("archiver: %.0f MB/s while archiving (%" PRIu64
+			       " MB copied and synced in %.3f s)\n",
+			       (double)st.bytes_archived * 1e3 / (double)st.archive_ns,
+			       st.bytes_archived >> 20, (double)st.archive_ns * 1e-9);
+		else
+			printf("archiver: %" PRIu64 " segments synced and moved in %.3f s\n",
+			       st.segments_archived, (double)st.archive_ns * 1e-9);
 	} else {
 		printf("direct: seals on the writer's thread %" PRIu64 "\n", st.seals_sync);
 	}
