@@ -216,8 +216,9 @@ enum wt_archive_point {
 extern void (*wt_seglog_archive_hook)(enum wt_archive_point p, uint64_t segno);
 
 /* Internal, tests only: stop the archiver's work (1: preparing and
- * archiving; 2: archiving only) or restart it (0); closing the writer
- * restarts it. */
+ * archiving; 2: archiving only) or restart it (0); returns once the
+ * archiver acts on it (a step already under way finishes first); closing
+ * the writer restarts it. */
 void wt_seglog_test_pause_archiver(struct wt_seglog_writer *w, int paused);
 
 /* Names of the files a spool-mode writer prepares ahead of a roll:

@@ -87,10 +87,11 @@ struct wt_spool {
 	unsigned int retry_ms;
 	pthread_t thread;
 	bool thread_started;
-	uint32_t stop;   /* atomic: the writer is closing */
-	int close_rc;    /* archiver's final status (read after join) */
-	bool err_prep;   /* archiver: the current error is from preparing */
-	uint32_t paused; /* atomic, tests: wt_seglog_test_pause_archiver() */
+	uint32_t stop;       /* atomic: the writer is closing */
+	int close_rc;        /* archiver's final status (read after join) */
+	bool err_prep;       /* archiver: the current error is from preparing */
+	uint32_t paused;     /* atomic, tests: wt_seglog_test_pause_archiver() (1 all, 2 jobs) */
+	uint32_t pause_seen; /* atomic: the value the archiver acts on now */
 	struct wt_spool_counters c;
 	pthread_mutex_t msg_lock; /* the two messages and their errnos */
 	int archive_errno;

@@ -568,6 +568,7 @@ archiver_main(void *arg)
 		bool stop = __atomic_load_n(&sp->stop, __ATOMIC_ACQUIRE);
 		uint32_t pause = stop ? 0 : __atomic_load_n(&sp->paused, __ATOMIC_ACQUIRE);
 		bool paused = pause == 1, hold_jobs = pause != 0;
+		__atomic_store_n(&sp->pause_seen, pause, __ATOMIC_RELEASE);
 		uint64_t now = mono_ns();
 		bool progress = false;
 
@@ -941,4 +942,10 @@ wt_seglog_test_pause_archiver(struct wt_seglog_writer *w, int paused)
 		return;
 	__atomic_store_n(&w->spool->paused, (uint32_t)paused, __ATOMIC_RELEASE);
 	kick(w->spool);
+	/* Synchronous: once the archiver has seen it at the top of its loop,
+	 * no step decided before the call is still to come. */
+	for (int i = 0; i < 10000 && __atomic_load_n(&w->spool->pause_seen, __ATOMIC_ACQUIRE) !=
+	                                     (uint32_t)paused;
+	     i++)
+		usleep(1000);
 }

