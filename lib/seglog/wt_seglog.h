@@ -60,10 +60,11 @@ struct wt_seglog_conf {
 	 * a rename after fsync when both are on one disk file system), so the
 	 * writer's thread never waits for the disk. */
 	const char *spool_dir;
-	/* Spool files that may exist at once: the one being written, one
-	 * prepared for the next roll, the sealed ones waiting for the
-	 * archiver. 0 = WT_SEGLOG_DEFAULT_SPOOL_SEGMENTS; else in
-	 * [MIN, MAX]_SPOOL_SEGMENTS. Hugepages used: this x segment_size. */
+	/* Spool files that exist at once: the one being written, the sealed
+	 * ones waiting for the archiver, and every other one prepared ahead.
+	 * 0 = WT_SEGLOG_DEFAULT_SPOOL_SEGMENTS; else in
+	 * [MIN, MAX]_SPOOL_SEGMENTS. Hugepages held for the writer's life:
+	 * this x segment_size. */
 	unsigned int spool_segments;
 	/* After a failed archive (disk full, I/O error) or a failed
 	 * allocation, the archiver tries again after this many ms.
@@ -91,8 +92,9 @@ struct wt_seglog_conf {
  * recovered when it was open) and archived into @conf->dir, or deleted when
  * its archived copy is already complete there (the crash came after the
  * archive's rename), so nothing is archived twice; leftover prepared files
- * are deleted. Then one spool file is prepared for the first append and the
- * archiver thread (named "wt-archiver", all signals blocked) is started.
+ * are deleted. Then the first spool file is prepared (a failure there is
+ * not fatal: it is in the stats and retried) and the archiver thread (named
+ * "wt-archiver", all signals blocked) is started; it prepares the others.
  *
  * @param conf    directory, segment size, run id, spool (copied; not kept)
  * @param err     on failure, a one-line message naming the cause and path
@@ -142,6 +144,8 @@ int wt_seglog_append_stats(struct wt_seglog_writer *w, const char *text, size_t 
  * Start writeback of what was appended since the last flush (msync
  * MS_ASYNC). Not needed for crash safety against a process crash (the
  * mapping is in the page cache); it narrows the window of a power loss.
+ * In spool mode on hugetlbfs it does nothing (the spool is memory; what
+ * is durable is what the archiver archived).
  * @return 0 or -errno from msync. Owner thread only.
  */
 int wt_seglog_flush(struct wt_seglog_writer *w);
