@@ -20,6 +20,7 @@ struct opts {
 	int no_header;
 	int quiet;
 	int check;
+	const char *spool;
 };
 
 static void
@@ -32,6 +33,12 @@ usage(FILE *f)
 	        "A DIR means all its segment files (seg-*.wts) in order; several arguments are\n"
 	        "read one after the other as one log. Every record's seq must follow the\n"
 	        "previous one (no gap, no duplicate) across all of them.\n"
+	        "\n"
+	        "A monitor in spool mode writes segments in a spool directory (hugepages) and\n"
+	        "archives each sealed one into DIR; give the spool with --spool to read every\n"
+	        "record, archived or not (for example after the monitor was killed, before it\n"
+	        "is restarted): segments of both are read in segment order, each number once,\n"
+	        "from DIR when it has it.\n"
 	        "\n"
 	        "Options:\n"
 	        "  -f, --format csv|json  record output format (default csv). CSV starts with the\n"
@@ -46,6 +53,8 @@ usage(FILE *f)
 	        "                         stats frames, problems, errors\n"
 	        "  -q, --quiet            do not report problems one by one on stderr (the exit\n"
 	        "                         code still tells)\n"
+	        "  -S, --spool SPOOL      also read the monitor's spool directory SPOOL (see\n"
+	        "                         above); DIR may then hold no segment yet\n"
 	        "  -h, --help             this text\n"
 	        "  -V, --version          program version\n"
 	        "\n"
@@ -82,15 +91,20 @@ static int
 parse_args(int argc, char **argv, struct opts *o)
 {
 	static const struct option longopts[] = {
-	        {"format", required_argument, NULL, 'f'}, {"stats", no_argument, NULL, 's'},
-	        {"no-header", no_argument, NULL, 'H'},    {"check", no_argument, NULL, 'c'},
-	        {"quiet", no_argument, NULL, 'q'},        {"help", no_argument, NULL, 'h'},
-	        {"version", no_argument, NULL, 'V'},      {NULL, 0, NULL, 0},
+	        {"format", required_argument, NULL, 'f'},
+	        {"stats", no_argument, NULL, 's'},
+	        {"no-header", no_argument, NULL, 'H'},
+	        {"check", no_argument, NULL, 'c'},
+	        {"quiet", no_argument, NULL, 'q'},
+	        {"help", no_argument, NULL, 'h'},
+	        {"version", no_argument, NULL, 'V'},
+	        {"spool", required_argument, NULL, 'S'},
+	        {NULL, 0, NULL, 0},
 	};
 	int c;
 
 	opterr = 0; /* our own one-line messages */
-	while ((c = getopt_long(argc, argv, ":f:sHcqhV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":f:sHcqhVS:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
 			if (strcmp(optarg, "csv") == 0) {
@@ -114,6 +128,9 @@ parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case 'q':
 			o->quiet = 1;
+			break;
+		case 'S':
+			o->spool = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -181,6 +198,7 @@ main(int argc, char **argv)
 	        .npaths = (size_t)(argc - first),
 	        .problem = on_problem,
 	        .problem_arg = &o,
+	        .spool_dir = o.spool,
 	};
 	struct wt_seglog_reader *r = wt_seglog_reader_open(&conf, err, sizeof(err));
 	if (r == NULL) {

@@ -9,11 +9,18 @@
  * offline reader are the same reader. Every frame carries a CRC-32C so a torn
  * or corrupted frame is detected. docs/FORMAT.md specifies the bytes.
  *
- * No EAL dependency. A writer is owned by one thread.
+ * Spool mode (conf.spool_dir): segments are written in a spool directory,
+ * normally on hugetlbfs (zero-copy for a local reader), and an archiver
+ * thread owned by the writer persists each sealed one into the log
+ * directory, so the writer's thread never waits for the disk; when the
+ * archive falls behind, appends return -EAGAIN instead of dropping.
+ *
+ * No EAL dependency. A writer is owned by one thread (plus its archiver).
  */
 #ifndef WT_SEGLOG_H
 #define WT_SEGLOG_H
 
+#include <sched.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -33,11 +40,41 @@
 
 struct wt_seglog_writer;
 
+/* Spool mode (docs/FORMAT.md section 10, lib/seglog/README.md). */
+#define WT_SEGLOG_DEFAULT_SPOOL_SEGMENTS 4u
+#define WT_SEGLOG_MIN_SPOOL_SEGMENTS     2u
+#define WT_SEGLOG_MAX_SPOOL_SEGMENTS     64u
+#define WT_SEGLOG_DEFAULT_RETRY_MS       1000u
+
 struct wt_seglog_conf {
-	const char *dir;       /* existing, writable directory */
+	const char *dir;       /* existing, writable directory (the archive in spool mode) */
 	uint64_t segment_size; /* bytes per segment file: 0 = WT_SEGLOG_DEFAULT_SEGMENT_SIZE,
-	                        * else a multiple of 4096 in [MIN, MAX]_SEGMENT_SIZE */
+	                        * else a multiple of 4096 in [MIN, MAX]_SEGMENT_SIZE; in a
+	                        * spool on hugetlbfs also a multiple of its page size */
 	uint64_t run_id;       /* identifies this monitor run (random), stored in headers */
+	/* Spool mode. NULL: direct mode, segments are created, written and
+	 * sealed (msync + fsync) in @dir by the writer's thread, as before.
+	 * Else an existing directory, other than @dir, normally on hugetlbfs:
+	 * segments are written there through the mapping and an archiver
+	 * thread persists each sealed one into @dir (copy + fsync + rename;
+	 * a rename after fsync when both are on one disk file system), so the
+	 * writer's thread never waits for the disk. */
+	const char *spool_dir;
+	/* Spool files that exist at once: the one being written, the sealed
+	 * ones waiting for the archiver, and every other one prepared ahead.
+	 * 0 = WT_SEGLOG_DEFAULT_SPOOL_SEGMENTS; else in
+	 * [MIN, MAX]_SPOOL_SEGMENTS. Hugepages held for the writer's life:
+	 * this x segment_size. */
+	unsigned int spool_segments;
+	/* After a failed archive (disk full, I/O error) or a failed
+	 * allocation, the archiver tries again after this many ms.
+	 * 0 = WT_SEGLOG_DEFAULT_RETRY_MS. */
+	unsigned int retry_ms;
+	/* CPUs the archiver thread may run on; NULL = inherit the affinity of
+	 * the thread calling wt_seglog_open(). In a DPDK application pass
+	 * the control-plane CPUs, so that the archiver never shares a core
+	 * with a polling lcore. */
+	const cpu_set_t *archiver_cpus;
 };
 
 /**
@@ -50,14 +87,27 @@ struct wt_seglog_conf {
  * segment is created lazily by the first append. The directory is locked
  * (flock) for the life of the writer: a second writer on it fails.
  *
- * @param conf    directory, segment size, run id (copied; not kept)
+ * Spool mode (@conf->spool_dir set): the spool directory is locked too.
+ * Every segment a crashed writer left there is first recovered (sealed as
+ * recovered when it was open) and archived into @conf->dir, or deleted when
+ * its archived copy is already complete there (the crash came after the
+ * archive's rename), so nothing is archived twice; leftover prepared files
+ * are deleted. Then the first spool file is prepared (a failure there is
+ * not fatal: it is in the stats and retried) and the archiver thread (named
+ * "wt-archiver", all signals blocked) is started; it prepares the others.
+ *
+ * @param conf    directory, segment size, run id, spool (copied; not kept)
  * @param err     on failure, a one-line message naming the cause and path
  * @param errlen  size of @err (may be 0, then @err may be NULL)
- * @return the writer, or NULL with errno set: EINVAL (bad conf), ENOENT /
- * ENOTDIR / EACCES (directory), EBUSY (another writer holds the directory),
- * EBADMSG (the last segment's header is corrupt: seq cannot be continued
- * safely; move the file aside), ENOTSUP (the last segment has a newer major
- * format version), EIO and others from the recovery's msync/fsync, ENOMEM.
+ * @return the writer, or NULL with errno set: EINVAL (bad conf, spool_dir
+ * = dir, segment size not a multiple of the spool's hugepage size), ENOENT /
+ * ENOTDIR / EACCES (directory), EBUSY (another writer holds the directory
+ * or the spool), EBADMSG (the last segment's header, or a spool segment's,
+ * is corrupt: seq cannot be continued safely; move the file aside), ENOTSUP
+ * (a newer major format version), EEXIST (a spool segment and an archived
+ * segment of the same number differ), ENOSPC / EIO and others from
+ * recovering or archiving a leftover spool segment (it stays in the spool;
+ * nothing is lost), EAGAIN (thread creation), ENOMEM.
  * Threading: any thread; the writer then belongs to the thread that uses it.
  */
 struct wt_seglog_writer *wt_seglog_open(const struct wt_seglog_conf *conf, char *err,
@@ -69,11 +119,15 @@ struct wt_seglog_writer *wt_seglog_open(const struct wt_seglog_conf *conf, char 
  * full one is sealed first).
  * @return 0, or -errno: -ENOSPC when the next segment cannot be
  * preallocated, -EIO (or another errno) from sealing, creating or mapping a
- * segment. On error no frame was written and rec->seq is unchanged (the
- * sequence number is not consumed), so the caller still owns the record and
- * may retry later.
+ * segment. Spool mode only: -EAGAIN when every spool segment is sealed and
+ * waiting for the archiver (the archive disk is slower than the traffic, or
+ * full, see wt_seglog_writer_stats()): try again later. On any error no
+ * frame was written and rec->seq is unchanged (the sequence number is not
+ * consumed), so the caller still owns the record and may retry later.
  * Threading: only the writer's owner thread. No allocation, no system call
- * except at a segment roll.
+ * except at a segment roll. In spool mode a roll does no disk I/O: a seal
+ * block and a header written in memory, a rename of a prepared file, an
+ * eventfd write.
  */
 int wt_seglog_append(struct wt_seglog_writer *w, struct wt_callrec *rec);
 
@@ -81,7 +135,8 @@ int wt_seglog_append(struct wt_seglog_writer *w, struct wt_callrec *rec);
  * Append a stats frame: UTF-8 text of "name=value\n" lines (the monitor's
  * counters at exit).
  * @return 0 or -errno as wt_seglog_append(), and -EMSGSIZE when @len exceeds
- * WT_SEGLOG_MAX_PAYLOAD or what one segment can hold. Owner thread only.
+ * WT_SEGLOG_MAX_PAYLOAD or what one segment can hold, -EAGAIN in spool mode
+ * as wt_seglog_append(). Owner thread only.
  */
 int wt_seglog_append_stats(struct wt_seglog_writer *w, const char *text, size_t len);
 
@@ -89,6 +144,8 @@ int wt_seglog_append_stats(struct wt_seglog_writer *w, const char *text, size_t 
  * Start writeback of what was appended since the last flush (msync
  * MS_ASYNC). Not needed for crash safety against a process crash (the
  * mapping is in the page cache); it narrows the window of a power loss.
+ * In spool mode on hugetlbfs it does nothing (the spool is memory; what
+ * is durable is what the archiver archived).
  * @return 0 or -errno from msync. Owner thread only.
  */
 int wt_seglog_flush(struct wt_seglog_writer *w);
@@ -96,7 +153,15 @@ int wt_seglog_flush(struct wt_seglog_writer *w);
 /**
  * Seal the current segment (header marked sealed, msync + fsync of the file
  * and of the directory) and free the writer. NULL is accepted.
- * @return 0 or -errno (the writer is freed either way). Owner thread only.
+ * Spool mode: the current segment is sealed and handed to the archiver,
+ * which then archives every sealed spool segment, in order, making one more
+ * attempt at once for a segment whose archiving failed before; the thread
+ * is joined and the prepared spool files are deleted. A segment that still
+ * cannot be archived (disk full) stays in the spool, readable with
+ * `wiretally-read --spool`, and is archived by the next wt_seglog_open().
+ * @return 0 or -errno (the writer is freed either way): in spool mode the
+ * error of the first segment left in the spool (-ENOSPC, -EIO, ...).
+ * Owner thread only.
  */
 int wt_seglog_close(struct wt_seglog_writer *w);
 
@@ -114,9 +179,49 @@ uint64_t wt_seglog_records_appended(const struct wt_seglog_writer *w);
  * What wt_seglog_open() recovered: the path of the unsealed segment it
  * found and sealed as recovered ("" when there was none), and the number of
  * committed records it kept there. For the monitor's start-up log line.
+ * In spool mode the path is where the segment is now (in the archive).
  */
 const char *wt_seglog_recovered_path(const struct wt_seglog_writer *w);
 uint64_t wt_seglog_recovered_records(const struct wt_seglog_writer *w);
+
+/** Writer and archiver counters and status (wt_seglog_writer_stats()). */
+struct wt_seglog_stats {
+	/* The writer's thread. */
+	uint64_t records_appended;
+	uint64_t segments_created; /* spool + direct, by this writer */
+	uint64_t eagain;           /* appends refused with -EAGAIN: spool full */
+	uint64_t seals_sync;       /* seals whose msync/fsync ran on the writer's thread
+	                            * (direct mode; 0 in spool mode) */
+	/* The archiver thread (spool mode; 0 in direct mode). */
+	uint64_t seals_async;        /* seals made durable by the archiver: segments
+	                              * archived + fallback segments synced */
+	uint64_t segments_archived;  /* spool segments now in the archive (copied or moved) */
+	uint64_t bytes_archived;     /* bytes copied (header + frames; the tail is a hole) */
+	uint64_t archive_ns;         /* time spent archiving: bytes_archived / archive_ns
+	                              * is the archiver's throughput */
+	uint64_t archive_failures;   /* failed attempts to archive, sync or allocate; each
+	                              * is retried every retry_ms */
+	uint64_t fallback_segments;  /* segments written directly in the archive directory
+	                              * because no spool file could be allocated */
+	uint64_t recovered_spool;    /* spool segments of a crashed writer archived by open */
+	uint64_t duplicates_dropped; /* spool segments open deleted: already archived */
+	unsigned int spool_waiting;  /* sealed segments waiting for the archiver now */
+	int archive_errno;           /* errno of the current failure; 0 after a success */
+	int fallback_errno;          /* errno of the first failed spool allocation; 0 never */
+	/* One line each, "" when none: the current archiving failure (which
+	 * file, which errno, what happens), and the first fallback from the
+	 * spool to the archive directory (hugepages exhausted). */
+	char archive_error[512];
+	char fallback_msg[512];
+};
+
+/**
+ * Fill @st. The monitor prints archive_error when archive_failures grows and
+ * fallback_msg once when fallback_segments leaves 0.
+ * Threading: the writer's owner thread (the archiver's fields are read
+ * atomically, the messages under the archiver's message lock).
+ */
+void wt_seglog_writer_stats(const struct wt_seglog_writer *w, struct wt_seglog_stats *st);
 
 /*
  * Reader.
@@ -160,6 +265,13 @@ struct wt_seglog_reader_conf {
 	size_t npaths;                /* read in this order, concatenated */
 	wt_seglog_problem_fn problem; /* NULL: problems are only counted */
 	void *problem_arg;
+	/* A writer's spool directory, read together with @paths: the segments
+	 * of both are read in segment-number order, and a number present in
+	 * @paths (the archive) is read from there, not from the spool, so a
+	 * segment archived but not yet deleted from the spool (or archived
+	 * while this reader runs) is read once. @paths must then be
+	 * directories or files with segment names. NULL: no spool. */
+	const char *spool_dir;
 };
 
 /** One frame, valid until the next wt_seglog_reader_next() or _close(). */
@@ -188,12 +300,15 @@ struct wt_seglog_read_stats {
 /**
  * Open a reader over @conf->paths. Every path is checked now: a directory
  * must hold at least one segment file (seg-*.wts), a file must start with
- * the segment magic. Nothing is reported through the callback here.
+ * the segment magic. With a spool directory, a directory may be empty as
+ * long as the spool and the paths together hold a segment. Nothing is
+ * reported through the callback here.
  * @param err     on failure, a one-line message naming the problem and path
  * @return the reader, or NULL with errno: ENOENT (path missing, or a
  * directory without segments), EACCES and other open/stat errors, EBADMSG
- * (a file that is not a wiretally segment), EINVAL (no paths, or a path
- * that is neither a file nor a directory), ENOMEM.
+ * (a file that is not a wiretally segment), EINVAL (no paths, a path
+ * that is neither a file nor a directory, or with a spool a file without a
+ * segment name), ENOMEM.
  * Threading: a reader is used by one thread at a time; any number of readers
  * may read a log while its writer appends (in this or another process).
  */

@@ -21,6 +21,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,7 @@
 
 struct wt_seglog_reader {
 	char **files;
+	char **alts; /* per file: where else it may be (a spool file's archived copy), or NULL */
 	size_t nfiles;
 	size_t next_file;
 	wt_seglog_problem_fn problem;
@@ -107,8 +109,13 @@ add_file(struct wt_seglog_reader *r, size_t *cap, const char *dir, const char *n
 		if (nv == NULL)
 			return -ENOMEM;
 		r->files = nv;
+		nv = realloc(r->alts, ncap * sizeof(*nv));
+		if (nv == NULL)
+			return -ENOMEM;
+		r->alts = nv;
 		*cap = ncap;
 	}
+	r->alts[r->nfiles] = NULL;
 	if (dir != NULL) {
 		if (asprintf(&p, "%s/%s", dir, name) < 0)
 			return -ENOMEM;
@@ -122,7 +129,8 @@ add_file(struct wt_seglog_reader *r, size_t *cap, const char *dir, const char *n
 }
 
 static int
-add_dir(struct wt_seglog_reader *r, size_t *cap, const char *dir, char *err, size_t errlen)
+add_dir(struct wt_seglog_reader *r, size_t *cap, const char *dir, bool may_be_empty, char *err,
+        size_t errlen)
 {
 	char **names = NULL;
 	int n, rc = 0;
@@ -139,7 +147,7 @@ add_dir(struct wt_seglog_reader *r, size_t *cap, const char *dir, char *err, siz
 		wt_seg_seterr(err, errlen, "%s: cannot list directory: %s", dir, strerror(-n));
 		return n;
 	}
-	if (n == 0) {
+	if (n == 0 && !may_be_empty) {
 		wt_seg_seterr(err, errlen, "%s: no segments found (no seg-*.wts files)", dir);
 		return -ENOENT;
 	}
@@ -177,6 +185,120 @@ check_file(const char *path, char *err, size_t errlen)
 	return rc;
 }
 
+/* Segment number of a file path by its name; 0 when it has no segment name. */
+static int
+path_segno(const char *path, uint64_t *segno)
+{
+	const char *slash = strrchr(path, '/');
+
+	return wt_seg_name_parse(slash ? slash + 1 : path, segno);
+}
+
+struct ordered {
+	uint64_t segno;
+	size_t idx; /* position before sorting: archive paths first, spool last */
+};
+
+static int
+ordered_cmp(const void *a, const void *b)
+{
+	const struct ordered *x = a, *y = b;
+
+	if (x->segno != y->segno)
+		return x->segno < y->segno ? -1 : 1;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+/*
+ * Spool merge: how it works
+ *   The archive files (from @conf->paths) are listed first, then the
+ *   spool's. All are put in segment-number order; a spool file whose number
+ *   is also in the archive is dropped (the archived copy is sealed and
+ *   complete: the archiver renames it only after fsync). Listing the spool
+ *   first would miss nothing either, but this order keeps the archive's
+ *   copy whenever both were seen. A spool file archived and deleted after
+ *   the listing is read from its archived copy (alt path, the first
+ *   directory of @conf->paths): it was deleted only once that copy existed.
+ */
+static int
+merge_spool(struct wt_seglog_reader *r, size_t *cap, const struct wt_seglog_reader_conf *conf,
+            char *err, size_t errlen)
+{
+	const char *archive = NULL;
+	struct ordered *ord = NULL;
+	struct stat sb;
+	size_t narch = r->nfiles, n, keep = 0;
+	int rc;
+
+	for (size_t i = 0; i < conf->npaths && archive == NULL; i++)
+		if (stat(conf->paths[i], &sb) == 0 && S_ISDIR(sb.st_mode))
+			archive = conf->paths[i];
+	for (size_t i = 0; i < narch; i++) {
+		uint64_t segno;
+		if (!path_segno(r->files[i], &segno)) {
+			wt_seg_seterr(err, errlen,
+			              "%s: with a spool directory, give directories or seg-*.wts "
+			              "files",
+			              r->files[i]);
+			return -EINVAL;
+		}
+	}
+	if (stat(conf->spool_dir, &sb) != 0) {
+		rc = -errno;
+		wt_seg_seterr(err, errlen, "%s: cannot access: %s", conf->spool_dir, strerror(-rc));
+		return rc;
+	}
+	if (!S_ISDIR(sb.st_mode)) {
+		wt_seg_seterr(err, errlen, "%s: a spool must be a directory", conf->spool_dir);
+		return -EINVAL;
+	}
+	rc = add_dir(r, cap, conf->spool_dir, true, err, errlen);
+	if (rc != 0)
+		return rc;
+	n = r->nfiles;
+	if (n == 0) {
+		wt_seg_seterr(err, errlen, "%s: no segments found (no seg-*.wts files), nor in %s",
+		              conf->paths[0], conf->spool_dir);
+		return -ENOENT;
+	}
+	ord = malloc(n * sizeof(*ord));
+	char **files = malloc(n * sizeof(*files)), **alts = calloc(n, sizeof(*alts));
+	if (ord == NULL || files == NULL || alts == NULL) {
+		free(ord);
+		free(files);
+		free(alts);
+		wt_seg_seterr(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		path_segno(r->files[i], &ord[i].segno);
+		ord[i].idx = i;
+	}
+	qsort(ord, n, sizeof(*ord), ordered_cmp);
+	for (size_t k = 0; k < n; k++) {
+		size_t i = ord[k].idx;
+		bool spool = i >= narch;
+		/* The archive's copy of this number comes first in the order. */
+		if (spool && keep > 0 && ord[k - 1].segno == ord[k].segno) {
+			free(r->files[i]);
+			continue;
+		}
+		files[keep] = r->files[i];
+		if (spool && archive != NULL &&
+		    asprintf(&alts[keep], "%s/%s", archive, strrchr(r->files[i], '/') + 1) < 0)
+			alts[keep] = NULL;
+		keep++;
+	}
+	free(ord);
+	free(r->files);
+	free(r->alts);
+	r->files = files;
+	r->alts = alts;
+	r->nfiles = keep;
+	*cap = n;
+	return 0;
+}
+
 struct wt_seglog_reader *
 wt_seglog_reader_open(const struct wt_seglog_reader_conf *conf, char *err, size_t errlen)
 {
@@ -206,7 +328,7 @@ wt_seglog_reader_open(const struct wt_seglog_reader_conf *conf, char *err, size_
 			goto err;
 		}
 		if (S_ISDIR(sb.st_mode)) {
-			rc = add_dir(r, &cap, p, err, errlen);
+			rc = add_dir(r, &cap, p, conf->spool_dir != NULL, err, errlen);
 		} else if (S_ISREG(sb.st_mode)) {
 			rc = check_file(p, err, errlen);
 			if (rc == 0)
@@ -215,6 +337,11 @@ wt_seglog_reader_open(const struct wt_seglog_reader_conf *conf, char *err, size_
 			rc = -EINVAL;
 			wt_seg_seterr(err, errlen, "%s: neither a directory nor a segment file", p);
 		}
+		if (rc != 0)
+			goto err;
+	}
+	if (conf->spool_dir != NULL) {
+		rc = merge_spool(r, &cap, conf, err, errlen);
 		if (rc != 0)
 			goto err;
 	}
@@ -283,8 +410,14 @@ start_segment(struct wt_seglog_reader *r)
 	struct stat sb;
 
 	while (r->next_file < r->nfiles) {
-		const char *path = r->files[r->next_file++];
+		const char *path = r->files[r->next_file];
+		const char *alt = r->alts[r->next_file++];
 		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 && errno == ENOENT && alt != NULL) {
+			/* Archived and deleted from the spool since the listing. */
+			path = alt;
+			fd = open(path, O_RDONLY | O_CLOEXEC);
+		}
 		if (fd < 0 || fstat(fd, &sb) != 0) {
 			report(r, WT_SEGLOG_PROBLEM_IO, path, 0, "cannot open: %s",
 			       strerror(errno));
@@ -478,9 +611,12 @@ wt_seglog_reader_close(struct wt_seglog_reader *r)
 	if (r == NULL)
 		return;
 	end_segment(r);
-	for (size_t i = 0; i < r->nfiles; i++)
+	for (size_t i = 0; i < r->nfiles; i++) {
 		free(r->files[i]);
+		free(r->alts[i]);
+	}
 	free(r->files);
+	free(r->alts);
 	free(r);
 }
 

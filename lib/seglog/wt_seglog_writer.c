@@ -26,11 +26,16 @@
  *   - The first touch of each page of a new segment takes a page fault on
  *     the writer's thread (one per 23 records with 4 KiB pages).
  *
- * Segment life: created under a temporary name, preallocated, header written
- * and synced, then renamed to its final name and the directory synced, so a
- * file with a segment name always has a complete header. Sealed when full or
- * at close: seal block written, msync + fsync of the file and fsync of the
- * directory. A segment is never written again after its seal.
+ * Segment life (direct mode): created under a temporary name, preallocated,
+ * header written and synced, then renamed to its final name and the
+ * directory synced, so a file with a segment name always has a complete
+ * header. Sealed when full or at close: seal block written, msync + fsync
+ * of the file and fsync of the directory, on the writer's thread. A segment
+ * is never written again after its seal.
+ *
+ * Spool mode: the roll and the seal go to wt_seglog_spool.c (a prepared
+ * spool file is taken, the seal is written in memory and the file handed
+ * to the archiver thread); the append path below is the same.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -46,36 +51,14 @@
 #include <unistd.h>
 
 #include "wt_crc32c.h"
-#include "wt_seglog_format.h"
-
-struct wt_seglog_writer {
-	/* current segment (base == NULL: none; the next append creates one) */
-	uint8_t *base;
-	uint64_t off;     /* next frame */
-	uint64_t limit;   /* segment size */
-	uint64_t flushed; /* bytes [0, flushed) already passed to msync */
-	uint64_t next_seq;
-	struct wt_seg_header seg; /* counts of the current segment */
-	int fd;
-	int dirfd;
-	/* configuration and totals */
-	uint64_t segment_size;
-	uint64_t run_id;
-	uint64_t next_segno;
-	uint64_t segments_created;
-	uint64_t records_appended;
-	uint64_t recovered_records;
-	char dir[PATH_MAX - WT_SEG_NAME_LEN - 2]; /* so that dir/name always fits */
-	char path[PATH_MAX];
-	char recovered_path[PATH_MAX];
-};
+#include "wt_seglog_priv.h"
 
 /* Seal block from a scan or from the writer's counts, then make the whole
  * segment durable: msync of the mapping, fsync of the file, fsync of the
  * directory (which holds the rename of its creation). */
-static int
-seal_and_sync(int dirfd, int fd, uint8_t *base, uint64_t size, struct wt_seg_header *h,
-              uint32_t state)
+int
+wt_seg_seal_and_sync(int dirfd, int fd, uint8_t *base, uint64_t size, struct wt_seg_header *h,
+                     uint32_t state)
 {
 	h->state = state;
 	h->sealed_ns = wt_seg_now_ns();
@@ -103,9 +86,57 @@ static int
 seal_current(struct wt_seglog_writer *w)
 {
 	w->seg.end_offset = w->off;
-	int rc = seal_and_sync(w->dirfd, w->fd, w->base, w->limit, &w->seg, WT_SEG_STATE_SEALED);
+	int rc = wt_seg_seal_and_sync(w->dirfd, w->fd, w->base, w->limit, &w->seg,
+	                              WT_SEG_STATE_SEALED);
+	w->seals_sync++;
 	if (rc == 0)
 		unmap_segment(w);
+	return rc;
+}
+
+/* Creation block of the next segment (w->next_segno, first seq w->next_seq). */
+void
+wt_seg_header_init(struct wt_seglog_writer *w, struct wt_seg_header *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->major = WT_SEG_MAJOR;
+	h->minor = WT_SEG_MINOR;
+	h->header_size = WT_SEG_HEADER_SIZE;
+	h->segment_size = w->segment_size;
+	h->segment_no = w->next_segno;
+	h->run_id = w->run_id;
+	h->created_ns = wt_seg_now_ns();
+	h->first_seq = w->next_seq;
+}
+
+int
+wt_seg_file_create(int dirfd, const char *name, uint64_t size, int mmap_flags, int *fdp,
+                   uint8_t **basep)
+{
+	void *base;
+	int rc;
+
+	unlinkat(dirfd, name, 0);
+	int fd = openat(dirfd, name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	/* posix_fallocate returns the error number instead of setting errno. */
+	rc = posix_fallocate(fd, 0, (off_t)size);
+	if (rc != 0) {
+		rc = -rc;
+		goto err;
+	}
+	base = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | mmap_flags, fd, 0);
+	if (base == MAP_FAILED) {
+		rc = -errno;
+		goto err;
+	}
+	*fdp = fd;
+	*basep = base;
+	return 0;
+err:
+	close(fd);
+	unlinkat(dirfd, name, 0);
 	return rc;
 }
 
@@ -114,37 +145,17 @@ static wt_cold int
 create_segment(struct wt_seglog_writer *w)
 {
 	char name[WT_SEG_NAME_LEN + 1], tmp[WT_SEG_NAME_LEN + 8];
-	uint8_t *base = MAP_FAILED;
+	uint8_t *base;
 	int fd, rc;
 
 	wt_seg_name_make(name, sizeof(name), w->next_segno);
 	snprintf(tmp, sizeof(tmp), ".%s" WT_SEG_TMP_SUFFIX, name);
-	/* A leftover of a crash during an earlier creation of this segment:
-	 * it was never published, so it holds no record. */
-	unlinkat(w->dirfd, tmp, 0);
-	fd = openat(w->dirfd, tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -errno;
-	/* posix_fallocate returns the error number instead of setting errno. */
-	rc = posix_fallocate(fd, 0, (off_t)w->segment_size);
-	if (rc != 0) {
-		rc = -rc;
-		goto err;
-	}
-	base = mmap(NULL, w->segment_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (base == MAP_FAILED) {
-		rc = -errno;
-		goto err;
-	}
-	memset(&w->seg, 0, sizeof(w->seg));
-	w->seg.major = WT_SEG_MAJOR;
-	w->seg.minor = WT_SEG_MINOR;
-	w->seg.header_size = WT_SEG_HEADER_SIZE;
-	w->seg.segment_size = w->segment_size;
-	w->seg.segment_no = w->next_segno;
-	w->seg.run_id = w->run_id;
-	w->seg.created_ns = wt_seg_now_ns();
-	w->seg.first_seq = w->next_seq;
+	/* A leftover of a crash during an earlier creation of this segment
+	 * was never published, so it holds no record: replaced. */
+	rc = wt_seg_file_create(w->dirfd, tmp, w->segment_size, 0, &fd, &base);
+	if (rc != 0)
+		return rc;
+	wt_seg_header_init(w, &w->seg);
 	wt_seg_header_encode(base, &w->seg);
 	if (msync(base, WT_SEG_HEADER_SIZE, MS_SYNC) != 0 || fsync(fd) != 0) {
 		rc = -errno;
@@ -174,8 +185,7 @@ create_segment(struct wt_seglog_writer *w)
 	return 0;
 
 err:
-	if (base != MAP_FAILED)
-		munmap(base, w->segment_size);
+	munmap(base, w->segment_size);
 	close(fd);
 	unlinkat(w->dirfd, tmp, 0);
 	return rc;
@@ -189,6 +199,14 @@ make_room(struct wt_seglog_writer *w, uint64_t span)
 
 	if (span > w->segment_size - WT_SEG_HEADER_SIZE)
 		return -EMSGSIZE;
+	if (w->spool != NULL) {
+		if (w->base != NULL) {
+			if (span <= w->limit - w->off)
+				return 0;
+			wt_spool_seal(w);
+		}
+		return wt_spool_roll(w);
+	}
 	if (w->base != NULL) {
 		if (span <= w->limit - w->off)
 			return 0;
@@ -289,7 +307,11 @@ wt_seglog_close(struct wt_seglog_writer *w)
 
 	if (w == NULL)
 		return 0;
-	if (w->base != NULL) {
+	if (w->spool != NULL) {
+		if (w->base != NULL)
+			wt_spool_seal(w);
+		rc = wt_spool_close(w);
+	} else if (w->base != NULL) {
 		rc = seal_current(w);
 		unmap_segment(w);
 	}
@@ -335,6 +357,20 @@ wt_seglog_recovered_records(const struct wt_seglog_writer *w)
 	return w->recovered_records;
 }
 
+void
+wt_seglog_writer_stats(const struct wt_seglog_writer *w, struct wt_seglog_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->records_appended = w->records_appended;
+	st->segments_created = w->segments_created;
+	st->eagain = w->eagain;
+	st->seals_sync = w->seals_sync;
+	st->recovered_spool = w->recovered_spool;
+	st->duplicates_dropped = w->duplicates_dropped;
+	if (w->spool != NULL)
+		wt_spool_stats(w, st);
+}
+
 /*
  * Recovery of an unsealed last segment: how it works
  *   The segment is scanned exactly as a reader scans it: frames up to the
@@ -347,9 +383,9 @@ wt_seglog_recovered_records(const struct wt_seglog_writer *w)
  *   Writing resumes in a new segment: next seq = last seq found + 1 (or the
  *   header's first_seq when the segment holds no record).
  */
-static wt_cold int
-recover_segment(struct wt_seglog_writer *w, const char *name, struct wt_seg_header *h, int fd,
-                uint8_t *base, uint64_t size)
+int
+wt_seg_recover(struct wt_seglog_writer *w, const char *dir, int dirfd, const char *name,
+               struct wt_seg_header *h, int fd, uint8_t *base, uint64_t size)
 {
 	struct wt_seg_cursor c = {
 	        .base = base, .limit = WT_MIN(size, h->segment_size), .off = h->header_size};
@@ -376,84 +412,99 @@ recover_segment(struct wt_seglog_writer *w, const char *name, struct wt_seg_head
 		h->record_count++;
 	}
 	h->end_offset = c.off;
-	int rc = seal_and_sync(w->dirfd, fd, base, size, h, WT_SEG_STATE_RECOVERED);
+	int rc = wt_seg_seal_and_sync(dirfd, fd, base, size, h, WT_SEG_STATE_RECOVERED);
 	if (rc == 0) {
-		snprintf(w->recovered_path, sizeof(w->recovered_path), "%s/%.28s", w->dir, name);
+		snprintf(w->recovered_path, sizeof(w->recovered_path), "%s/%.28s", dir, name);
 		w->recovered_records = h->record_count;
 	}
 	return rc;
+}
+
+int
+wt_seg_map(int dirfd, const char *dir, const char *name, const char *what, struct wt_seg_mapped *m,
+           char *err, size_t errlen)
+{
+	struct stat st;
+	char why[160];
+	int rc;
+
+	m->base = MAP_FAILED;
+	m->size = 0;
+	m->segno = 0;
+	wt_seg_name_parse(name, &m->segno);
+	m->fd = openat(dirfd, name, O_RDWR | O_CLOEXEC);
+	if (m->fd < 0 || fstat(m->fd, &st) != 0) {
+		rc = -errno;
+		wt_seg_seterr(err, errlen, "%s/%s: cannot open %s: %s", dir, name, what,
+		              strerror(-rc));
+		return rc;
+	}
+	if (st.st_size < (off_t)WT_SEG_HEADER_SIZE) {
+		wt_seg_seterr(err, errlen, "%s/%s: %s too short (%jd bytes); move it aside", dir,
+		              name, what, (intmax_t)st.st_size);
+		return -EBADMSG;
+	}
+	m->size = (uint64_t)st.st_size;
+	m->base = mmap(NULL, m->size, PROT_READ | PROT_WRITE, MAP_SHARED, m->fd, 0);
+	if (m->base == MAP_FAILED) {
+		rc = -errno;
+		wt_seg_seterr(err, errlen, "%s/%s: cannot map %s: %s", dir, name, what,
+		              strerror(-rc));
+		return rc;
+	}
+	switch (wt_seg_header_decode(m->base, m->size, &m->h, why, sizeof(why))) {
+	case WT_SEG_HDR_OK:
+		break;
+	case WT_SEG_HDR_UNSUPPORTED:
+		wt_seg_seterr(err, errlen, "%s/%s: %s", dir, name, why);
+		return -ENOTSUP;
+	default:
+		/* Without a trustworthy header the seq cannot be continued
+		 * without risking duplicates: an operator decides. */
+		wt_seg_seterr(err, errlen, "%s/%s: %s; cannot continue the log: move it aside", dir,
+		              name, why);
+		return -EBADMSG;
+	}
+	if (m->h.segment_no != m->segno || m->h.segment_size != m->size) {
+		wt_seg_seterr(err, errlen,
+		              "%s/%s: header says segment %" PRIu64 " of %" PRIu64
+		              " bytes; move it aside",
+		              dir, name, m->h.segment_no, m->h.segment_size);
+		return -EBADMSG;
+	}
+	return 0;
+}
+
+void
+wt_seg_unmap(struct wt_seg_mapped *m)
+{
+	if (m->base != MAP_FAILED)
+		munmap(m->base, m->size);
+	if (m->fd >= 0)
+		close(m->fd);
+	m->base = MAP_FAILED;
+	m->fd = -1;
 }
 
 /* Continue numbering after the last segment of the directory. */
 static wt_cold int
 resume_after(struct wt_seglog_writer *w, const char *name, char *err, size_t errlen)
 {
-	struct wt_seg_header h;
-	struct stat st;
-	char why[160];
-	uint8_t *base = MAP_FAILED;
-	uint64_t segno = 0;
-	int rc;
-	int fd = openat(w->dirfd, name, O_RDWR | O_CLOEXEC);
+	struct wt_seg_mapped m;
+	int rc = wt_seg_map(w->dirfd, w->dir, name, "last segment", &m, err, errlen);
 
-	wt_seg_name_parse(name, &segno);
-	if (fd < 0 || fstat(fd, &st) != 0) {
-		rc = -errno;
-		wt_seg_seterr(err, errlen, "%s/%s: cannot open last segment: %s", w->dir, name,
-		              strerror(-rc));
-		goto out;
-	}
-	if (st.st_size < (off_t)WT_SEG_HEADER_SIZE) {
-		rc = -EBADMSG;
-		wt_seg_seterr(err, errlen,
-		              "%s/%s: last segment too short (%jd bytes); move it aside", w->dir,
-		              name, (intmax_t)st.st_size);
-		goto out;
-	}
-	base = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (base == MAP_FAILED) {
-		rc = -errno;
-		wt_seg_seterr(err, errlen, "%s/%s: cannot map last segment: %s", w->dir, name,
-		              strerror(-rc));
-		goto out;
-	}
-	switch (wt_seg_header_decode(base, (uint64_t)st.st_size, &h, why, sizeof(why))) {
-	case WT_SEG_HDR_OK:
-		break;
-	case WT_SEG_HDR_UNSUPPORTED:
-		rc = -ENOTSUP;
-		wt_seg_seterr(err, errlen, "%s/%s: %s", w->dir, name, why);
-		goto out;
-	default:
-		/* Without a trustworthy header the seq cannot be continued
-		 * without risking duplicates: an operator decides. */
-		rc = -EBADMSG;
-		wt_seg_seterr(err, errlen, "%s/%s: %s; cannot continue the log: move it aside",
-		              w->dir, name, why);
-		goto out;
-	}
-	if (h.segment_no != segno) {
-		rc = -EBADMSG;
-		wt_seg_seterr(err, errlen, "%s/%s: header says segment %" PRIu64 "; move it aside",
-		              w->dir, name, h.segment_no);
-		goto out;
-	}
-	if (!h.sealed) {
-		rc = recover_segment(w, name, &h, fd, base, (uint64_t)st.st_size);
-		if (rc != 0) {
+	if (rc == 0 && !m.h.sealed) {
+		rc = wt_seg_recover(w, w->dir, w->dirfd, name, &m.h, m.fd, m.base, m.size);
+		if (rc != 0)
 			wt_seg_seterr(err, errlen, "%s/%s: cannot seal recovered segment: %s",
 			              w->dir, name, strerror(-rc));
-			goto out;
-		}
 	}
-	w->next_seq = h.record_count ? WT_MAX(h.last_seq + 1, h.first_seq) : h.first_seq;
-	w->next_segno = segno + 1;
-	rc = 0;
-out:
-	if (base != MAP_FAILED)
-		munmap(base, (size_t)st.st_size);
-	if (fd >= 0)
-		close(fd);
+	if (rc == 0) {
+		w->next_seq =
+		        m.h.record_count ? WT_MAX(m.h.last_seq + 1, m.h.first_seq) : m.h.first_seq;
+		w->next_segno = m.segno + 1;
+	}
+	wt_seg_unmap(&m);
 	return rc;
 }
 
@@ -507,6 +558,14 @@ wt_seglog_open(const struct wt_seglog_conf *conf, char *err, size_t errlen)
 		              conf->dir, strerror(errno));
 		goto err;
 	}
+	/* Spool mode: lock the spool and move whatever a crashed writer left
+	 * there into the directory first, so that the directory's last
+	 * segment below is the log's last segment. */
+	if (conf->spool_dir != NULL) {
+		rc = wt_spool_open(w, conf, err, errlen);
+		if (rc != 0)
+			goto err;
+	}
 	n = wt_seg_list(w->dirfd, &names);
 	if (n < 0) {
 		rc = n;
@@ -521,12 +580,22 @@ wt_seglog_open(const struct wt_seglog_conf *conf, char *err, size_t errlen)
 			goto err;
 	}
 	wt_seg_names_free(names, n);
+	names = NULL;
+	n = 0;
+	if (w->spool != NULL) {
+		rc = wt_spool_start(w, conf, err, errlen);
+		if (rc != 0)
+			goto err;
+	}
 	return w;
 
 err:
 	wt_seg_names_free(names, n);
-	if (w != NULL && w->dirfd >= 0)
-		close(w->dirfd);
+	if (w != NULL) {
+		wt_spool_free(w->spool);
+		if (w->dirfd >= 0)
+			close(w->dirfd);
+	}
 	free(w);
 	errno = -rc;
 	return NULL;

@@ -179,7 +179,7 @@ def case_usage(tmp, good):
     rc, out, err = run("--help")
     check(rc == 0 and err == "", "--help: exit 0")
     for word in ("--format csv|json", "--stats", "--no-header", "--check", "--quiet",
-                 "Exit status", "docs/FORMAT.md"):
+                 "--spool SPOOL", "Exit status", "docs/FORMAT.md"):
         check(word in out, "--help mentions %s" % word)
 
 
@@ -289,6 +289,61 @@ def case_crash(tmp):
           "after recovery: %r %r" % (out, err))
 
 
+def case_spool(tmp):
+    """A monitor in spool mode killed: --spool reads spool + archive, each
+    segment once; a restart archives the spool."""
+    shm = "/dev/shm" if os.path.isdir("/dev/shm") else tmp
+    d = os.path.join(tmp, "archive")
+    os.mkdir(d)
+    s = tempfile.mkdtemp(prefix="wt-cli-spool-", dir=shm)
+    try:
+        mklog(d, 1000, "crash,spool=" + s)
+        rc, out, err = run("--spool", s, d)
+        check(rc == 0 and err == "", "spool + archive after a crash: exit 0, quiet: %r" % err)
+        check(seqs_of(out) == list(range(1000)), "spool + archive: records 0..999 once each")
+
+        # A restart archives everything once and empties the spool.
+        mklog(d, 100, "spool=" + s)
+        check(os.listdir(s) == [], "spool empty after the restart: %r" % os.listdir(s))
+        summary = ("check: status=ok segments=4 records=1100 first_seq=0 last_seq=1099 "
+                   "stats_frames=0 problems=0 errors=0\n")
+        rc, out, err = run("--check", d)
+        check(rc == 0 and out == summary, "after the restart: %r %r" % (out, err))
+        rc, out, _ = run(d)
+
+        # Killed after the archive's rename, before the spool copy was
+        # deleted: every segment in both. Read once each.
+        for name in os.listdir(d):
+            shutil.copy(os.path.join(d, name), os.path.join(s, name))
+        rc, out2, err = run("--spool", s, d)
+        check(rc == 0 and err == "" and out2 == out,
+              "segments in spool and archive: each read once, exit 0: %r" % err)
+        # Without --spool the two directories are one log read twice.
+        rc, _, err = run("--check", d, s)
+        check(rc == 2 and "seq duplicate or out of order" in err,
+              "spool given as a second DIR: duplicates, exit 2 (got %d)" % rc)
+        # An empty archive directory is fine with a spool.
+        empty = os.path.join(tmp, "empty-archive")
+        os.mkdir(empty)
+        rc, out3, _ = run("--spool", s, empty)
+        check(rc == 0 and out3 == out, "spool alone (empty archive): same output")
+        missing = os.path.join(tmp, "no-spool")
+        rc, out4, err = run("--spool", missing, d)
+        check(rc == 1 and out4 == "" and
+              err == "wiretally-read: %s: cannot access: No such file or directory\n" % missing,
+              "missing spool: exit 1, one line: %r" % err)
+        rc, _, err = run("--spool", empty, empty)
+        check(rc == 1 and err == "wiretally-read: %s: no segments found (no seg-*.wts files), "
+              "nor in %s\n" % (empty, empty), "nothing anywhere: exit 1: %r" % err)
+        # The next start drops the spool copies (already archived), adds nothing.
+        mklog(d, 0, "spool=" + s)
+        check(os.listdir(s) == [], "duplicates dropped from the spool: %r" % os.listdir(s))
+        rc, out5, err = run("--check", d)
+        check(rc == 0 and out5 == summary, "nothing archived twice: %r %r" % (out5, err))
+    finally:
+        shutil.rmtree(s, ignore_errors=True)
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="wt-cli-")
     try:
@@ -296,6 +351,7 @@ def main():
         case_usage(tmp, good)
         case_damage(tmp, good)
         case_crash(tmp)
+        case_spool(tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print("%d checks, %d failed" % (checks, failures))

@@ -10,25 +10,41 @@
 #include "seglog_testutil.h"
 #include "wt_seglog.h"
 
-/* wt_mklog DIR COUNT [SEGMENT_SIZE [crash|stats]]
+/* wt_mklog DIR COUNT [SEGMENT_SIZE [MODE[,MODE...]]]
  * Appends COUNT records made by make_rec(k), k counting on from the log's
- * next seq. "crash" exits without closing (the last segment stays
- * unsealed); "stats" appends a stats frame before closing. */
+ * next seq. MODE "crash" exits without closing (the last segment stays
+ * unsealed, a spool keeps what was not archived yet); "stats" appends a
+ * stats frame before closing; "spool=SPOOL" writes in spool mode with the
+ * spool directory SPOOL (appends refused while the archiver catches up are
+ * retried). */
 int
 main(int argc, char **argv)
 {
-	char err[256];
+	char err[512], modes[512] = "";
 
 	if (argc < 3 || argc > 5) {
-		fprintf(stderr, "usage: wt_mklog DIR COUNT [SEGMENT_SIZE [crash|stats]]\n");
+		fprintf(stderr, "usage: wt_mklog DIR COUNT [SEGMENT_SIZE [MODE[,MODE...]]]\n");
 		return 1;
+	}
+	if (argc > 4)
+		snprintf(modes, sizeof(modes), "%s", argv[4]);
+	int crash = 0, stats = 0;
+	const char *spool = NULL;
+	for (char *save = NULL, *m = strtok_r(modes, ",", &save); m != NULL;
+	     m = strtok_r(NULL, ",", &save)) {
+		if (strcmp(m, "crash") == 0)
+			crash = 1;
+		else if (strcmp(m, "stats") == 0)
+			stats = 1;
+		else if (strncmp(m, "spool=", 6) == 0)
+			spool = m + 6;
 	}
 	struct wt_seglog_conf conf = {
 	        .dir = argv[1],
 	        .segment_size = argc > 3 ? strtoull(argv[3], NULL, 0) : 0,
 	        .run_id = 0x1122334455667788ull,
+	        .spool_dir = spool,
 	};
-	const char *mode = argc > 4 ? argv[4] : "";
 	uint64_t n = strtoull(argv[2], NULL, 0);
 	struct wt_seglog_writer *w = wt_seglog_open(&conf, err, sizeof(err));
 	if (w == NULL) {
@@ -38,15 +54,17 @@ main(int argc, char **argv)
 	for (uint64_t i = 0; i < n; i++) {
 		struct wt_callrec r;
 		make_rec(&r, wt_seglog_next_seq(w));
-		int rc = wt_seglog_append(w, &r);
+		int rc;
+		while ((rc = wt_seglog_append(w, &r)) == -EAGAIN)
+			usleep(1000);
 		if (rc != 0) {
 			fprintf(stderr, "wt_mklog: append: %s\n", strerror(-rc));
 			return 1;
 		}
 	}
-	if (strcmp(mode, "crash") == 0)
+	if (crash)
 		_exit(0);
-	if (strcmp(mode, "stats") == 0) {
+	if (stats) {
 		static const char text[] = "rx_packets=12345\nnot_ip=7\nrecords=42\n";
 		if (wt_seglog_append_stats(w, text, sizeof(text) - 1) != 0)
 			return 1;

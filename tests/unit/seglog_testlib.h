@@ -10,6 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "seglog_testutil.h"
@@ -58,16 +61,17 @@ collect_problem(void *arg, enum wt_seglog_problem kind, const char *path, uint64
 	snprintf(p->msg, sizeof(p->msg), "%s", msg);
 }
 
-/* Read @n paths to the end; records and problems into @o (free with readout_free). */
+/* Read with @conf to the end; records and problems into @o (free with
+ * readout_free). @conf's problem callback is set here. */
 static inline void
-read_paths(const char *const *paths, size_t n, struct readout *o)
+read_with(struct wt_seglog_reader_conf conf, struct readout *o)
 {
 	struct wt_seglog_frame f;
 	size_t cap = 0;
 
 	memset(o, 0, sizeof(*o));
-	struct wt_seglog_reader_conf conf = {
-	        .paths = paths, .npaths = n, .problem = collect_problem, .problem_arg = o};
+	conf.problem = collect_problem;
+	conf.problem_arg = o;
 	struct wt_seglog_reader *r = wt_seglog_reader_open(&conf, o->err, sizeof(o->err));
 	if (r == NULL) {
 		o->open_errno = errno;
@@ -91,6 +95,13 @@ read_paths(const char *const *paths, size_t n, struct readout *o)
 	}
 	o->st = *wt_seglog_reader_stats(r);
 	wt_seglog_reader_close(r);
+}
+
+/* Read @n paths to the end. */
+static inline void
+read_paths(const char *const *paths, size_t n, struct readout *o)
+{
+	read_with((struct wt_seglog_reader_conf){.paths = paths, .npaths = n}, o);
 }
 
 static inline void
@@ -123,19 +134,34 @@ count_expected(const struct readout *o, uint64_t first)
 	return good;
 }
 
-/* @dir holds exactly the records 0..n-1 as append_n() wrote them, and
- * reading it reports no problem. */
+/* Reading with @conf gives exactly the records 0..n-1 as append_n() wrote
+ * them, and reports no problem. */
 static inline void
-expect_clean_log(const char *dir, uint64_t n)
+expect_clean_read(struct wt_seglog_reader_conf conf, uint64_t n)
 {
 	struct readout o;
 
-	read_dir(dir, &o);
+	read_with(conf, &o);
 	CHECK_EQ_U64(o.nrecs, n);
 	CHECK_EQ_U64(count_expected(&o, 0), n);
 	CHECK_EQ_U64(o.nprobs, 0);
 	CHECK_EQ_U64(o.st.problems + o.st.errors, 0);
 	readout_free(&o);
+}
+
+/* @dir holds exactly the records 0..n-1, and reading it reports no problem. */
+static inline void
+expect_clean_log(const char *dir, uint64_t n)
+{
+	expect_clean_read((struct wt_seglog_reader_conf){.paths = &dir, .npaths = 1}, n);
+}
+
+/* The same for archive @dir read together with @spool. */
+static inline void
+expect_clean_spool(const char *spool, const char *dir, uint64_t n)
+{
+	expect_clean_read(
+	        (struct wt_seglog_reader_conf){.paths = &dir, .npaths = 1, .spool_dir = spool}, n);
 }
 
 static inline void
@@ -258,6 +284,157 @@ header_of(const char *path)
 	return h;
 }
 
+/* ---- spool mode ------------------------------------------------------- */
+
+/* A temporary directory under @base ("/tmp", "/dev/shm", "/dev/hugepages");
+ * 0, or -1 when it cannot be made there. */
+static inline int
+tmpdir_make_in(char *buf, size_t len, const char *base)
+{
+	snprintf(buf, len, "%s/wt-seglog-test-XXXXXX", base);
+	return mkdtemp(buf) != NULL ? 0 : -1;
+}
+
+static inline struct wt_seglog_writer *
+open_spool_writer(const char *dir, const char *spool, uint64_t segsize, unsigned int nslots,
+                  unsigned int retry_ms)
+{
+	char err[512];
+	struct wt_seglog_conf conf = {.dir = dir,
+	                              .segment_size = segsize,
+	                              .run_id = 42,
+	                              .spool_dir = spool,
+	                              .spool_segments = nslots,
+	                              .retry_ms = retry_ms};
+	struct wt_seglog_writer *w = wt_seglog_open(&conf, err, sizeof(err));
+
+	if (w == NULL)
+		fprintf(stderr, "wt_seglog_open: %s\n", err);
+	return w;
+}
+
+static inline void
+sleep_ms(unsigned int ms)
+{
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
+	nanosleep(&ts, NULL);
+}
+
+/* Append @n records make_rec(next seq), retrying while the spool is full
+ * (-EAGAIN: the archiver is behind). Returns how many succeeded (stops at
+ * another error, or when the spool stays full for 30 s). */
+static inline uint64_t
+append_n_retry(struct wt_seglog_writer *w, uint64_t n)
+{
+	struct wt_callrec r;
+	unsigned int waited = 0;
+
+	for (uint64_t i = 0; i < n;) {
+		make_rec(&r, wt_seglog_next_seq(w));
+		int rc = wt_seglog_append(w, &r);
+		if (rc == -EAGAIN && waited < 30000) {
+			sleep_ms(1);
+			waited++;
+			continue;
+		}
+		if (rc != 0)
+			return i;
+		waited = 0;
+		i++;
+	}
+	return n;
+}
+
+static inline struct wt_seglog_stats
+stats_of(const struct wt_seglog_writer *w)
+{
+	struct wt_seglog_stats st;
+
+	wt_seglog_writer_stats(w, &st);
+	return st;
+}
+
+/* Append records (make_rec, next seq) until the spool is full: an append
+ * refused with -EAGAIN while all @nslots spool segments are sealed and
+ * waiting for the archiver (and, when @want_errno is not 0, the archiver
+ * reports that error). A refusal before that (the archiver is still
+ * catching up) is retried (at most 30 s). Returns the number appended. */
+static inline uint64_t
+fill_spool(struct wt_seglog_writer *w, unsigned int nslots, int want_errno)
+{
+	struct wt_callrec r;
+	uint64_t n = 0;
+
+	for (int waited = 0; waited < 30000;) {
+		make_rec(&r, wt_seglog_next_seq(w));
+		int rc = wt_seglog_append(w, &r);
+		if (rc == 0) {
+			n++;
+			waited = 0;
+			continue;
+		}
+		struct wt_seglog_stats st = stats_of(w);
+		if (rc != -EAGAIN || (st.spool_waiting == nslots &&
+		                      (want_errno == 0 || st.archive_errno == want_errno)))
+			break;
+		sleep_ms(1);
+		waited++;
+	}
+	return n;
+}
+
+/* Wait (at most 30 s: a liveness bound, not a timing check) until the
+ * archiver has nothing sealed waiting. */
+static inline void
+wait_archived(struct wt_seglog_writer *w)
+{
+	for (int i = 0; i < 30000 && stats_of(w).spool_waiting != 0; i++)
+		sleep_ms(1);
+	CHECK_EQ_U64(stats_of(w).spool_waiting, 0);
+}
+
+/* Read archive @dir together with @spool (the merge of wiretally-read --spool). */
+static inline void
+read_spool(const char *spool, const char *dir, struct readout *o)
+{
+	read_with((struct wt_seglog_reader_conf){.paths = &dir, .npaths = 1, .spool_dir = spool},
+	          o);
+}
+
+/* Entries of a directory, "." and ".." aside (-1: cannot open). */
+static inline int
+count_entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int n = 0;
+
+	if (d == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL)
+		n += strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0;
+	closedir(d);
+	return n;
+}
+
+static inline int
+exists(const char *dir, const char *name)
+{
+	char p[PATH_MAX];
+
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	return access(p, F_OK) == 0;
+}
+
+static inline int
+seg_exists(const char *dir, uint64_t segno)
+{
+	char p[PATH_MAX];
+
+	seg_path(p, sizeof(p), dir, segno);
+	return access(p, F_OK) == 0;
+}
+
 /* Number of problems of @kind in @o. */
 static inline size_t
 nprob(const struct readout *o, enum wt_seglog_problem kind)
@@ -267,6 +444,35 @@ nprob(const struct readout *o, enum wt_seglog_problem kind)
 	for (size_t i = 0; i < o->nprobs; i++)
 		n += o->probs[i].kind == kind;
 	return n;
+}
+
+/* Mount a small @fstype (@opts) on a new temporary directory for a test of
+ * @what; 0, or 77 (skip) with the reason on stderr. Needs <sys/mount.h>. */
+static inline int
+mount_small(char *dir, size_t len, const char *fstype, const char *opts, const char *what)
+{
+	if (geteuid() != 0) {
+		fprintf(stderr, "SKIPPED: needs root to mount a small %s (%s NOT tested)\n", fstype,
+		        what);
+		return 77;
+	}
+	tmpdir_make(dir, len);
+	if (mount("wt-seglog-test", dir, fstype, 0, opts) != 0) {
+		fprintf(stderr, "SKIPPED: cannot mount %s (%s) on %s: %s (%s NOT tested)\n", fstype,
+		        opts, dir, strerror(errno), what);
+		rmdir(dir);
+		return 77;
+	}
+	return 0;
+}
+
+static inline void
+unmount_small(const char *dir)
+{
+	tmpdir_remove(dir); /* empties it; its rmdir fails while mounted */
+	if (umount(dir) != 0)
+		fprintf(stderr, "umount %s: %s\n", dir, strerror(errno));
+	rmdir(dir);
 }
 
 #endif /* SEGLOG_TESTLIB_H */
