@@ -2,6 +2,7 @@
 /* main.c: wiretally, the call-record monitor: set-up, lcore roles, control loop, shutdown. */
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <net/if.h>
 #include <pcap/pcap.h>
 #include <sched.h>
@@ -205,6 +206,64 @@ build_eal_args(struct eal_args *a, const struct wt_opts *o, int user_argc, char 
 	}
 }
 
+/*
+ * The spool directory. Explicit: as given. Auto: a directory on the
+ * hugetlbfs mount named after the output directory's real path (so a
+ * restart finds what a crash left there), when hugepages for all the spool
+ * segments are free and the segment size is a multiple of 2 MiB; else no
+ * spool, and @why says why. @return the directory, or NULL for none.
+ */
+static const char *
+choose_spool(const struct wt_opts *o, char *buf, size_t len, char *why, size_t wlen)
+{
+	why[0] = '\0';
+	if (o->spool != NULL)
+		return o->spool[0] ? o->spool : NULL;
+	char mount[512] = "";
+	FILE *f = fopen("/proc/mounts", "r");
+	if (f != NULL) {
+		char dev[256], dir[512], type[64];
+		while (fscanf(f, "%255s %511s %63s %*[^\n]", dev, dir, type) == 3)
+			if (strcmp(type, "hugetlbfs") == 0 && mount[0] == '\0')
+				snprintf(mount, sizeof(mount), "%s", dir);
+		fclose(f);
+	}
+	if (mount[0] == '\0') {
+		snprintf(why, wlen, "no hugetlbfs mounted");
+		return NULL;
+	}
+	if (o->segment_size % (2u << 20) != 0) {
+		snprintf(why, wlen, "segment size is not a multiple of 2 MiB");
+		return NULL;
+	}
+	unsigned long freep = 0;
+	f = fopen("/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages", "r");
+	if (f != NULL) {
+		if (fscanf(f, "%lu", &freep) != 1)
+			freep = 0;
+		fclose(f);
+	}
+	uint64_t need = o->spool_segments * o->segment_size;
+	if ((uint64_t)freep * (2u << 20) < need) {
+		snprintf(why, wlen,
+		         "not enough free hugepages (%" PRIu64 " MiB needed, %lu MiB free)",
+		         need >> 20, freep * 2);
+		return NULL;
+	}
+	char real[PATH_MAX];
+	if (realpath(o->output, real) == NULL)
+		snprintf(real, sizeof(real), "%s", o->output);
+	uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a of the path */
+	for (const char *c = real; *c; c++)
+		h = (h ^ (uint8_t)*c) * 0x100000001b3ull;
+	snprintf(buf, len, "%s/wiretally-%016" PRIx64, mount, h);
+	if (mkdir(buf, 0700) != 0 && errno != EEXIST) {
+		snprintf(why, wlen, "cannot create the spool directory: %s", strerror(errno));
+		return NULL;
+	}
+	return buf;
+}
+
 static int
 port_selected(const struct wt_opts *o, uint16_t pid)
 {
@@ -214,6 +273,35 @@ port_selected(const struct wt_opts *o, uint16_t pid)
 		if (o->ports[i] == pid)
 			return 1;
 	return 0;
+}
+
+/*
+ * net_pcap's infinite_rx loads every packet of its files into mbufs of the
+ * queue's pool: count them, so the pool can hold them. @return packets in
+ * the rx_pcap= files of @args (0 when none can be read).
+ */
+static uint64_t
+infinite_rx_packets(const char *args)
+{
+	uint64_t total = 0;
+	for (const char *a = strstr(args, "rx_pcap="); a; a = strstr(a + 1, "rx_pcap=")) {
+		char path[PATH_MAX];
+		size_t n = strcspn(a + 8, ",");
+		if (n >= sizeof(path))
+			continue;
+		memcpy(path, a + 8, n);
+		path[n] = '\0';
+		char errbuf[PCAP_ERRBUF_SIZE];
+		pcap_t *p = pcap_open_offline(path, errbuf);
+		if (p == NULL)
+			continue;
+		struct pcap_pkthdr *h;
+		const u_char *d;
+		while (pcap_next_ex(p, &h, &d) == 1)
+			total++;
+		pcap_close(p);
+	}
+	return total;
 }
 
 static void
@@ -232,6 +320,8 @@ describe_port(struct wt_port *p)
 	if (strcmp(p->driver, "net_pcap") == 0 && strstr(args, "rx_pcap=") != NULL) {
 		p->is_file = 1;
 		p->is_infinite = strstr(args, "infinite_rx=1") != NULL;
+		if (p->is_infinite)
+			p->preload = infinite_rx_packets(args);
 	}
 }
 
@@ -527,6 +617,27 @@ assign_queues(struct wt_pipeline *pl)
 	return 0;
 }
 
+/* The archiver's troubles, said when they happen: an archive failure (disk
+ * full...) each time the count grows, the fallback off hugepages once. */
+struct log_report {
+	uint64_t failures;
+	int fallback_said;
+};
+
+static void
+report_log_state(const struct wt_exporter *ex, struct log_report *lr)
+{
+	struct wt_seglog_stats st;
+	wt_seglog_writer_stats(ex->log, &st);
+	if (st.archive_failures > lr->failures && st.archive_error[0])
+		WT_LOG(ERR, "%s\n", st.archive_error);
+	lr->failures = st.archive_failures;
+	if (st.fallback_segments > 0 && !lr->fallback_said && st.fallback_msg[0]) {
+		WT_LOG(WARNING, "%s\n", st.fallback_msg);
+		lr->fallback_said = 1;
+	}
+}
+
 static int
 all_rx_done(const struct wt_pipeline *pl)
 {
@@ -559,6 +670,9 @@ main(int argc, char **argv)
 	char errbuf[512];
 	unsigned int n_ports = 0;
 	int eal_up = 0, launched = 0;
+	const char *spool = NULL;
+	char spool_buf[PATH_MAX], spool_why[256] = "";
+	struct log_report lr = {0};
 
 	/* "wiretally [EAL options] -- [options]" or "wiretally [options]" */
 	for (int i = 1; i < argc; i++) {
@@ -677,6 +791,8 @@ main(int argc, char **argv)
 	for (unsigned int i = 0; i < n_ports; i++)
 		nq_total += ports[i].is_file && !ports[i].is_infinite ? 1 : pl.n_rx;
 	uint64_t mbufs = RTE_MAX(o.mbufs, nq_total * o.rx_desc + 2048 * pl.n_rx);
+	for (unsigned int i = 0; i < n_ports; i++)
+		mbufs += ports[i].preload; /* net_pcap infinite_rx keeps its files in mbufs */
 	struct rte_mempool *pool =
 	        rte_pktmbuf_pool_create("wt_mbufs", (unsigned int)mbufs, 256, 0,
 	                                RTE_MBUF_DEFAULT_BUF_SIZE, rte_socket_id());
@@ -706,18 +822,25 @@ main(int argc, char **argv)
 	uint64_t seed = o.hash_seed;
 	if (!o.hash_seed_set && getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
 		seed = run_id * 0x9e3779b97f4a7c15ull;
-	struct wt_seglog_conf lc_conf = {
-	        .dir = o.output, .segment_size = o.segment_size, .run_id = run_id};
 	pl.ex.pl = &pl;
 	pl.sc.pl = &pl;
+	if (setup_rx(&pl, &o, run_id, seed) != 0 || assign_queues(&pl) != 0) {
+		rc = EXIT_SETUP;
+		goto out;
+	}
+	/* The log, after the tables so that they get the hugepages first. */
+	spool = choose_spool(&o, spool_buf, sizeof(spool_buf), spool_why, sizeof(spool_why));
+	rte_cpuset_t ctl_cpus = rte_lcore_cpuset(rte_get_main_lcore());
+	struct wt_seglog_conf lc_conf = {.dir = o.output,
+	                                 .segment_size = o.segment_size,
+	                                 .run_id = run_id,
+	                                 .spool_dir = spool,
+	                                 .spool_segments = (unsigned int)o.spool_segments,
+	                                 .archiver_cpus = &ctl_cpus};
 	pl.ex.log = wt_seglog_open(&lc_conf, errbuf, sizeof(errbuf));
 	if (pl.ex.log == NULL) {
 		fprintf(stderr, "wiretally: %s\n", errbuf);
 		rc = EXIT_USAGE;
-		goto out;
-	}
-	if (setup_rx(&pl, &o, run_id, seed) != 0 || assign_queues(&pl) != 0) {
-		rc = EXIT_SETUP;
 		goto out;
 	}
 	if (wt_telemetry_init(&pl) != 0)
@@ -760,10 +883,27 @@ main(int argc, char **argv)
 		        pl.packet_clock ? "by each table's owner, at packet time"
 		                        : "scanner on the main lcore",
 		        o.vlan_key ? "in" : "not in");
+		struct wt_seglog_stats ls;
+		char mode[PATH_MAX + 300];
+		wt_seglog_writer_stats(pl.ex.log, &ls);
+		if (ls.recovered_spool)
+			fprintf(stderr,
+			        "wiretally: recovered %" PRIu64 " segments a previous run left in "
+			        "the spool\n",
+			        ls.recovered_spool);
+		if (spool)
+			snprintf(mode, sizeof(mode),
+			         "through the spool %s (%" PRIu64 " segments; archived with fsync)",
+			         spool, o.spool_segments);
+		else
+			snprintf(mode, sizeof(mode), "directly%s%s%s",
+			         spool_why[0] ? " (no spool: " : "", spool_why,
+			         spool_why[0] ? ")" : "");
 		fprintf(stderr,
 		        "wiretally: writing to %s (segments of %" PRIu64
-		        " bytes), run id %016" PRIx64 ", next seq %" PRIu64 "\n",
-		        o.output, o.segment_size, run_id, wt_seglog_next_seq(pl.ex.log));
+		        " MiB) %s, run id %016" PRIx64 ", next seq %" PRIu64 "\n",
+		        o.output, o.segment_size >> 20, mode, run_id,
+		        wt_seglog_next_seq(pl.ex.log));
 	}
 
 	signal(SIGINT, on_signal);
@@ -783,14 +923,19 @@ main(int argc, char **argv)
 	/* The control loop: export, scan (live clock), progress, stop. */
 	struct wt_progress pg = {.enabled = !o.quiet &&
 	                                    (o.progress == 1 || (o.progress == -1 && isatty(2)))};
-	uint64_t t_start = wt_now_ns();
+	uint64_t t_start = wt_now_ns(), next_log_check = 0;
 	uint64_t t_stop = o.duration > 0 ? t_start + (uint64_t)(o.duration * 1e9) : UINT64_MAX;
 	for (;;) {
 		if (force_quit || (t_stop != UINT64_MAX && wt_now_ns() >= t_stop))
 			pl.quit = 1;
 		unsigned int work = wt_export_poll(&pl.ex);
 		work += wt_scanner_poll(&pl.sc);
-		wt_progress_tick(&pg, &pl, wt_now_ns(), 0);
+		uint64_t now = wt_now_ns();
+		wt_progress_tick(&pg, &pl, now, 0);
+		if (now >= next_log_check) {
+			report_log_state(&pl.ex, &lr);
+			next_log_check = now + WT_NS_PER_SEC;
+		}
 		if (launched == (int)pl.n_rx ? all_rx_done(&pl) : 1) {
 			if (export_drained(&pl))
 				break;
@@ -836,7 +981,10 @@ main(int argc, char **argv)
 	}
 out:
 	if (pl.ex.log != NULL) {
+		report_log_state(&pl.ex, &lr);
 		int e = wt_seglog_close(pl.ex.log);
+		if (e == 0 && spool == spool_buf)
+			(void)rmdir(spool_buf); /* a spool we made: gone when empty */
 		if (e != 0) {
 			fprintf(stderr, "wiretally: sealing the last segment in %s failed: %s\n",
 			        o.output, strerror(-e));

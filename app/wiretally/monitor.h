@@ -50,6 +50,7 @@ struct wt_port {
 	uint16_t nb_rxq;
 	int is_file;        /* replays a capture file: packet timestamps, end of input */
 	int is_infinite;    /* net_pcap infinite_rx: never ends */
+	uint64_t preload;   /* infinite_rx: packets the PMD keeps in mbufs */
 	int rss;            /* RSS configured with the symmetric key */
 	char rss_note[160]; /* why not, or what the check found */
 };

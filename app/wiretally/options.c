@@ -265,6 +265,12 @@ apply(struct wt_opts *o, enum wt_opt_id id, const char *val, const char *where)
 	case WT_OPTID_FORWARD_RING:
 		o->forward_ring = u;
 		break;
+	case WT_OPTID_SPOOL:
+		o->spool = strcmp(val, "auto") == 0 ? NULL : strcmp(val, "off") == 0 ? "" : val;
+		break;
+	case WT_OPTID_SPOOL_SEGMENTS:
+		o->spool_segments = u;
+		break;
 	case WT_OPTID_PROGRESS:
 		if (strcmp(val, "auto") == 0)
 			o->progress = -1;

@@ -23,47 +23,54 @@ enum wt_opt_kind {
  * Every option except config and help also is a key of the [wiretally]
  * section of the config file, spelled as the long name.
  */
-#define WT_FOREACH_OPTION(_)                                                                      \
-	_(CONFIG, "config", 'c', WT_OPT_STR, "", 0, 0,                                            \
-	  "read options from this INI file ([wiretally] section); command line wins")             \
-	_(PCAP, "pcap", 0, WT_OPT_LIST, "", 0, 0,                                                 \
-	  "read this capture file (adds a net_pcap port; repeat for more ports)")                 \
-	_(IFACE, "iface", 0, WT_OPT_LIST, "", 0, 0,                                               \
-	  "capture live from this kernel interface (adds a net_af_packet port; repeatable)")      \
-	_(PORT, "port", 'p', WT_OPT_LIST, "", 0, 0,                                               \
-	  "use only these DPDK port ids (default: every port; repeatable or comma list)")         \
-	_(OUTPUT, "output", 'o', WT_OPT_STR, "", 0, 0,                                            \
-	  "log directory for call-record segments (must exist; required)")                        \
-	_(RX_CORES, "rx-cores", 0, WT_OPT_UINT, "1", 1, 32,                                       \
-	  "RX lcores, each with its own RX queue per port and its own call-record table")         \
-	_(TABLE_SIZE, "table-size", 0, WT_OPT_UINT, "1048576", 16, 268435456,                     \
-	  "call records per RX lcore, preallocated at start")                                     \
-	_(SCAN_INTERVAL, "scan-interval", 0, WT_OPT_SECS, "180", 0.001, 86400,                    \
-	  "completion scan period in seconds: a record idle for a whole period completes")        \
-	_(VLAN_KEY, "vlan-key", 0, WT_OPT_ONOFF, "on", 0, 0,                                      \
-	  "make the outermost VLAN id part of the connection key")                                \
-	_(SEGMENT_SIZE, "segment-size", 0, WT_OPT_SIZE, "64M", 65536, 68719476736.0,              \
-	  "bytes per log segment file (K/M/G suffixes)")                                          \
-	_(FRAG_TABLE_SIZE, "frag-table-size", 0, WT_OPT_UINT, "4096", 16, 16777216,               \
-	  "IP datagrams whose first fragment is remembered, per RX lcore")                        \
-	_(FRAG_TIMEOUT, "frag-timeout", 0, WT_OPT_SECS, "30", 0.001, 3600,                        \
-	  "seconds a fragment-table entry lives after its last use")                              \
-	_(HASH_SEED, "hash-seed", 0, WT_OPT_UINT, "random", 0, 18446744073709551615.0,            \
-	  "seed of the table hash (default: random per run; records do not depend on it)")        \
-	_(BURST, "burst", 0, WT_OPT_UINT, "32", 1, 64, "packets per RX burst")                    \
-	_(RX_DESC, "rx-desc", 0, WT_OPT_UINT, "1024", 64, 32768, "RX descriptors per queue")      \
-	_(MBUFS, "mbufs", 0, WT_OPT_UINT, "8191", 1023, 4194303, "mbufs in the packet pool")      \
-	_(RECORD_RING, "record-ring", 0, WT_OPT_UINT, "16384", 64, 1048576,                       \
-	  "completed records one RX lcore can queue for the exporter (as many again kept aside)") \
-	_(FORWARD_RING, "forward-ring", 0, WT_OPT_UINT, "4096", 64, 1048576,                      \
-	  "packets one RX lcore can queue for another (software sharding)")                       \
-	_(PROGRESS, "progress", 0, WT_OPT_STR, "auto", 0, 0,                                      \
-	  "one-line rate display on stderr every second: on, off, or auto (on a terminal)")       \
-	_(DURATION, "duration", 0, WT_OPT_SECS, "0", 0, 31536000,                                 \
-	  "stop after this many seconds (0: at the end of input or on a signal)")                 \
-	_(QUIET, "quiet", 'q', WT_OPT_FLAG, "off", 0, 0,                                          \
-	  "print only errors (no start-up lines, no exit summary)")                               \
-	_(HELP, "help", 'h', WT_OPT_FLAG, "off", 0, 0, "show this help and exit")                 \
+#define WT_FOREACH_OPTION(_)                                                                       \
+	_(CONFIG, "config", 'c', WT_OPT_STR, "", 0, 0,                                             \
+	  "read options from this INI file ([wiretally] section); command line wins")              \
+	_(PCAP, "pcap", 0, WT_OPT_LIST, "", 0, 0,                                                  \
+	  "read this capture file (adds a net_pcap port; repeat for more ports)")                  \
+	_(IFACE, "iface", 0, WT_OPT_LIST, "", 0, 0,                                                \
+	  "capture live from this kernel interface (adds a net_af_packet port; repeatable)")       \
+	_(PORT, "port", 'p', WT_OPT_LIST, "", 0, 0,                                                \
+	  "use only these DPDK port ids (default: every port; repeatable or comma list)")          \
+	_(OUTPUT, "output", 'o', WT_OPT_STR, "", 0, 0,                                             \
+	  "log directory for call-record segments (must exist; required)")                         \
+	_(RX_CORES, "rx-cores", 0, WT_OPT_UINT, "1", 1, 32,                                        \
+	  "RX lcores, each with its own RX queue per port and its own call-record table")          \
+	_(TABLE_SIZE, "table-size", 0, WT_OPT_UINT, "1048576", 16, 268435456,                      \
+	  "call records per RX lcore, preallocated at start")                                      \
+	_(SCAN_INTERVAL, "scan-interval", 0, WT_OPT_SECS, "180", 0.001, 86400,                     \
+	  "completion scan period in seconds: a record idle for a whole period completes")         \
+	_(VLAN_KEY, "vlan-key", 0, WT_OPT_ONOFF, "on", 0, 0,                                       \
+	  "make the outermost VLAN id part of the connection key")                                 \
+	_(SEGMENT_SIZE, "segment-size", 0, WT_OPT_SIZE, "64M", 65536, 68719476736.0,               \
+	  "bytes per log segment file (K/M/G suffixes)")                                           \
+	_(SPOOL, "spool", 0, WT_OPT_STR, "auto", 0, 0,                                             \
+	  "segments are written in this spool directory (hugetlbfs: zero-copy) and archived into " \
+	  "the output directory with fsync by a background thread; auto: a spool on the "          \
+	  "hugetlbfs mount when enough hugepages are free; off: straight into the output "         \
+	  "directory")                                                                             \
+	_(SPOOL_SEGMENTS, "spool-segments", 0, WT_OPT_UINT, "4", 2, 64,                            \
+	  "spool files at once (being written, waiting for the archiver, prepared ahead)")         \
+	_(FRAG_TABLE_SIZE, "frag-table-size", 0, WT_OPT_UINT, "4096", 16, 16777216,                \
+	  "IP datagrams whose first fragment is remembered, per RX lcore")                         \
+	_(FRAG_TIMEOUT, "frag-timeout", 0, WT_OPT_SECS, "30", 0.001, 3600,                         \
+	  "seconds a fragment-table entry lives after its last use")                               \
+	_(HASH_SEED, "hash-seed", 0, WT_OPT_UINT, "random", 0, 18446744073709551615.0,             \
+	  "seed of the table hash (default: random per run; records do not depend on it)")         \
+	_(BURST, "burst", 0, WT_OPT_UINT, "32", 1, 64, "packets per RX burst")                     \
+	_(RX_DESC, "rx-desc", 0, WT_OPT_UINT, "1024", 64, 32768, "RX descriptors per queue")       \
+	_(MBUFS, "mbufs", 0, WT_OPT_UINT, "8191", 1023, 4194303, "mbufs in the packet pool")       \
+	_(RECORD_RING, "record-ring", 0, WT_OPT_UINT, "16384", 64, 1048576,                        \
+	  "completed records one RX lcore can queue for the exporter (as many again kept aside)")  \
+	_(FORWARD_RING, "forward-ring", 0, WT_OPT_UINT, "4096", 64, 1048576,                       \
+	  "packets one RX lcore can queue for another (software sharding)")                        \
+	_(PROGRESS, "progress", 0, WT_OPT_STR, "auto", 0, 0,                                       \
+	  "one-line rate display on stderr every second: on, off, or auto (on a terminal)")        \
+	_(DURATION, "duration", 0, WT_OPT_SECS, "0", 0, 31536000,                                  \
+	  "stop after this many seconds (0: at the end of input or on a signal)")                  \
+	_(QUIET, "quiet", 'q', WT_OPT_FLAG, "off", 0, 0,                                           \
+	  "print only errors (no start-up lines, no exit summary)")                                \
+	_(HELP, "help", 'h', WT_OPT_FLAG, "off", 0, 0, "show this help and exit")                  \
 	_(VERSION, "version", 'V', WT_OPT_FLAG, "off", 0, 0, "show the version and exit")
 
 enum wt_opt_id {
@@ -87,6 +94,8 @@ struct wt_opts {
 	double scan_interval;
 	int vlan_key;
 	uint64_t segment_size;
+	const char *spool; /* NULL = auto, "" = off, else a directory */
+	uint64_t spool_segments;
 	uint64_t frag_table_size;
 	double frag_timeout;
 	uint64_t hash_seed;

@@ -78,6 +78,13 @@ wt_stats_text(const struct wt_pipeline *pl, uint64_t run_id, char *buf, size_t l
 	    t.tab.created, ex->by_reason[WT_END_IDLE], ex->by_reason[WT_END_EVICTED],
 	    ex->by_reason[WT_END_SHUTDOWN], ex->written, ex->n_backlog, t.rx.rec_full,
 	    t.rx.rec_stalls, ex->retries);
+	struct wt_seglog_stats ls;
+	wt_seglog_writer_stats(ex->log, &ls);
+	PUT("log.segments_created=%" PRIu64 "\nlog.segments_archived=%" PRIu64
+	    "\nlog.spool_full_waits=%" PRIu64 "\nlog.fallback_segments=%" PRIu64
+	    "\nlog.archive_failures=%" PRIu64 "\nlog.recovered_spool_segments=%" PRIu64 "\n",
+	    ls.segments_created, ls.segments_archived, ls.eagain, ls.fallback_segments,
+	    ls.archive_failures, ls.recovered_spool);
 	PUT("scan.passes=%" PRIu64 "\nscan.requests=%" PRIu64 "\nscan.stale=%" PRIu64
 	    "\nscan.active_again=%" PRIu64 "\n",
 	    pl->packet_clock ? t.tab.scans / (pl->n_rx ? pl->n_rx : 1) : pl->sc.passes,
@@ -156,6 +163,21 @@ wt_summary_print(const struct wt_pipeline *pl)
 		        "  %u RX lcores: %" PRIu64
 		        " packets forwarded to their owner lcore (%" PRIu64 " waits for room)\n",
 		        pl->n_rx, t.rx.fwd_out, t.rx.fwd_full);
+	struct wt_seglog_stats ls;
+	wt_seglog_writer_stats(ex->log, &ls);
+	fprintf(stderr, "  log: %" PRIu64 " segments", ls.segments_created);
+	if (ls.seals_async || ls.segments_archived)
+		fprintf(stderr,
+		        ", %" PRIu64 " archived from the spool (%" PRIu64 " MiB at %.0f MB/s)",
+		        ls.segments_archived, ls.bytes_archived >> 20,
+		        ls.archive_ns ? (double)ls.bytes_archived * 1e3 / (double)ls.archive_ns
+		                      : 0.0);
+	if (ls.fallback_segments)
+		fprintf(stderr, ", %" PRIu64 " written directly (no hugepages)",
+		        ls.fallback_segments);
+	if (ls.archive_failures)
+		fprintf(stderr, ", %" PRIu64 " archive failures", ls.archive_failures);
+	fprintf(stderr, "\n");
 	if (t.rx.rec_full || ex->retries)
 		fprintf(stderr,
 		        "  export: %" PRIu64 " records waited for room in a ring (%" PRIu64
