@@ -163,7 +163,8 @@ def test_help_and_config(wt, rd, tmp, example_conf):
     for opt in ('--pcap', '--iface', '--output', '--table-size', '--scan-interval',
                 '--vlan-key', '--segment-size', '--frag-table-size', '--frag-timeout',
                 '--hash-seed', '--burst', '--rx-desc', '--mbufs', '--config', '--quiet',
-                '--rx-cores', '--record-ring', '--forward-ring', '--duration', '--progress'):
+                '--rx-cores', '--record-ring', '--forward-ring', '--duration', '--progress',
+                '--spool', '--spool-segments'):
         check(opt in r.out, '--help documents ' + opt)
     r = Run(wt, rd, ['--version'])
     check(r.rc == 0 and r.out.startswith('wiretally '), '--version')
@@ -174,7 +175,7 @@ def test_help_and_config(wt, rd, tmp, example_conf):
     for opt in ('pcap', 'iface', 'port', 'output', 'table-size', 'scan-interval', 'vlan-key',
                 'segment-size', 'frag-table-size', 'frag-timeout', 'hash-seed', 'burst',
                 'rx-desc', 'mbufs', 'quiet', 'rx-cores', 'record-ring', 'forward-ring',
-                'duration', 'progress'):
+                'duration', 'progress', 'spool', 'spool-segments'):
         check((';%s =' % opt) in conf_text, 'config/wiretally.conf documents ' + opt)
 
     good = os.path.join(tmp, 'cfg.pcap')
