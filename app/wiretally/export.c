@@ -37,6 +37,23 @@ keep_in_backlog(struct wt_exporter *ex, const struct wt_callrec *r)
 	ex->backlog_pkts += pkts;
 }
 
+/* How long the log may keep refusing records (its spool full of segments
+ * the archive disk does not take) before the exporter gives up on it: while
+ * running a minute (the RX lcores wait meanwhile and the ports count what
+ * they cannot take as missed), at shutdown 5 s. Then the monitor stops:
+ * records go to the backlog (printed at exit) and the spool keeps the
+ * segments it holds for the next start. */
+#define RUNNING_LOG_WAIT_NS  (60 * WT_NS_PER_SEC)
+#define SHUTDOWN_LOG_WAIT_NS (5 * WT_NS_PER_SEC)
+
+static void
+give_up_on_log(struct wt_exporter *ex, int err)
+{
+	ex->error = err;
+	__atomic_store_n(&ex->pl->fatal, 1, __ATOMIC_RELEASE);
+	ex->pl->quit = 1;
+}
+
 /* @return 0 (handled) or -EAGAIN (the log asks to try again later). */
 static int
 append_one(struct wt_exporter *ex, struct wt_callrec *r)
@@ -44,24 +61,42 @@ append_one(struct wt_exporter *ex, struct wt_callrec *r)
 	if (ex->error == 0) {
 		int rc = wt_seglog_append(ex->log, r);
 		if (rc == -EAGAIN) {
-			ex->retries++;
-			return -EAGAIN;
+			uint64_t now = wt_now_ns();
+			uint64_t limit = ex->pl->quit ? SHUTDOWN_LOG_WAIT_NS : RUNNING_LOG_WAIT_NS;
+			if (ex->refused_since == 0) {
+				ex->refused_since = now;
+				ex->retries++; /* one more time the log made us wait */
+			}
+			if (now - ex->refused_since < limit)
+				return -EAGAIN;
+			struct wt_seglog_stats st;
+			wt_seglog_writer_stats(ex->log, &st);
+			WT_LOG(ERR,
+			       "stopping: the log has refused records for %u s (its spool is full "
+			       "of segments the archive does not take%s%s); the records of those "
+			       "segments stay in the spool, the others are printed on stderr at "
+			       "exit\n",
+			       (unsigned int)(limit / WT_NS_PER_SEC), st.archive_errno ? ": " : "",
+			       st.archive_errno ? strerror(st.archive_errno) : "");
+			give_up_on_log(ex, st.archive_errno ? -st.archive_errno : -EAGAIN);
+			rc = ex->error; /* fall through to the backlog */
 		}
 		if (rc == 0) {
+			ex->refused_since = 0;
 			ex->written++;
 			ex->written_pkts += r->d[0].pkts + r->d[1].pkts;
 			if (r->end_reason < WT_END_MAX)
 				ex->by_reason[r->end_reason]++;
 			return 0;
 		}
-		ex->error = rc;
-		const char *path = wt_seglog_current_path(ex->log);
-		WT_LOG(ERR,
-		       "cannot write call records to %s: %s; stopping, records not written will "
-		       "be printed on stderr at exit\n",
-		       path[0] ? path : "the log", strerror(-rc));
-		__atomic_store_n(&ex->pl->fatal, 1, __ATOMIC_RELEASE);
-		ex->pl->quit = 1;
+		if (ex->error == 0) {
+			const char *path = wt_seglog_current_path(ex->log);
+			WT_LOG(ERR,
+			       "cannot write call records to %s: %s; stopping, records not written "
+			       "will be printed on stderr at exit\n",
+			       path[0] ? path : "the log", strerror(-rc));
+			give_up_on_log(ex, rc);
+		}
 	}
 	if (r->end_reason < WT_END_MAX)
 		ex->by_reason[r->end_reason]++;

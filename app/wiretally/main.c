@@ -620,17 +620,30 @@ assign_queues(struct wt_pipeline *pl)
 /* The archiver's troubles, said when they happen: an archive failure (disk
  * full...) each time the count grows, the fallback off hugepages once. */
 struct log_report {
-	uint64_t failures;
+	uint64_t failures, said_failures;
+	uint64_t said_ns;
 	int fallback_said;
 };
+
+/* An archive failure is said at once, then at most once a minute. */
+#define LOG_REPORT_EVERY_NS (60 * WT_NS_PER_SEC)
 
 static void
 report_log_state(const struct wt_exporter *ex, struct log_report *lr)
 {
 	struct wt_seglog_stats st;
 	wt_seglog_writer_stats(ex->log, &st);
-	if (st.archive_failures > lr->failures && st.archive_error[0])
-		WT_LOG(ERR, "%s\n", st.archive_error);
+	uint64_t now = wt_now_ns();
+	if (st.archive_failures > lr->said_failures && st.archive_error[0] &&
+	    (lr->said_ns == 0 || now - lr->said_ns >= LOG_REPORT_EVERY_NS)) {
+		if (lr->said_failures)
+			WT_LOG(ERR, "%s (%" PRIu64 " failed attempts so far)\n", st.archive_error,
+			       st.archive_failures);
+		else
+			WT_LOG(ERR, "%s\n", st.archive_error);
+		lr->said_failures = st.archive_failures;
+		lr->said_ns = now;
+	}
 	lr->failures = st.archive_failures;
 	if (st.fallback_segments > 0 && !lr->fallback_said && st.fallback_msg[0]) {
 		WT_LOG(WARNING, "%s\n", st.fallback_msg);
@@ -986,8 +999,17 @@ out:
 		if (e == 0 && spool == spool_buf)
 			(void)rmdir(spool_buf); /* a spool we made: gone when empty */
 		if (e != 0) {
-			fprintf(stderr, "wiretally: sealing the last segment in %s failed: %s\n",
-			        o.output, strerror(-e));
+			if (spool)
+				fprintf(stderr,
+				        "wiretally: archiving the last segments into %s failed: "
+				        "%s; "
+				        "they stay in the spool %s (read them with: wiretally-read "
+				        "--spool %s %s); the next start archives them\n",
+				        o.output, strerror(-e), spool, spool, o.output);
+			else
+				fprintf(stderr,
+				        "wiretally: sealing the last segment in %s failed: %s\n",
+				        o.output, strerror(-e));
 			if (rc == 0)
 				rc = EXIT_OUTPUT;
 		}

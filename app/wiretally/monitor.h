@@ -104,11 +104,12 @@ struct wt_exporter {
 	int error;                  /* first fatal -errno of the log, 0 = fine */
 	uint64_t written;           /* records appended */
 	uint64_t written_pkts;      /* packets in the records appended */
-	uint64_t retries;           /* appends that had to wait (spool busy) */
+	uint64_t retries;           /* times the log refused records for a while (spool full) */
 	struct wt_callrec *backlog; /* records that could not be written (log failed) */
 	uint64_t n_backlog, cap_backlog;
 	uint64_t backlog_pkts;
 	uint64_t by_reason[WT_END_MAX];
+	uint64_t refused_since;     /* shutdown: when the log started to refuse (-EAGAIN) */
 	struct wt_callrec hold[64]; /* dequeued, not yet appended */
 	unsigned int n_hold, pos_hold;
 	unsigned int hold_from; /* ring read first in the next step */

@@ -181,7 +181,7 @@ wt_summary_print(const struct wt_pipeline *pl)
 	if (t.rx.rec_full || ex->retries)
 		fprintf(stderr,
 		        "  export: %" PRIu64 " records waited for room in a ring (%" PRIu64
-		        " stalls), %" PRIu64 " log retries\n",
+		        " stalls), the log made the exporter wait %" PRIu64 " times\n",
 		        t.rx.rec_full, t.rx.rec_stalls, ex->retries);
 	if (t.frag.learned || t.frag.unattributed)
 		fprintf(stderr,

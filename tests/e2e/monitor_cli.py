@@ -23,9 +23,12 @@ root, each said loudly.
 import csv
 import io
 import os
+import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 
 from pcapgen import pcap_bytes, udp4, write
 
@@ -58,11 +61,15 @@ class Run:
 
 def read_records(rd, logdir):
     """The log's records as dicts (wiretally-read's CSV); it must read clean."""
-    p = subprocess.run([rd, logdir], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    return read_records_args(rd, [logdir])
+
+
+def read_records_args(rd, args):
+    p = subprocess.run([rd] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                        timeout=60)
     if p.returncode != 0:
         raise AssertionError('wiretally-read %s exited %d: %s' %
-                             (logdir, p.returncode, p.stderr.decode()))
+                             (' '.join(args), p.returncode, p.stderr.decode()))
     return list(csv.DictReader(io.StringIO(p.stdout.decode())))
 
 
@@ -335,6 +342,70 @@ def test_disk_full(wt, rd, tmp):
         subprocess.run(['umount', small])
 
 
+def test_archive_full(wt, rd, tmp):
+    """A spool on hugetlbfs whose archive disk is full: the monitor waits, is
+    told to stop, gives up on the log after 5 s: exit 3, the records of the
+    spool's segments stay there, the others are printed; once there is room
+    the next start archives the spool. Every record exactly once."""
+    if os.geteuid() != 0:
+        SKIPS.append('archive disk full: needs root to mount a small tmpfs')
+        return
+    mnt = None
+    with open('/proc/mounts') as f:
+        for line in f:
+            if line.split()[2:3] == ['hugetlbfs']:
+                mnt = line.split()[1]
+    if mnt is None:
+        SKIPS.append('archive disk full: no hugetlbfs mounted for the spool')
+        return
+    small = os.path.join(tmp, 'small-archive')
+    os.mkdir(small)
+    if subprocess.run(['mount', '-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', small]).returncode:
+        SKIPS.append('archive disk full: cannot mount a tmpfs')
+        return
+    spool = os.path.join(mnt, 'wt-cli-%d' % os.getpid())
+    os.mkdir(spool)
+    try:
+        pcap = os.path.join(tmp, 'flows60k.pcap')
+        truth, nframes = flows_pcap(pcap, 60000, pkts_per_flow=(1, 0))
+        args = [wt, '--pcap', pcap, '-o', small, '--spool', spool, '--segment-size', '2M',
+                '--table-size', '1024']
+        mon = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        time.sleep(3)
+        mon.send_signal(signal.SIGTERM)
+        out, err = mon.communicate(timeout=120)
+        err = err.decode(errors='replace')
+        check(mon.returncode == 3, 'archive full: exit 3 after SIGTERM (got %d)' % mon.returncode)
+        check('No space left on device' in err and 'stay in the spool' in err,
+              'archive full: the cause and where the records are are said')
+        lines = err.splitlines()
+        hdr = [i for i, l in enumerate(lines) if l.startswith('seq,start_ns,')]
+        printed = [x for x in csv.DictReader(io.StringIO('\n'.join(lines[hdr[-1]:])))
+                   if x.get('call_id')] if hdr else []
+        in_spool = read_records_args(rd, ['--spool', spool, small])
+        ids = [x['call_id'] for x in in_spool] + [x['call_id'] for x in printed]
+        check(len(ids) == 60000 and len(set(ids)) == 60000,
+              'archive full: %d records in the spool + %d printed = 60000, none twice' %
+              (len(in_spool), len(printed)))
+        # room again: the next start archives the spool
+        subprocess.run(['mount', '-o', 'remount,size=64m', small], check=True)
+        good = os.path.join(tmp, 'one.pcap')
+        write(good, pcap_bytes([(1000000, udp4([10, 0, 0, 1], 1000, [10, 0, 0, 2], 53, 10))]))
+        r = Run(wt, rd, ['--pcap', good, '-o', small, '--spool', spool, '--segment-size', '2M',
+                         '--table-size', '1024'])
+        archived = read_records(rd, small)
+        check(r.rc == 0 and 'recovered' in r.err and
+              [x['call_id'] for x in archived[:len(in_spool)]] == [x['call_id'] for x in in_spool]
+              and len(archived) == len(in_spool) + 1,
+              'archive full: the next start archives the spool (%d records) before its own'
+              % len(in_spool))
+        check([f for f in os.listdir(spool) if f.endswith('.wts')] == [],
+              'archive full: the spool is empty afterwards')
+    finally:
+        subprocess.run(['umount', small])
+        shutil.rmtree(spool, ignore_errors=True)
+
+
 def main(argv):
     if len(argv) != 4:
         print(__doc__)
@@ -347,6 +418,7 @@ def main(argv):
         test_scan_split(wt, rd, tmp)
         test_truncated_capture(wt, rd, tmp)
         test_disk_full(wt, rd, tmp)
+        test_archive_full(wt, rd, tmp)
     for s in SKIPS:
         print('*** SKIPPED part: %s ***' % s)
     print('%d failed' % len(FAILS))
