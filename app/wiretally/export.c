@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* export.c: the export role: completed records from every RX lcore's ring into the log. */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_cycles.h>
+#include <rte_pause.h>
 #include <rte_ring_elem.h>
 
 #include "monitor.h"
@@ -134,4 +137,80 @@ wt_export_poll(struct wt_exporter *ex)
 		handled++;
 	}
 	return handled;
+}
+
+/* An archive failure is said at once, then at most once a minute; the
+ * fallback off hugepages once. Owner thread of the log (the exporter). */
+#define LOG_REPORT_EVERY_NS (60 * WT_NS_PER_SEC)
+
+void
+wt_export_report_log(struct wt_exporter *ex)
+{
+	struct wt_seglog_stats st;
+	uint64_t now = wt_now_ns();
+
+	wt_seglog_writer_stats(ex->log, &st);
+	if (st.archive_failures > ex->said_failures && st.archive_error[0] &&
+	    (ex->said_ns == 0 || now - ex->said_ns >= LOG_REPORT_EVERY_NS)) {
+		if (ex->said_failures)
+			WT_LOG(ERR, "%s (%" PRIu64 " failed attempts so far)\n", st.archive_error,
+			       st.archive_failures);
+		else
+			WT_LOG(ERR, "%s\n", st.archive_error);
+		ex->said_failures = st.archive_failures;
+		ex->said_ns = now;
+	}
+	if (st.fallback_segments > 0 && !ex->fallback_said && st.fallback_msg[0]) {
+		WT_LOG(WARNING, "%s\n", st.fallback_msg);
+		ex->fallback_said = 1;
+	}
+}
+
+int
+wt_pipeline_rx_done(const struct wt_pipeline *pl)
+{
+	for (unsigned int i = 0; i < pl->n_rx; i++)
+		if (!__atomic_load_n(&pl->rx[i].done, __ATOMIC_ACQUIRE))
+			return 0;
+	return 1;
+}
+
+int
+wt_export_drained(const struct wt_exporter *ex)
+{
+	const struct wt_pipeline *pl = ex->pl;
+	for (unsigned int i = 0; i < pl->n_rx; i++)
+		if (!rte_ring_empty(pl->rx[i].rec_out))
+			return 0;
+	return ex->pos_hold == ex->n_hold;
+}
+
+/* One export step plus the once-a-second look at the archiver. */
+unsigned int
+wt_export_step(struct wt_exporter *ex)
+{
+	unsigned int n = wt_export_poll(ex);
+	uint64_t now = wt_now_ns();
+	if (now >= ex->next_report_ns) {
+		wt_export_report_log(ex);
+		ex->next_report_ns = now + WT_NS_PER_SEC;
+	}
+	return n;
+}
+
+int
+wt_export_main(void *arg)
+{
+	struct wt_exporter *ex = arg;
+
+	for (;;) {
+		unsigned int n = wt_export_step(ex);
+		if (wt_pipeline_rx_done(ex->pl) && wt_export_drained(ex))
+			break;
+		if (n == 0)
+			rte_pause();
+	}
+	wt_export_report_log(ex);
+	__atomic_store_n(&ex->done, 1, __ATOMIC_RELEASE);
+	return 0;
 }

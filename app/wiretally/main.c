@@ -178,7 +178,14 @@ build_eal_args(struct eal_args *a, const struct wt_opts *o, int user_argc, char 
 		unsigned int ncpu = allowed_cpus(cpus, 256);
 		char map[2048];
 		int len = snprintf(map, sizeof(map), "0@%d", cpus[0]);
-		for (unsigned int i = 1; i <= o->rx_cores && len < (int)sizeof(map) - 16; i++)
+		/* main, then the RX lcores, then (when the CPUs are there and the
+		 * roles are "auto") one lcore each for the exporter and the scanner */
+		unsigned int n = (unsigned int)o->rx_cores;
+		if (ncpu >= n + 3 && o->export_lcore == -2)
+			n++;
+		if (ncpu >= n + 2 && o->scan_lcore == -2)
+			n++;
+		for (unsigned int i = 1; i <= n && len < (int)sizeof(map) - 16; i++)
 			len += snprintf(map + len, sizeof(map) - (size_t)len, ",%u@%d", i,
 			                cpus[i % ncpu]);
 		eal_push(a, "--lcores=%s", map);
@@ -617,58 +624,6 @@ assign_queues(struct wt_pipeline *pl)
 	return 0;
 }
 
-/* The archiver's troubles, said when they happen: an archive failure (disk
- * full...) each time the count grows, the fallback off hugepages once. */
-struct log_report {
-	uint64_t failures, said_failures;
-	uint64_t said_ns;
-	int fallback_said;
-};
-
-/* An archive failure is said at once, then at most once a minute. */
-#define LOG_REPORT_EVERY_NS (60 * WT_NS_PER_SEC)
-
-static void
-report_log_state(const struct wt_exporter *ex, struct log_report *lr)
-{
-	struct wt_seglog_stats st;
-	wt_seglog_writer_stats(ex->log, &st);
-	uint64_t now = wt_now_ns();
-	if (st.archive_failures > lr->said_failures && st.archive_error[0] &&
-	    (lr->said_ns == 0 || now - lr->said_ns >= LOG_REPORT_EVERY_NS)) {
-		if (lr->said_failures)
-			WT_LOG(ERR, "%s (%" PRIu64 " failed attempts so far)\n", st.archive_error,
-			       st.archive_failures);
-		else
-			WT_LOG(ERR, "%s\n", st.archive_error);
-		lr->said_failures = st.archive_failures;
-		lr->said_ns = now;
-	}
-	lr->failures = st.archive_failures;
-	if (st.fallback_segments > 0 && !lr->fallback_said && st.fallback_msg[0]) {
-		WT_LOG(WARNING, "%s\n", st.fallback_msg);
-		lr->fallback_said = 1;
-	}
-}
-
-static int
-all_rx_done(const struct wt_pipeline *pl)
-{
-	for (unsigned int i = 0; i < pl->n_rx; i++)
-		if (!__atomic_load_n(&pl->rx[i].done, __ATOMIC_ACQUIRE))
-			return 0;
-	return 1;
-}
-
-static int
-export_drained(const struct wt_pipeline *pl)
-{
-	for (unsigned int i = 0; i < pl->n_rx; i++)
-		if (!rte_ring_empty(pl->rx[i].rec_out))
-			return 0;
-	return pl->ex.pos_hold == pl->ex.n_hold;
-}
-
 /* ---- main ----------------------------------------------------------------- */
 
 static struct wt_pipeline pl;
@@ -685,7 +640,6 @@ main(int argc, char **argv)
 	int eal_up = 0, launched = 0;
 	const char *spool = NULL;
 	char spool_buf[PATH_MAX], spool_why[256] = "";
-	struct log_report lr = {0};
 
 	/* "wiretally [EAL options] -- [options]" or "wiretally [options]" */
 	for (int i = 1; i < argc; i++) {
@@ -742,25 +696,57 @@ main(int argc, char **argv)
 	 * take the worker lcores in order. */
 	pl.n_rx = (unsigned int)o.rx_cores;
 	pl.ports = ports;
-	unsigned int nw = 0, lc;
+	unsigned int main_lc = rte_get_main_lcore(), workers[RTE_MAX_LCORE], nw = 0, lc;
+	int want[2] = {o.export_lcore, o.scan_lcore};
+	const char *role_opt[2] = {"--export-lcore", "--scan-lcore"};
+	for (int r = 0; r < 2; r++) {
+		if (want[r] >= 0 && !rte_lcore_is_enabled((unsigned int)want[r])) {
+			fprintf(stderr,
+			        "wiretally: %s %d: not an lcore of the EAL (see -l/--lcores)\n",
+			        role_opt[r], want[r]);
+			rc = EXIT_USAGE;
+			goto out;
+		}
+		if (want[r] == (int)main_lc)
+			want[r] = -1;
+	}
+	if (want[0] >= 0 && want[0] == want[1]) {
+		fprintf(stderr,
+		        "wiretally: --export-lcore and --scan-lcore are both %d: give them "
+		        "different lcores, or main\n",
+		        want[0]);
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	/* RX roles take the worker lcores in order, but those named for the
+	 * exporter or the scanner; "auto" roles take what is left, else main. */
 	RTE_LCORE_FOREACH_WORKER(lc)
 	{
-		if (nw < pl.n_rx)
-			pl.rx[nw].lcore = lc;
-		nw++;
+		if ((int)lc != want[0] && (int)lc != want[1])
+			workers[nw++] = lc;
 	}
 	if (nw < pl.n_rx) {
 		fprintf(stderr,
 		        "wiretally: --rx-cores %u needs %u worker lcores besides the main lcore "
-		        "(control, scanner, exporter); the EAL has %u: give more with -l or "
-		        "--lcores (several lcores may share a CPU, e.g. --lcores 0@0,1@1,2@1)\n",
+		        "(control, and the scanner and exporter unless they have their own); the "
+		        "EAL has %u: give more with -l or --lcores (several lcores may share a "
+		        "CPU, "
+		        "e.g. --lcores 0@0,1@1,2@1)\n",
 		        pl.n_rx, pl.n_rx, nw);
 		rc = EXIT_USAGE;
 		goto out;
 	}
-	if (nw > pl.n_rx)
-		WT_LOG(NOTICE, "%u worker lcores are not used (--rx-cores %u)\n", nw - pl.n_rx,
-		       pl.n_rx);
+	for (unsigned int i = 0; i < pl.n_rx; i++)
+		pl.rx[i].lcore = workers[i];
+	unsigned int next_free = pl.n_rx;
+	pl.ex.lcore = want[0] >= 0                      ? (unsigned int)want[0]
+	              : want[0] == -2 && next_free < nw ? workers[next_free++]
+	                                                : main_lc;
+	pl.sc.lcore = want[1] >= 0                      ? (unsigned int)want[1]
+	              : want[1] == -2 && next_free < nw ? workers[next_free++]
+	                                                : main_lc;
+	if (next_free < nw)
+		WT_LOG(NOTICE, "%u worker lcores are not used\n", nw - next_free);
 
 	/* Ports */
 	uint16_t pid;
@@ -894,8 +880,13 @@ main(int argc, char **argv)
 		        "wiretally: clock: %s; completion scan every %g s (%s); VLAN %s the key\n",
 		        pl.packet_clock ? "packet timestamps" : "system time", o.scan_interval,
 		        pl.packet_clock ? "by each table's owner, at packet time"
-		                        : "scanner on the main lcore",
+		                        : "by the scanner",
 		        o.vlan_key ? "in" : "not in");
+		fprintf(stderr,
+		        "wiretally: control on lcore %u, exporter on lcore %u, scanner on lcore "
+		        "%u%s\n",
+		        main_lc, pl.ex.lcore, pl.sc.lcore,
+		        pl.packet_clock ? " (idle: the tables' owners scan at packet time)" : "");
 		struct wt_seglog_stats ls;
 		char mode[PATH_MAX + 300];
 		wt_seglog_writer_stats(pl.ex.log, &ls);
@@ -933,28 +924,47 @@ main(int argc, char **argv)
 		launched++;
 	}
 
-	/* The control loop: export, scan (live clock), progress, stop. */
+	/* The exporter and the scanner on their own lcores, when they have one. */
+	int export_here = pl.ex.lcore == main_lc, scan_here = pl.sc.lcore == main_lc;
+	if (!export_here && launched == (int)pl.n_rx &&
+	    rte_eal_remote_launch(wt_export_main, &pl.ex, pl.ex.lcore) != 0) {
+		WT_LOG(WARNING,
+		       "cannot start the exporter on lcore %u: on the main lcore instead\n",
+		       pl.ex.lcore);
+		export_here = 1;
+	}
+	if (!scan_here && !pl.packet_clock &&
+	    rte_eal_remote_launch(wt_scanner_main, &pl.sc, pl.sc.lcore) != 0) {
+		WT_LOG(WARNING, "cannot start the scanner on lcore %u: on the main lcore instead\n",
+		       pl.sc.lcore);
+		scan_here = 1;
+	}
+	/* RX lcores that could not start count as done, so the others finish. */
+	for (unsigned int i = (unsigned int)launched; i < pl.n_rx; i++) {
+		__atomic_store_n(&pl.rx[i].producing_done, 1, __ATOMIC_RELEASE);
+		__atomic_store_n(&pl.rx[i].done, 1, __ATOMIC_RELEASE);
+	}
+
+	/* The control loop: stop, progress, and the roles left on this lcore. */
 	struct wt_progress pg = {.enabled = !o.quiet &&
 	                                    (o.progress == 1 || (o.progress == -1 && isatty(2)))};
-	uint64_t t_start = wt_now_ns(), next_log_check = 0;
+	uint64_t t_start = wt_now_ns();
 	uint64_t t_stop = o.duration > 0 ? t_start + (uint64_t)(o.duration * 1e9) : UINT64_MAX;
 	for (;;) {
 		if (force_quit || (t_stop != UINT64_MAX && wt_now_ns() >= t_stop))
 			pl.quit = 1;
-		unsigned int work = wt_export_poll(&pl.ex);
-		work += wt_scanner_poll(&pl.sc);
-		uint64_t now = wt_now_ns();
-		wt_progress_tick(&pg, &pl, now, 0);
-		if (now >= next_log_check) {
-			report_log_state(&pl.ex, &lr);
-			next_log_check = now + WT_NS_PER_SEC;
-		}
-		if (launched == (int)pl.n_rx ? all_rx_done(&pl) : 1) {
-			if (export_drained(&pl))
-				break;
-		} else if (work == 0) {
-			rte_delay_us_sleep(50); /* idle: leave the CPU to a co-located RX lcore */
-		}
+		unsigned int work = 0;
+		if (export_here)
+			work += wt_export_step(&pl.ex);
+		if (scan_here)
+			work += wt_scanner_poll(&pl.sc);
+		wt_progress_tick(&pg, &pl, wt_now_ns(), 0);
+		if (wt_pipeline_rx_done(&pl) &&
+		    (export_here ? wt_export_drained(&pl.ex)
+		                 : __atomic_load_n(&pl.ex.done, __ATOMIC_ACQUIRE)))
+			break;
+		if (work == 0)
+			rte_delay_us_sleep(50); /* idle: leave the CPU to a co-located lcore */
 	}
 	rte_eal_mp_wait_lcore();
 	pl.run_ns = wt_now_ns() - t_start;
@@ -994,7 +1004,7 @@ main(int argc, char **argv)
 	}
 out:
 	if (pl.ex.log != NULL) {
-		report_log_state(&pl.ex, &lr);
+		wt_export_report_log(&pl.ex);
 		int e = wt_seglog_close(pl.ex.log);
 		if (e == 0 && spool == spool_buf)
 			(void)rmdir(spool_buf); /* a spool we made: gone when empty */

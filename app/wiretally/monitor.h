@@ -113,12 +113,17 @@ struct wt_exporter {
 	struct wt_callrec hold[64]; /* dequeued, not yet appended */
 	unsigned int n_hold, pos_hold;
 	unsigned int hold_from; /* ring read first in the next step */
-	int done;
+	uint64_t said_failures; /* archive failures already reported */
+	uint64_t said_ns, next_report_ns;
+	int fallback_said;
+	unsigned int lcore; /* where it runs (the main lcore or its own) */
+	int done;           /* on its own lcore: everything exported */
 };
 
 struct wt_scanner {
 	struct wt_pipeline *pl;
-	uint64_t next_ns; /* start of the next pass (system clock) */
+	unsigned int lcore; /* where it runs (the main lcore or its own) */
+	uint64_t next_ns;   /* start of the next pass (system clock) */
 	int in_pass;
 	uint32_t cursor[WT_MAX_RX];
 	int table_done[WT_MAX_RX];
@@ -161,8 +166,27 @@ void wt_rx_emit_setup(struct wt_calltab_params *tp, struct wt_rx *rx);
  * @return records handled (0: idle). */
 unsigned int wt_export_poll(struct wt_exporter *ex);
 
+/** wt_export_poll() and, once a second, report the archiver's troubles. */
+unsigned int wt_export_step(struct wt_exporter *ex);
+
+/** Say archive failures (at once, then once a minute) and the fallback off
+ * hugepages (once). The log's owner thread only. */
+void wt_export_report_log(struct wt_exporter *ex);
+
+/** Every RX lcore is done (all its records handed to the exporter). */
+int wt_pipeline_rx_done(const struct wt_pipeline *pl);
+
+/** Every record ring is empty and nothing is held. */
+int wt_export_drained(const struct wt_exporter *ex);
+
+/** Lcore main function of the exporter on its own lcore (arg: the exporter). */
+int wt_export_main(void *arg);
+
 /** One scanner step (live clock): @return slots visited (0: idle). */
 unsigned int wt_scanner_poll(struct wt_scanner *sc);
+
+/** Lcore main function of the scanner on its own lcore (arg: the scanner). */
+int wt_scanner_main(void *arg);
 
 /** Wall-clock time in ns since the epoch. */
 uint64_t wt_now_ns(void);

@@ -265,6 +265,26 @@ apply(struct wt_opts *o, enum wt_opt_id id, const char *val, const char *where)
 	case WT_OPTID_FORWARD_RING:
 		o->forward_ring = u;
 		break;
+	case WT_OPTID_EXPORT_LCORE:
+	case WT_OPTID_SCAN_LCORE: {
+		int v;
+		if (strcmp(val, "main") == 0)
+			v = -1;
+		else if (strcmp(val, "auto") == 0)
+			v = -2;
+		else if (parse_uint(val, &u) == 0 && u < 1024)
+			v = (int)u;
+		else {
+			fprintf(stderr, "wiretally: %s: '%s' is not an lcore id, main or auto\n",
+			        where, val);
+			return -1;
+		}
+		if (id == WT_OPTID_EXPORT_LCORE)
+			o->export_lcore = v;
+		else
+			o->scan_lcore = v;
+		break;
+	}
 	case WT_OPTID_SPOOL:
 		o->spool = strcmp(val, "auto") == 0 ? NULL : strcmp(val, "off") == 0 ? "" : val;
 		break;
@@ -461,6 +481,8 @@ wt_opts_parse(struct wt_opts *o, int argc, char **argv)
 	}
 	memset(&longopts[WT_OPTID_MAX], 0, sizeof(longopts[0]));
 	o->progress = -1;
+	o->export_lcore = -2;
+	o->scan_lcore = -2;
 	shortopts[ns] = '\0';
 
 	optind = 1;

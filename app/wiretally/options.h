@@ -36,6 +36,11 @@ enum wt_opt_kind {
 	  "log directory for call-record segments (must exist; required)")                         \
 	_(RX_CORES, "rx-cores", 0, WT_OPT_UINT, "1", 1, 32,                                        \
 	  "RX lcores, each with its own RX queue per port and its own call-record table")          \
+	_(EXPORT_LCORE, "export-lcore", 0, WT_OPT_STR, "auto", 0, 0,                               \
+	  "lcore of the exporter: an EAL lcore id, main, or auto (a worker lcore left over by "    \
+	  "the RX lcores, else main)")                                                             \
+	_(SCAN_LCORE, "scan-lcore", 0, WT_OPT_STR, "auto", 0, 0,                                   \
+	  "lcore of the completion scanner (live clock): an EAL lcore id, main, or auto")          \
 	_(TABLE_SIZE, "table-size", 0, WT_OPT_UINT, "1048576", 16, 268435456,                      \
 	  "call records per RX lcore, preallocated at start")                                      \
 	_(SCAN_INTERVAL, "scan-interval", 0, WT_OPT_SECS, "180", 0.001, 86400,                     \
@@ -90,6 +95,8 @@ struct wt_opts {
 	unsigned int n_ports;
 	const char *output;
 	uint64_t rx_cores;
+	int export_lcore; /* -1 main, -2 auto, else an lcore id */
+	int scan_lcore;
 	uint64_t table_size;
 	double scan_interval;
 	int vlan_key;

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* scanner.c: the scanner role: completion passes over every RX lcore's table (live clock). */
+#include <rte_cycles.h>
 #include <rte_ring_elem.h>
 
 #include "monitor.h"
@@ -85,4 +86,15 @@ wt_scanner_poll(struct wt_scanner *sc)
 		sc->passes++;
 	}
 	return work;
+}
+
+int
+wt_scanner_main(void *arg)
+{
+	struct wt_scanner *sc = arg;
+
+	while (!wt_pipeline_rx_done(sc->pl))
+		if (wt_scanner_poll(sc) == 0)
+			rte_delay_us_sleep(100); /* a pass every interval: nothing to do */
+	return 0;
 }

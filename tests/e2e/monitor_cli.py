@@ -127,6 +127,12 @@ def test_errors(wt, rd, tmp):
                 'wt-cli-%d' % os.getpid(), '--log-level', 'lib.eal:error', '--vdev',
                 'net_pcap0,rx_pcap=' + good, '--', '-o', logdir, '--rx-cores', '2'],
                '--rx-cores 2 needs 2 worker lcores', 'lcore list too short for the roles')
+    fails_with(['--no-huge', '-m', '256', '--no-pci', '-l', '0,1', '--file-prefix',
+                'wt-cli-r-%d' % os.getpid(), '--log-level', 'lib.eal:error', '--vdev',
+                'net_pcap0,rx_pcap=' + good, '--', '-o', logdir, '--export-lcore', '5'],
+               '--export-lcore 5: not an lcore of the EAL', 'exporter on a missing lcore')
+    fails_with(['--pcap', good, '-o', logdir, '--scan-lcore', 'fast'],
+               "--scan-lcore: 'fast' is not an lcore id, main or auto", 'bad scanner lcore')
     fails_with(['--pcap', good, '-o', logdir, '--rx-cores', '33'],
                "--rx-cores: '33' is not a whole number between 1 and 32", 'too many RX lcores')
     fails_with(['--pcap', good, '-o', logdir, '--port', '7'], '--port 7: no such port',
@@ -171,7 +177,7 @@ def test_help_and_config(wt, rd, tmp, example_conf):
                 '--vlan-key', '--segment-size', '--frag-table-size', '--frag-timeout',
                 '--hash-seed', '--burst', '--rx-desc', '--mbufs', '--config', '--quiet',
                 '--rx-cores', '--record-ring', '--forward-ring', '--duration', '--progress',
-                '--spool', '--spool-segments'):
+                '--spool', '--spool-segments', '--export-lcore', '--scan-lcore'):
         check(opt in r.out, '--help documents ' + opt)
     r = Run(wt, rd, ['--version'])
     check(r.rc == 0 and r.out.startswith('wiretally '), '--version')
@@ -182,7 +188,8 @@ def test_help_and_config(wt, rd, tmp, example_conf):
     for opt in ('pcap', 'iface', 'port', 'output', 'table-size', 'scan-interval', 'vlan-key',
                 'segment-size', 'frag-table-size', 'frag-timeout', 'hash-seed', 'burst',
                 'rx-desc', 'mbufs', 'quiet', 'rx-cores', 'record-ring', 'forward-ring',
-                'duration', 'progress', 'spool', 'spool-segments'):
+                'duration', 'progress', 'spool', 'spool-segments', 'export-lcore',
+                'scan-lcore'):
         check((';%s =' % opt) in conf_text, 'config/wiretally.conf documents ' + opt)
 
     good = os.path.join(tmp, 'cfg.pcap')

@@ -55,8 +55,9 @@ def main(argv):
         logdir = os.path.join(out, 'log')
         os.mkdir(logdir)
         cmd = [wt, '--vdev', 'net_pcap0,rx_pcap=%s,infinite_rx=1' % sample,
-               '--file-prefix', prefix, '--no-pci', '--lcores', '0@0,1@1,2@1',
+               '--file-prefix', prefix, '--no-pci', '--lcores', '0@0,1@1,2@1,3@0,4@0',
                '--log-level', 'lib.eal:warning', '--', '-o', logdir, '--rx-cores', '2',
+               '--export-lcore', '3', '--scan-lcore', '4',
                '--table-size', '4096', '--duration', '6', '--progress', 'on']
         with open(errpath, 'w+', newline='') as errf:
             mon = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=errf)
@@ -93,6 +94,9 @@ def main(argv):
     check(sum(v['active_records'] for v in lc.values()) == 13,
           'the RX lcores\' tables hold the 13 connections between them')
     check(rc == 0, '--duration 6 stops the monitor, exit 0 (%d)' % rc)
+    check('control on lcore 0, exporter on lcore 3, scanner on lcore 4' in err,
+          'the exporter and the scanner run on their own lcores')
+    check('13 written' in err, 'the 13 records were written by the exporter on its lcore')
     check(err.count('Mpps') >= 3 and '\r' in err, 'the progress line is printed every second')
     check(any('= received' in l for l in err.splitlines()), 'the exit summary still adds up')
     print('%d failed' % len(FAILS))
