@@ -260,9 +260,15 @@ def memory_run(args, profile, conns, n_rx, split):
         log('memory: %s, %d connections, %d RX lcores, %s, run %d: %s' % (
             profile, conns, n_rx, 'queue per owner' if split else 'one queue', rep + 1,
             ' '.join(map(str, cmd))))
-        u, _, err = measured(cmd, 'mem', args.work)
+        for attempt in range(3):
+            u, _, err = measured([args.wt_run] + cmd[1:], 'mem', args.work)
+            if u['rc'] is None or u['rc'] >= 0:
+                break
+            log('wiretally was killed by signal %d (not by this script): again' % -u['rc'])
+            shutil.rmtree(out, ignore_errors=True)
+            os.makedirs(out)
         if u['rc'] != 0:
-            die('wiretally exited %d: %s' % (u['rc'], err[-2000:]))
+            die('wiretally exited %s: %s' % (u['rc'], err[-2000:]))
         st = stats_of(args, out)
         shutil.rmtree(out, ignore_errors=True)
         runs.append((st['rx_pkts'], st, err, u))
@@ -304,33 +310,34 @@ def memory_run(args, profile, conns, n_rx, split):
 
 
 def part_memory(args):
-    rows = []
-    for profile in args.profiles:
-        for conns in args.conns:
-            for n_rx in args.rx_cores:
-                layouts = [False] if n_rx == 1 else [True, False]
-                for split in layouts:
-                    rows.append(memory_run(args, profile, conns, n_rx, split))
     print('### Replay from memory (net_pcap infinite_rx, %g s per run, best of %d)\n' % (
         args.duration, args.mem_repeat))
     print('| frames | connections | RX lcores | queues | Mpps (range of the runs) '
           '| per RX lcore: received (+ forwarded in) | lowest 1-s Mpps | forwarded | forwarding waits '
           '| drops: parser / port | every packet in a record | records per RX table | bytes/record '
           '| others\' CPU load |')
-    print('|---|---:|---:|---|---:|---|---:|---:|---:|---|---|---:|---:|---:|')
-    for r in rows:
-        per = ' / '.join(fmt(g / args.duration / 1e6) +
-                         (' (+%s)' % fmt(f / args.duration / 1e6) if f else '')
-                         for g, f in r['per'])
-        rng = ''
-        if len(r['mpps_all']) > 1:
-            rng = ' (%s–%s)' % (fmt(min(r['mpps_all'])), fmt(max(r['mpps_all'])))
-        print('| %s | %d | %d | %s | **%s**%s | %s | %s | %.1f %% | %d | %d / %d | %s | %d | %s%s | %s |' % (
-            'IMIX' if r['profile'] == 'imix' else '64 B', r['conns'], r['n_rx'], r['queues'],
-            fmt(r['mpps']), rng, per, fmt(r['min1s']), 100.0 * r['fwd'] / max(r['rx'], 1),
-            r['waits'], r['parse_drops'], r['port_drops'],
-            'yes' if r['whole'] else '**no**', r['tsize'], fmt(r['bpr'], 1),
-            '' if r['mem'] == 'hugepages' else ' ' + r['mem'], fmt(r['others'], 2)))
+    print('|---|---:|---:|---|---:|---|---:|---:|---:|---|---|---:|---:|---:|', flush=True)
+    rows = []
+    for profile in args.profiles:
+        for conns in args.conns:
+            for n_rx in args.rx_cores:
+                for split in [False] if n_rx == 1 else [True, False]:
+                    r = memory_run(args, profile, conns, n_rx, split)
+                    rows.append(r)
+                    per = ' / '.join(fmt(g / args.duration / 1e6) +
+                                     (' (+%s)' % fmt(f / args.duration / 1e6) if f else '')
+                                     for g, f in r['per'])
+                    rng = ''
+                    if len(r['mpps_all']) > 1:
+                        rng = ' (%s–%s)' % (fmt(min(r['mpps_all'])), fmt(max(r['mpps_all'])))
+                    print('| %s | %d | %d | %s | **%s**%s | %s | %s | %.1f %% | %d | %d / %d | %s '
+                          '| %d | %s%s | %s |' % (
+                              'IMIX' if r['profile'] == 'imix' else '64 B', r['conns'], r['n_rx'],
+                              r['queues'], fmt(r['mpps']), rng, per, fmt(r['min1s']),
+                              100.0 * r['fwd'] / max(r['rx'], 1), r['waits'], r['parse_drops'],
+                              r['port_drops'], 'yes' if r['whole'] else '**no**', r['tsize'],
+                              fmt(r['bpr'], 1), '' if r['mem'] == 'hugepages' else ' ' + r['mem'],
+                              fmt(r['others'], 2)), flush=True)
     print()
     print('Mpps = packets received / --duration. "others\' CPU load": CPUs kept busy by other '
           'processes during the best run (/proc/stat busy time minus the monitor\'s own), '
@@ -488,7 +495,15 @@ def part_files(args):
                     commands[real] = cmd
                 log('files: %d connections, run %d: %s' % (conns, rep + 1,
                                                          ' '.join(map(str, cmd))))
-                u, so, se = measured(cmd, 'm-' + tool, args.work)
+                for attempt in range(3):
+                    u, so, se = measured([args.wt_run] + cmd[1:] if real == 'wiretally' else cmd,
+                                         'm-' + tool, args.work)
+                    if u['rc'] is None or u['rc'] >= 0:
+                        break
+                    log('%s was killed by signal %d (not by this script): again' % (tool, -u['rc']))
+                    shutil.rmtree(out, ignore_errors=True)
+                    cmd, check = tool_cmd(args, real, tiny if tool == 'wiretally-fixed' else f,
+                                          conns, out, sink)
                 got, flows, note = check(so, se)
                 want = 1 if tool == 'wiretally-fixed' else pkts
                 if u['rc'] != 0 or got != want:
@@ -867,6 +882,13 @@ def main():
         die('not installed: %s (apt-get install argus-server argus-client softflowd nfdump '
             'pmacct valgrind binutils)' % ' '.join(missing))
     os.makedirs(args.work, exist_ok=True)
+    # The monitor runs through a link of another name: on a shared machine other
+    # test runs stop their monitors by name (pkill wiretally), which must not
+    # stop this benchmark's. Same binary; the tables print its real path.
+    args.wt_run = os.path.join(args.work, 'wt-bench-mon')
+    if os.path.lexists(args.wt_run):
+        os.unlink(args.wt_run)
+    os.symlink(os.path.abspath(args.wiretally), args.wt_run)
 
     restore = None
     if args.hugepages:
