@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # run_pipeline.py: the whole-pipeline benchmark of issue 3: memory replay per RX core, capture files against the Debian peers, callgrind per stage.
 """The whole-pipeline benchmark (issue 3); prints markdown tables for
-docs/PERFORMANCE.md. Three parts (--parts), in one run:
+docs/PERFORMANCE.md. Four parts (--parts), in one run:
 
 memory    wiretally replays captures from memory (net_pcap, infinite_rx=1)
           for --duration seconds, for each frame profile (64-byte, IMIX
@@ -20,6 +20,13 @@ memory    wiretally replays captures from memory (net_pcap, infinite_rx=1)
           ierrors, rx_nombuf), whether every packet is in a record, and the
           table's memory per record. Table size per RX lcore: connections x
           1.1 / RX lcores, rounded up to 1024 (an operator's sizing).
+ring      loss at a fixed rate: bench_ringgen, a DPDK secondary process,
+          sends the 64-byte capture at --ring-rates Mpps into the RX ring of
+          the monitor's net_ring port (1024 entries, like a NIC descriptor
+          ring; no copy in the PMD); a burst that finds the ring full is
+          missed, as a NIC would count imissed. Reports offered rate,
+          missed packets, and that the monitor received and recorded every
+          packet that entered the ring.
 files     whole-process CPU time (user + sys of the process and every
           descendant, from wait4/RUSAGE_CHILDREN under a subreaper) of
           wiretally --pcap and of argus, softflowd, nfpcapd and pmacctd on
@@ -110,6 +117,13 @@ def proc_stat():
         v = [int(x) for x in f.readline().split()[1:]]
     hz = os.sysconf('SC_CLK_TCK')
     return (v[0] + v[1] + v[2] + v[5] + v[6]) / hz, (v[7] if len(v) > 7 else 0) / hz
+
+
+def proc_cpu(pid):
+    """CPU seconds (user + sys, every thread) a running process has used so far."""
+    with open('/proc/%d/stat' % pid) as f:
+        v = f.read().rsplit(')', 1)[1].split()
+    return (int(v[11]) + int(v[12])) / os.sysconf('SC_CLK_TCK')
 
 
 def measured(cmd, tag, work):
@@ -238,8 +252,8 @@ def memory_run(args, profile, conns, n_rx, split):
     files = paths[1:] if split else paths[:1]
     stored = sum(pcap_count(p) for p in files)
     tsize = table_size(conns, n_rx)
-    mbufs = stored + 8192 + 4096 * n_rx
-    need_mb = mbufs * MBUF_BYTES / 2**20 + 96
+    mbufs = stored + 8192 + 4096 * n_rx  # the monitor adds the stored packets to its pool
+    need_mb = mbufs * MBUF_BYTES / 2**20 + 96 + 256  # + the log spool (4 x 64 MiB)
     table_mb = tsize * n_rx * 160 / 2**20
     eal_mem = ['--huge-unlink']
     mem_note = 'hugepages'
@@ -251,8 +265,7 @@ def memory_run(args, profile, conns, n_rx, split):
     cmd = [args.wiretally] + lcore_opts(n_rx) + [
         '--file-prefix', 'wtbench%d' % os.getpid(), '--no-pci'] + eal_mem + [
         '--log-level=lib.eal:warning', '--vdev', vdev, '--', '-o', out, '--rx-cores', n_rx,
-        '--duration', args.duration, '--table-size', tsize, '--mbufs', mbufs,
-        '--progress', 'on']
+        '--duration', args.duration, '--table-size', tsize, '--progress', 'on']
     runs = []
     for rep in range(args.mem_repeat):
         shutil.rmtree(out, ignore_errors=True)
@@ -345,6 +358,106 @@ def part_memory(args):
     for n in sorted(set(r['n_rx'] for r in rows)):
         print('- %d RX lcore%s: %s (%s).' % (n, '' if n == 1 else 's', placement(n),
                                              ' '.join(lcore_opts(n))))
+    print()
+    return rows
+
+
+# ---- part 1b: a paced source on a net_ring port: loss at a given rate ----------------------
+
+def ring_run(args, conns, n_rx, rate):
+    """The monitor on a net_ring port fed by bench_ringgen at @rate Mpps."""
+    paths = gen(args, conns, queues=n_rx)
+    files = paths[1:] if n_rx > 1 else paths[:1]
+    tsize = table_size(conns, n_rx)
+    out = os.path.join(args.work, 'ring')
+    shutil.rmtree(out, ignore_errors=True)
+    os.makedirs(out)
+    prefix = 'wtbring%d' % os.getpid()
+    # no --huge-unlink: the generator, a secondary process, maps the same hugepages
+    mon = [args.wt_run] + lcore_opts(n_rx) + [
+        '--file-prefix', prefix, '--no-pci', '--log-level=lib.eal:warning',
+        '--vdev', 'net_ring0', '--', '-o', out, '--rx-cores', n_rx, '--table-size', tsize,
+        '--progress', 'off']
+    rings = []
+    for q, f in enumerate(files):
+        rings += ['--ring', 'ETH_RXTX%d_net_ring0' % q, '--pcap', f]
+    genc = [args.ringgen, '--proc-type=secondary', '--file-prefix', prefix,
+            '--lcores', '8@%d' % cpus()[0], '--no-pci', '--log-level=lib.eal:warning',
+            '--'] + rings + ['--rate', rate, '--duration', args.ring_duration]
+    log('ring: %d connections, %d RX lcores, %g Mpps: %s | %s' % (
+        conns, n_rx, rate, ' '.join(map(str, mon)), ' '.join(map(str, genc))))
+    errf = os.path.join(args.work, 'ring.err')
+    with open(errf, 'w') as ef:
+        m = subprocess.Popen([str(c) for c in mon], stdout=subprocess.DEVNULL, stderr=ef)
+    t0 = time.monotonic()
+    while 'writing to' not in open(errf, errors='replace').read():
+        if m.poll() is not None or time.monotonic() - t0 > 120:
+            m.kill()
+            die('the monitor did not start: ' + open(errf, errors='replace').read()[-2000:])
+        time.sleep(0.1)
+    mon_cpu0, (busy0, _) = proc_cpu(m.pid), proc_stat()
+    gu, gout, gerr = measured(genc, 'ringgen', args.work)
+    mon_cpu1, (busy1, _) = proc_cpu(m.pid), proc_stat()
+    others = max(0.0, (busy1 - busy0) - (mon_cpu1 - mon_cpu0) - gu['user'] - gu['sys']) / gu['wall']
+    time.sleep(0.5)
+    m.send_signal(signal.SIGINT)
+    try:
+        m.wait(timeout=300)
+    except subprocess.TimeoutExpired:
+        m.kill()
+        die('the monitor did not stop on SIGINT')
+    if gu['rc'] != 0:
+        die('bench_ringgen exited %s: %s' % (gu['rc'], gerr[-2000:]))
+    if m.returncode != 0:
+        die('the monitor exited %d: %s' % (m.returncode, open(errf, errors='replace').read()[-2000:]))
+    gs = dict(kv.split('=', 1) for kv in gout.split() if '=' in kv)
+    st = stats_of(args, out)
+    shutil.rmtree(out, ignore_errors=True)
+    parse_drops, port_drops = drops_of(st)
+    return {'conns': conns, 'n_rx': n_rx, 'rate': rate,
+            'offered': int(gs['offered']), 'enq': int(gs['enqueued']),
+            'missed': int(gs['missed']), 'behind': int(gs['behind']),
+            'secs': float(gs['seconds']), 'omppps': float(gs['offered_mpps']),
+            'rx': st.get('rx_pkts', 0), 'parse_drops': parse_drops, 'port_drops': port_drops,
+            'others': others, 'rx_mpps': st.get('rx_pkts', 0) / float(gs['seconds']) / 1e6,
+            'whole': st.get('accounted_pkts') == st.get('rx_pkts') and parse_drops == 0 and
+            st.get('records.evicted', 0) == 0}
+
+
+def part_ring(args):
+    print('### Paced source on a net_ring port: what a NIC at that rate would miss\n')
+    print('bench_ringgen (a DPDK secondary process on CPU %d, beside the main lcore) sends '
+          'the 64-byte capture at a fixed rate into the monitor\'s net_ring RX ring '
+          '(1024 entries, like a NIC descriptor ring) for %g s; a burst that finds the ring '
+          'full is missed, as a NIC would count imissed. The port does no copy, so the RX '
+          'lcore\'s cost per packet is close to a NIC\'s.\n' % (cpus()[0], args.ring_duration))
+    rx_cpu = cpus()[1 % len(cpus())]
+    j = run([args.jitter, rx_cpu, args.ring_duration])
+    jt = dict(kv.split('=', 1) for kv in j.stdout.split() if '=' in kv)
+    if jt:
+        print('Stalls of a busy-polling thread on the RX lcore\'s CPU %d over %s s just before '
+              '(benchmarks/cpu_jitter): %s longer than 69 us (what a 1024-entry ring holds at '
+              '14.88 Mpps), %s longer than 275 us (4096 entries), %s longer than 1 ms, the longest '
+              '%s us. A stall longer than the ring holds is packets missed whatever the monitor '
+              'does.\n' % (rx_cpu, jt['seconds'], jt['over_69us'], jt['over_275us'],
+                           jt['over_1ms'], jt['longest_us']))
+    print('| connections | RX lcores | asked Mpps | offered Mpps | missed (ring full) | '
+          'generator behind | received Mpps | received = entered the ring | '
+          'every packet in a record | others\' CPU load |')
+    print('|---:|---:|---:|---:|---:|---:|---:|---|---|---:|', flush=True)
+    rows = []
+    for conns in args.ring_conns:
+        for n_rx in args.ring_rx_cores:
+            for rate in args.ring_rates:
+                r = ring_run(args, conns, n_rx, rate)
+                rows.append(r)
+                print('| %d | %d | %s | %s | %s %% | %s %% | %s | %s | %s | %s |' % (
+                    conns, n_rx, fmt(rate), fmt(r['omppps']),
+                    fmt(100.0 * r['missed'] / max(r['offered'], 1), 3),
+                    fmt(100.0 * r['behind'] / max(r['offered'] + r['behind'], 1), 1),
+                    fmt(r['rx_mpps']), 'yes' if r['rx'] == r['enq'] else
+                    '**no** (%d of %d)' % (r['rx'], r['enq']),
+                    'yes' if r['whole'] else '**no**', fmt(r['others'], 2)), flush=True)
     print()
     return rows
 
@@ -683,8 +796,7 @@ def callgrind_memory(args, conns, n_rx, split):
                             '-m', str(int(mbufs * MBUF_BYTES / 2**20) + 160),
                             '--log-level=lib.eal:warning', '--vdev', vdev, '--',
                             '-o', os.path.join(work, 'out'), '--rx-cores', n_rx,
-                            '--duration', args.cg_duration, '--table-size', tsize,
-                            '--mbufs', mbufs]
+                            '--duration', args.cg_duration, '--table-size', tsize]
     log('callgrind: ' + ' '.join(map(str, cmd)))
     r = run(cmd, timeout=args.cg_duration * 20 + 600)
     if r.returncode != 0:
@@ -738,8 +850,15 @@ def callgrind_file(args, conns):
         t, rows = annotate(p)
         if is_rx:
             rx_total += t
+            others = []
             for ir, fileref, func, obj in rows:
-                rx[classify(fileref, func, obj)] += ir
+                k = classify(fileref, func, obj)
+                rx[k] += ir
+                if k == 'other':
+                    others.append((ir, fileref, func, obj))
+            for ir, fileref, func, obj in sorted(others, reverse=True)[:6]:
+                log('RX lcore, not classified: %.1f/packet %s:%s [%s]' % (
+                    ir / max(st['rx_pkts'], 1), fileref, func, obj))
         else:
             main_total += t
             for ir, fileref, func, obj in rows:
@@ -754,9 +873,11 @@ def main_class(fileref, func, obj):
     f = fileref or ''
     if '/lib/seglog/' in f or func.startswith(('wt_seglog', 'seg_')) or 'crc32c' in f or \
             func.startswith('wt_crc32c'):
-        return 'log append (lib/seglog, CRC-32C)'
+        return 'log: append, spool, archive (lib/seglog, CRC-32C)'
     if func.startswith(('wt_export', 'export_')) or 'export.c' in f:
         return 'exporter (app/wiretally/export.c)'
+    if 'libc.so' in obj and ('memmove' in func or 'memcpy' in func):
+        return 'memcpy (the archiver copying spool segments)'
     if 'librte_eal' in obj or 'librte_mempool' in obj or 'librte_ring' in obj or \
             'librte_ethdev' in obj or 'net_pcap' in obj or 'librte_telemetry' in obj:
         return 'EAL, pool, port set-up'
@@ -803,7 +924,7 @@ def part_callgrind(args):
         for k, name in STAGES:
             stage_row('RX lcore: ' + name, [r['rx'][k] / r['pkts'] for r in fr])
         for k in sorted(set(k for r in fr for k in r['main'])):
-            stage_row('main lcore: ' + k, [r['main'].get(k, 0) / r['pkts'] for r in fr])
+            stage_row('other threads: ' + k, [r['main'].get(k, 0) / r['pkts'] for r in fr])
         print('| **total** | %s |' % ' | '.join('**%s**' % fmt((r['rx_total'] + r['main_total']) / r['pkts'], 0) for r in fr))
         print('| records written | %s |' % ' | '.join(str(r['records']) for r in fr))
         print()
@@ -824,8 +945,14 @@ def main():
         epilog=__doc__.split('\n\n', 1)[1], formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--build', default=os.path.join(ROOT, 'build'), help='meson build directory')
     ap.add_argument('--cg-build', help='build with -g for the callgrind part (default: --build)')
-    ap.add_argument('--parts', default='memory,files,callgrind',
-                    help='comma list of memory, files, callgrind (default: all)')
+    ap.add_argument('--parts', default='memory,ring,files,callgrind',
+                    help='comma list of memory, ring, files, callgrind (default: all)')
+    ap.add_argument('--ring-rates', default='5,10,14.88,40',
+                    help='paced source rates, Mpps (part ring)')
+    ap.add_argument('--ring-conns', default='100000', help='part ring connections')
+    ap.add_argument('--ring-rx-cores', default='1',
+                    help='part ring RX lcores (with 2 on 2 CPUs the generator shares a CPU with an RX lcore)')
+    ap.add_argument('--ring-duration', type=float, default=10, help='seconds per paced run')
     ap.add_argument('--pcaps', default='/tmp/wt-bench-pcaps', help='generated captures (kept)')
     ap.add_argument('--work', default='/tmp/wt-bench-pipeline', help='scratch directory')
     ap.add_argument('--duration', type=float, default=10, help='seconds per memory replay')
@@ -850,13 +977,16 @@ def main():
     args = ap.parse_args()
     args.parts = [p for p in args.parts.split(',') if p]
     for p in args.parts:
-        if p not in ('memory', 'files', 'callgrind'):
+        if p not in ('memory', 'ring', 'files', 'callgrind'):
             ap.error('unknown part %s' % p)
     args.conns = intlist(args.conns)
     args.rx_cores = intlist(args.rx_cores)
     args.file_conns = intlist(args.file_conns)
     args.cg_conns = intlist(args.cg_conns)
     args.cg_file_conns = intlist(args.cg_file_conns)
+    args.ring_rates = [float(x) for x in args.ring_rates.split(',') if x]
+    args.ring_conns = intlist(args.ring_conns)
+    args.ring_rx_cores = intlist(args.ring_rx_cores)
     args.profiles = [p for p in args.profiles.split(',') if p]
     args.peers = [p for p in args.peers.split(',') if p]
     for p in args.peers:
@@ -865,8 +995,10 @@ def main():
     args.wiretally = os.path.join(args.build, 'app', 'wiretally', 'wiretally')
     args.reader = os.path.join(args.build, 'app', 'wiretally-read', 'wiretally-read')
     args.floor = os.path.join(args.build, 'benchmarks', 'pcap_floor')
+    args.ringgen = os.path.join(args.build, 'benchmarks', 'bench_ringgen')
+    args.jitter = os.path.join(args.build, 'benchmarks', 'cpu_jitter')
     args.cg_wiretally = os.path.join(args.cg_build or args.build, 'app', 'wiretally', 'wiretally')
-    for b in (args.wiretally, args.reader, args.floor):
+    for b in (args.wiretally, args.reader, args.floor, args.ringgen, args.jitter):
         if not os.access(b, os.X_OK):
             die('%s not built (meson setup %s && ninja -C %s)' % (b, args.build, args.build))
     need = []
@@ -928,6 +1060,8 @@ def main():
             part_memory(args)
         if 'files' in args.parts:
             part_files(args)
+        if 'ring' in args.parts:
+            part_ring(args)
         if 'callgrind' in args.parts:
             part_callgrind(args)
     finally:
