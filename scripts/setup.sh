@@ -22,9 +22,11 @@ EOF
 # (the style test).
 # Lab (scripts/netns-lab.sh) and tests: iproute2, ethtool, tcpdump, nginx,
 # curl, procps (sysctl), python3.
+# Operations test: groff-base (formats the man pages), systemd
+# (systemd-analyze verifies the unit; no service is started).
 PACKAGES="gcc libc6-dev meson ninja-build pkg-config libdpdk-dev dpdk libnuma-dev
 libjemalloc-dev libpcap-dev python3 iproute2 ethtool tcpdump nginx-light curl
-procps valgrind clang-format dpdk-dev"
+procps valgrind clang-format dpdk-dev groff-base systemd"
 PACKAGES=$(echo $PACKAGES)
 
 case ${1:-} in

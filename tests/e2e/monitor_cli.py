@@ -27,21 +27,11 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 
 from pcapgen import pcap_bytes, udp4, write
 
-FAILS = []
-SKIPS = []
-
-
-def check(cond, what):
-    if cond:
-        print('ok   ' + what)
-    else:
-        print('FAIL ' + what)
-        FAILS.append(what)
+from wtcheck import SKIPS, check, run_parts
 
 
 # ---- running the monitor ---------------------------------------------------
@@ -464,25 +454,13 @@ def test_sighup(wt, rd, tmp):
 
 
 def main(argv):
-    if len(argv) != 4:
-        print(__doc__)
-        return 2
-    wt, rd, example_conf = (os.path.abspath(a) for a in argv[1:])
-    with tempfile.TemporaryDirectory(prefix='wt-monitor-cli-') as tmp:
-        test_errors(wt, rd, tmp)
-        test_help_and_config(wt, rd, tmp, example_conf)
-        test_eviction(wt, rd, tmp)
-        test_scan_split(wt, rd, tmp)
-        test_truncated_capture(wt, rd, tmp)
-        test_disk_full(wt, rd, tmp)
-        test_archive_full(wt, rd, tmp)
-        test_sighup(wt, rd, tmp)
-    for s in SKIPS:
-        print('*** SKIPPED part: %s ***' % s)
-    print('%d failed' % len(FAILS))
-    if FAILS:
-        return 1
-    return 0
+    def without_conf(part):
+        return lambda wt, rd, conf, tmp: part(wt, rd, tmp)
+    parts = [without_conf(test_errors),
+             lambda wt, rd, conf, tmp: test_help_and_config(wt, rd, tmp, conf)]
+    parts += [without_conf(p) for p in (test_eviction, test_scan_split, test_truncated_capture,
+                                        test_disk_full, test_archive_full, test_sighup)]
+    return run_parts(__doc__, argv, 3, 'wt-monitor-cli-', parts)
 
 
 if __name__ == '__main__':
