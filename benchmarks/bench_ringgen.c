@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* bench_ringgen.c: a paced packet source for the monitor's net_ring port: what a NIC would deliver at a given rate, and what it would miss.
+/* bench_ringgen.c: a paced packet source for the monitor's net_ring port: what a NIC would deliver
+ * at a given rate, and what it would miss.
  *
  * Usage: bench_ringgen [EAL options] -- --ring NAME --pcap FILE [--ring NAME --pcap FILE ...]
  *                      --rate MPPS --duration SEC [--pool wt_mbufs]
@@ -80,7 +81,8 @@ load(struct src *s)
 	while (s->frames != NULL && s->len != NULL && pcap_next_ex(p, &h, &d) == 1) {
 		if (h->caplen > SLOT) {
 			fprintf(stderr,
-			        "bench_ringgen: %s: a frame of %u bytes; this generator sends frames "
+			        "bench_ringgen: %s: a frame of %u bytes; this generator sends "
+			        "frames "
 			        "of up to %d bytes (the 64-byte profile)\n",
 			        s->pcap, h->caplen, SLOT);
 			pcap_close(p);
@@ -147,18 +149,21 @@ main(int argc, char **argv)
 	memset(src, 0, sizeof(src));
 	int r = rte_eal_init(argc, argv);
 	if (r < 0) {
-		fprintf(stderr, "bench_ringgen: EAL: %s (start it as a secondary process of the "
-		                "monitor: --proc-type=secondary --file-prefix PREFIX)\n",
+		fprintf(stderr,
+		        "bench_ringgen: EAL: %s (start it as a secondary process of the "
+		        "monitor: --proc-type=secondary --file-prefix PREFIX)\n",
 		        rte_strerror(rte_errno));
 		return 2;
 	}
 	argc -= r;
 	argv += r;
-	static const struct option lo[] = {
-	        {"ring", required_argument, NULL, 'r'}, {"pcap", required_argument, NULL, 'p'},
-	        {"rate", required_argument, NULL, 'R'}, {"duration", required_argument, NULL, 'd'},
-	        {"pool", required_argument, NULL, 'P'}, {"help", no_argument, NULL, 'h'},
-	        {NULL, 0, NULL, 0}};
+	static const struct option lo[] = {{"ring", required_argument, NULL, 'r'},
+	                                   {"pcap", required_argument, NULL, 'p'},
+	                                   {"rate", required_argument, NULL, 'R'},
+	                                   {"duration", required_argument, NULL, 'd'},
+	                                   {"pool", required_argument, NULL, 'P'},
+	                                   {"help", no_argument, NULL, 'h'},
+	                                   {NULL, 0, NULL, 0}};
 	int c;
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (c) {
@@ -176,14 +181,22 @@ main(int argc, char **argv)
 			}
 			src[np++].pcap = optarg;
 			break;
-		case 'R': rate = atof(optarg); break;
-		case 'd': duration = atof(optarg); break;
-		case 'P': pool_name = optarg; break;
+		case 'R':
+			rate = atof(optarg);
+			break;
+		case 'd':
+			duration = atof(optarg);
+			break;
+		case 'P':
+			pool_name = optarg;
+			break;
 		case 'h':
-			printf("usage: bench_ringgen [EAL options] -- --ring NAME --pcap FILE [...] "
+			printf("usage: bench_ringgen [EAL options] -- --ring NAME --pcap FILE "
+			       "[...] "
 			       "--rate MPPS --duration SEC [--pool NAME]\n");
 			return 0;
-		default: return 1;
+		default:
+			return 1;
 		}
 	}
 	if (ns == 0 || ns != np || rate <= 0 || duration <= 0) {

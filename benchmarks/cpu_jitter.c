@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* cpu_jitter.c: how long a busy-polling thread on a CPU is stopped by everything else (interrupts, other tasks, the hypervisor).
+/* cpu_jitter.c: how long a busy-polling thread on a CPU is stopped by everything else (interrupts,
+ * other tasks, the hypervisor).
  *
  * Usage: cpu_jitter CPU SECONDS
  *

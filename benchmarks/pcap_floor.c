@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* pcap_floor.c: the cost every libpcap-based tool pays to read a capture file (pcap_next_ex, nothing else).
+/* pcap_floor.c: the cost every libpcap-based tool pays to read a capture file (pcap_next_ex,
+ * nothing else).
  *
  * Usage: pcap_floor FILE
  *
