@@ -1,0 +1,581 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+# ipfix.py: IPFIX export checked against an independent decoder and real collectors (nfdump, tshark, pmacct, PostgreSQL).
+"""Usage: ipfix.py TEST WIRETALLY READER SAMPLE_PCAP [CORPUS_PCAPS_DIR]
+
+TEST is one of:
+  decode   wiretally-read --ipfix over UDP (IPv4 and IPv6 collector), TCP,
+           and --format ipfix (file) into tests/e2e/ipfix_collector.py, an
+           independent template-driven decoder: every element of every
+           record equals the CSV; message sizes, sequence numbers, domain;
+           the reader's errors (bad URL, refused TCP, a terminal, --check)
+  nfdump   nfcapd receives the reader's UDP stream (IPv4 and IPv6
+           collector address); per connection, nfdump -o csv shows the
+           initiator's and the responder's packets and IP bytes of the CSV
+  tshark   tcpdump records the UDP stream on lo; tshark decodes it with no
+           expert warning or error (malformed, sequence), every flow equals
+           the CSV; and the same for the --format ipfix file
+Records come from the monitor run on SAMPLE_PCAP, on a capture this script
+writes (VLAN tags, a TCP connection without SYN, a reset, ICMP) and, for
+decode and nfdump, on the corpus captures when the directory exists.
+Exit 0 pass, 1 fail, 77 skipped (a tool is missing; the reason is printed).
+"""
+import collections
+import csv
+import io
+import ipaddress
+import os
+import pty
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import xml.etree.ElementTree as ET
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import ipfix_collector as ic  # noqa: E402
+import pcapgen  # noqa: E402
+from e2e import Failed, Skip, log  # noqa: E402
+
+SKIP = 77
+PROTO = {'tcp': 6, 'udp': 17, 'icmp': 1, 'icmp6': 58}
+END = {'idle': 1, 'active': 2, 'evicted': 3, 'shutdown': 4}
+
+
+def need(tool, package):
+    path = shutil.which(tool)
+    if path is None:
+        raise Skip('%s is not installed (Debian package %s; scripts/setup.sh installs it)' %
+                   (tool, package))
+    return path
+
+
+def run(cmd, timeout=300, ok=(0,), stdout=subprocess.PIPE):
+    p = subprocess.run([str(c) for c in cmd], stdout=stdout, stderr=subprocess.PIPE,
+                       timeout=timeout)
+    if p.returncode not in ok:
+        raise Failed('%s exited %d:\n%s' % (' '.join(map(str, cmd)), p.returncode,
+                                            p.stderr.decode(errors='replace')))
+    return p
+
+
+def free_port(kind=socket.SOCK_DGRAM, family=socket.AF_INET):
+    s = socket.socket(family, kind)
+    s.bind(('::1' if family == socket.AF_INET6 else '127.0.0.1', 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def norm_addr(a):
+    return str(ipaddress.ip_address(a))
+
+
+# ---- the records: the monitor on captures -----------------------------------
+
+def gen_pcap(path):
+    """Connections the sample lacks: VLAN tags, TCP without SYN, a reset, ICMP."""
+    m = [b'\x02\x00\x00\x00\x10' + bytes([i]) for i in range(8)]
+    c1, s1 = [10, 1, 0, 1], [10, 1, 0, 2]
+    t = 1800000000 * 1000000
+    fr = []
+
+    def add(dt, frame):
+        nonlocal t
+        t += dt
+        fr.append((t, frame))
+    # TCP on VLAN 100, a complete connection
+    add(10, pcapgen.tcp4(c1, 40000, s1, 80, 0x02, 1000, 0, m[0], m[1], vlan=100))
+    add(10, pcapgen.tcp4(s1, 80, c1, 40000, 0x12, 5000, 0, m[1], m[0], vlan=100))
+    add(10, pcapgen.tcp4(c1, 40000, s1, 80, 0x18, 1001, 300, m[0], m[1], vlan=100))
+    add(1500, pcapgen.tcp4(s1, 80, c1, 40000, 0x18, 5001, 1000, m[1], m[0], vlan=100))
+    add(10, pcapgen.tcp4(c1, 40000, s1, 80, 0x11, 1301, 0, m[0], m[1], vlan=100))
+    add(10, pcapgen.tcp4(s1, 80, c1, 40000, 0x11, 6001, 0, m[1], m[0], vlan=100))
+    # TCP seen from the middle: no SYN, origin unknown
+    a, b = [10, 2, 0, 1], [10, 2, 0, 2]
+    add(2000, pcapgen.tcp4(a, 5555, b, 6666, 0x18, 77, 100, m[2], m[3]))
+    add(10, pcapgen.tcp4(b, 6666, a, 5555, 0x10, 99, 0, m[3], m[2]))
+    # TCP refused: SYN, RST+ACK
+    add(3000, pcapgen.tcp4([10, 4, 0, 1], 41000, [10, 4, 0, 2], 22, 0x02, 9, 0, m[4], m[5]))
+    add(10, pcapgen.tcp4([10, 4, 0, 2], 22, [10, 4, 0, 1], 41000, 0x14, 0, 0, m[5], m[4]))
+    # UDP on VLAN 200, one direction only
+    add(1000, pcapgen.udp4([10, 5, 0, 1], 5353, [10, 5, 0, 2], 53, 40, m[6], m[7], vlan=200))
+    add(10, pcapgen.udp4([10, 5, 0, 1], 5353, [10, 5, 0, 2], 53, 44, m[6], m[7], vlan=200))
+    # ICMP echo request and reply
+    icmp = bytes([8, 0, 0, 0, 0, 1, 0, 1]) + bytes(56)
+    add(1000, pcapgen.eth(pcapgen.ipv4([10, 6, 0, 1], [10, 6, 0, 2], 1, icmp), m[0], m[1]))
+    icmp = bytes([0, 0, 0, 0, 0, 1, 0, 1]) + bytes(56)
+    add(500, pcapgen.eth(pcapgen.ipv4([10, 6, 0, 2], [10, 6, 0, 1], 1, icmp), m[1], m[0]))
+    pcapgen.write(path, pcapgen.pcap_bytes(fr))
+
+
+def monitor(wiretally, pcap, logdir):
+    """Run the monitor on one capture into logdir. @return False when the
+    monitor refuses the capture (e.g. not Ethernet: some corpus files)."""
+    p = subprocess.run([wiretally, '--pcap', pcap, '-o', logdir, '-q', '--spool', 'off'],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=300)
+    if p.returncode == 1 and b'capture' in p.stderr:
+        return False
+    if p.returncode != 0:
+        raise Failed('wiretally --pcap %s exited %d:\n%s' %
+                     (pcap, p.returncode, p.stderr.decode(errors='replace')))
+    return True
+
+
+def build_log(tmp, wiretally, sample, corpus=None):
+    logdir = os.path.join(tmp, 'log')
+    os.mkdir(logdir)
+    gen = os.path.join(tmp, 'gen.pcap')
+    gen_pcap(gen)
+    pcaps = [sample, gen]
+    if corpus and os.path.isdir(corpus):
+        pcaps += sorted(os.path.join(corpus, f) for f in os.listdir(corpus)
+                        if f.endswith(('.pcap', '.pcapng')))
+    used = [p for p in pcaps if monitor(wiretally, p, logdir)]
+    log('log: %d captures (%d refused by the monitor)' % (len(used), len(pcaps) - len(used)))
+    return logdir
+
+
+def csv_records(reader, logdir):
+    out = run([reader, '--format', 'csv', logdir]).stdout.decode()
+    return list(csv.DictReader(io.StringIO(out)))
+
+
+def flow_end_reason(c):
+    """docs/IPFIX.md section 3."""
+    if c['end_reason'] in ('active', 'evicted'):
+        return {'active': 2, 'evicted': 5}[c['end_reason']]
+    fl = c['a_flags'] + c['b_flags']
+    if c['proto'] == 'tcp' and ('R' in fl or ('F' in c['a_flags'] and 'F' in c['b_flags'])):
+        return 3
+    return 1 if c['end_reason'] == 'idle' else 4
+
+
+def expect(c):
+    """The biflow a CSV record must become (docs/IPFIX.md sections 1-3)."""
+    f, r = ('b', 'a') if c['origin'] == 'b' else ('a', 'b')
+    proto = PROTO[c['proto']] if c['proto'] in PROTO else int(c['proto'])
+    e = {
+        'src': norm_addr(c[f + '_addr']), 'dst': norm_addr(c[r + '_addr']),
+        'sport': int(c[f + '_port']), 'dport': int(c[r + '_port']), 'proto': proto,
+        'vlan': int(c['vlan'] or 0),
+        'start_ms': int(c['start_ns']) // 10**6, 'end_ms': int(c['end_ns']) // 10**6,
+        'biflow_direction': 0 if c['origin'] == 'unknown' else 1,
+        'end_reason': flow_end_reason(c),
+        'pkts': int(c[f + '_pkts']), 'octets': int(c[f + '_ip_bytes']),
+        'rev_pkts': int(c[r + '_pkts']), 'rev_octets': int(c[r + '_ip_bytes']),
+        'mac': c[f + '_mac'] or '00:00:00:00:00:00',
+        'rev_mac': c[r + '_mac'] or '00:00:00:00:00:00',
+        'payload': int(c[f + '_bytes']), 'rev_payload': int(c[r + '_bytes']),
+        'record_seq': int(c['seq']), 'call_id': c['call_id'],
+        'wt_end_reason': END[c['end_reason']],
+    }
+    if proto == 6:
+        e['flags'], e['rev_flags'] = c[f + '_flags'], c[r + '_flags']
+        valid = 0
+        for bit, d, name in ((1, f, ''), (2, r, 'rev_')):
+            if c[d + '_first_seq'] != '':
+                valid |= bit
+                e[name + 'seq_first'] = int(c[d + '_first_seq'])
+                e[name + 'seq_last'] = int(c[d + '_last_seq'])
+        e['seq_valid'] = valid
+    return e
+
+
+def compare(got, want, what):
+    """Every expected key of one flow; @return error lines."""
+    errs = []
+    for k, v in want.items():
+        if got.get(k) != v:
+            errs.append('%s: %s is %r, the CSV says %r' % (what, k, got.get(k), v))
+    return errs
+
+
+def compare_decoded(records, biflows, what):
+    """Decoded biflows (the collector's view) against the CSV, by record seq."""
+    want = {int(c['seq']): expect(c) for c in records}
+    got = collections.defaultdict(list)
+    for b in biflows:
+        got[b['record_seq']].append(b)
+    errs = []
+    for s, w in sorted(want.items()):
+        g = got.get(s, [])
+        if len(g) != 1:
+            errs.append('%s: record seq %d arrived %d times' % (what, s, len(g)))
+            continue
+        errs += compare(g[0], w, '%s seq %d' % (what, s))
+    extra = set(got) - set(want)
+    if extra:
+        errs.append('%s: records that are not in the log: %s' % (what, sorted(extra)[:5]))
+    return errs
+
+
+def fail_if(errs):
+    if errs:
+        raise Failed('\n'.join(errs[:40]) + ('\n... %d more' % (len(errs) - 40)
+                                             if len(errs) > 40 else ''))
+
+
+# ---- decode: our own collector ------------------------------------------------
+
+def collect_while(col, proc, quiet=0.5, limit=120):
+    """Poll the collector while proc runs and until quiet s after it ended."""
+    t0 = time.monotonic()
+    end = None
+    while time.monotonic() - t0 < limit:
+        got = col.poll(0.05)
+        if proc.poll() is not None:
+            if end is None or got:
+                end = time.monotonic()
+            elif time.monotonic() - end > quiet:
+                break
+    return proc.wait()
+
+
+def send_to_collector(reader, logdir, transport, host, extra=()):
+    fam = socket.AF_INET6 if ':' in host else socket.AF_INET
+    port = free_port(socket.SOCK_DGRAM if transport == 'udp' else socket.SOCK_STREAM, fam)
+    col = ic.Collector(transport, host, port)
+    url = '%s://%s:%d' % (transport, '[%s]' % host if ':' in host else host, port)
+    proc = subprocess.Popen([reader, '--ipfix', url] + list(extra) + [logdir],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    rc = collect_while(col, proc)
+    err = proc.stderr.read().decode()
+    out = proc.stdout.read().decode()
+    col.close()
+    if rc != 0:
+        raise Failed('wiretally-read --ipfix %s exited %d: %s' % (url, rc, err))
+    if out:
+        raise Failed('wiretally-read --ipfix %s wrote on stdout: %r' % (url, out[:200]))
+    return col, url, err
+
+
+def check_stream(col, url, nrec, domain, udp):
+    errs = ['%s: decoder: %s' % (url, e) for e in col.errors]
+    if not col.messages:
+        return errs + ['%s: no message arrived' % url]
+    if not all(m['seq_ok'] for m in col.messages):
+        errs.append('%s: a sequence number does not count the records before it' % url)
+    if any(m['domain'] != domain for m in col.messages):
+        errs.append('%s: observation domain is not %d' % (url, domain))
+    if col.messages[0]['templates'] != 4:
+        errs.append('%s: the first message has %d templates, not 4' %
+                    (url, col.messages[0]['templates']))
+    if udp and max(m['size'] for m in col.messages) > 1400:
+        errs.append('%s: a datagram of %d bytes (> 1400)' %
+                    (url, max(m['size'] for m in col.messages)))
+    if not udp and sum(m['templates'] > 0 for m in col.messages) != 1:
+        errs.append('%s: templates sent more than once on one connection' % url)
+    log('%s: %d records in %d messages' % (url, len(col.records), len(col.messages)))
+    return errs
+
+
+def test_decode(tmp, wiretally, reader, sample, corpus):
+    logdir = build_log(tmp, wiretally, sample, corpus)
+    records = csv_records(reader, logdir)
+    log('%d records in the log' % len(records))
+    errs = []
+    cases = [('udp', '127.0.0.1', 1), ('udp', '::1', 4242), ('tcp', '::1', 7),
+             ('tcp', '127.0.0.1', 1)]
+    for transport, host, domain in cases:
+        extra = [] if domain == 1 else ['--ipfix-domain', str(domain)]
+        col, url, err = send_to_collector(reader, logdir, transport, host, extra)
+        m = re.search(r'IPFIX: (\d+) records in (\d+) messages', err)
+        if not m or int(m.group(1)) != len(records) or int(m.group(2)) != len(col.messages):
+            errs.append('%s: the summary line %r does not say %d records in %d messages' %
+                        (url, err.strip(), len(records), len(col.messages)))
+        errs += check_stream(col, url, len(records), domain, transport == 'udp')
+        errs += compare_decoded(records, [ic.biflow(r) for r in col.records], url)
+    # the file: RFC 5655, templates first then data
+    path = os.path.join(tmp, 'out.ipfix')
+    with open(path, 'wb') as f:
+        run([reader, '--format', 'ipfix', logdir], stdout=f)
+    data = open(path, 'rb').read()
+    msgs, rest = ic.split_stream(data)
+    dec = ic.Decoder()
+    recs, tpl_msgs = [], 0
+    for i, m in enumerate(msgs):
+        hdr, rr = dec.message(m)
+        tpl_msgs += hdr['templates'] > 0
+        if i == 0 and hdr['templates'] != 4:
+            errs.append('file: the first message does not start with the 4 templates')
+        if not hdr['seq_ok']:
+            errs.append('file: message %d has sequence number %d' % (i, hdr['seq']))
+        recs += rr
+    if rest:
+        errs.append('file: %d bytes after the last whole message' % len(rest))
+    if tpl_msgs != 1:
+        errs.append('file: templates in %d messages' % tpl_msgs)
+    errs += compare_decoded(records, [ic.biflow(r) for r in recs], 'file')
+    log('file: %d records in %d messages, %d bytes' % (len(recs), len(msgs), len(data)))
+    errs += reader_errors(reader, logdir)
+    fail_if(errs)
+
+
+def reader_errors(reader, logdir):
+    """One line naming the cause, exit 1."""
+    errs = []
+
+    def expect_error(args, pattern, stdout=subprocess.PIPE):
+        p = subprocess.run([reader] + args, stdout=stdout, stderr=subprocess.PIPE, timeout=30)
+        err = p.stderr.decode()
+        if p.returncode != 1 or not re.search(pattern, err):
+            errs.append('wiretally-read %s: exit %d, stderr %r (want 1 and /%s/)' %
+                        (' '.join(args), p.returncode, err, pattern))
+    expect_error(['--ipfix', 'http://x:1', logdir], r"--ipfix: .*'http://x:1'.*udp://")
+    expect_error(['--ipfix', 'udp://::1:4739', logdir], r'brackets')
+    expect_error(['--ipfix', 'udp://h:99999', logdir], r"'99999' is not a port")
+    expect_error(['--ipfix', 'udp://no-such-host.invalid:4739', logdir],
+                 r'cannot resolve .no-such-host\.invalid')
+    port = free_port(socket.SOCK_STREAM)
+    expect_error(['--ipfix', 'tcp://127.0.0.1:%d' % port, logdir],
+                 r'cannot connect: Connection refused')
+    expect_error(['--ipfix', 'udp://127.0.0.1:4739', '--check', logdir], r'not with --stats')
+    expect_error(['--ipfix-domain', '-1', '--format', 'ipfix', logdir], r'--ipfix-domain')
+    expect_error(['--ipfix-template-refresh', '0', '--ipfix', 'udp://127.0.0.1:9', logdir],
+                 r'--ipfix-template-refresh')
+    expect_error(['--format', 'xml', logdir], r'csv, json or ipfix')
+    master, slave = pty.openpty()
+    try:
+        expect_error(['--format', 'ipfix', logdir], r'terminal', stdout=slave)
+    finally:
+        os.close(master)
+        os.close(slave)
+    return errs
+
+
+# ---- nfdump ---------------------------------------------------------------------
+
+# nfdump's protocol names (its protocol table); numbers for the rest
+NFPROTO = {'ICMP': 1, 'IGMP': 2, 'IPIP': 4, 'TCP': 6, 'UDP': 17, 'IPv6': 41, 'RSVP': 46,
+           'GRE': 47, 'ESP': 50, 'AH': 51, 'ICMP6': 58, 'EIGRP': 88, 'OSPF': 89, 'PIM': 103,
+           'SCTP': 132}
+
+
+def nfdump_flows(nfdump, nfdir):
+    out = run([nfdump, '-R', nfdir, '-o', 'csv']).stdout.decode()
+    rows = list(csv.reader(io.StringIO(out)))
+    head = 'ts,te,td,sa,da,sp,dp,pr,flg,fwd,stos,ipkt,ibyt,opkt,obyt'.split(',')
+    flows = []
+    cols = None
+    for row in rows:
+        if row[:len(head)] == head:
+            cols = row
+            continue
+        if cols is None or len(row) != len(cols):
+            continue
+        d = dict(zip(cols, row))
+        pr = d['pr'].strip()
+        flows.append((NFPROTO.get(pr, int(pr) if pr.isdigit() else pr),
+                      norm_addr(d['sa']), int(d['sp']), norm_addr(d['da']), int(d['dp']),
+                      int(d['ipkt']), int(d['ibyt']), int(d['opkt']), int(d['obyt']),
+                      d['flg'].strip(), d['ismc']))
+    return flows
+
+
+def nf_flags(letters):
+    """CSV letters -> nfdump's 8-column flags text (CEUAPRSF positions)."""
+    order = 'CEUAPRSF'
+    return ''.join(ch if ch in letters else '.' for ch in order)
+
+
+def test_nfdump(tmp, wiretally, reader, sample, corpus):
+    nfcapd = need('nfcapd', 'nfdump')
+    nfdump = need('nfdump', 'nfdump')
+    logdir = build_log(tmp, wiretally, sample, corpus)
+    records = csv_records(reader, logdir)
+    want = collections.Counter()
+    for c in records:
+        e = expect(c)
+        flg = nf_flags(e.get('flags', ''))
+        want[(e['proto'], e['src'], e['sport'], e['dst'], e['dport'], e['pkts'], e['octets'],
+              e['rev_pkts'], e['rev_octets'], flg, e['mac'])] += 1
+    errs = []
+    for host in ('127.0.0.1', '::1'):
+        nfdir = os.path.join(tmp, 'nf-%s' % ('v6' if ':' in host else 'v4'))
+        os.mkdir(nfdir)
+        port = free_port(socket.SOCK_DGRAM, socket.AF_INET6 if ':' in host else socket.AF_INET)
+        args = [nfcapd, '-w', nfdir, '-p', str(port), '-b', host, '-t', '3600', '-B', '8388608']
+        if ':' in host:
+            args.append('-6')
+        nlog = open(os.path.join(tmp, 'nfcapd.log'), 'w+')
+        proc = subprocess.Popen(args, stdout=nlog, stderr=subprocess.STDOUT)
+        try:
+            t0 = time.monotonic()
+            while time.monotonic() - t0 < 10:
+                nlog.seek(0)
+                if 'Startup' in nlog.read() or proc.poll() is not None:
+                    break
+                time.sleep(0.05)
+            if proc.poll() is not None:
+                nlog.seek(0)
+                raise Failed('nfcapd did not start: %s' % nlog.read())
+            url = 'udp://%s:%d' % ('[%s]' % host if ':' in host else host, port)
+            run([reader, '--ipfix', url, logdir])
+            time.sleep(1)
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=30)
+        nlog.seek(0)
+        text = nlog.read()
+        m = re.search(r'Flows: (\d+), Packets: (\d+), Bytes: (\d+), Sequence Errors: (\d+), '
+                      r'Bad Packets: (\d+)', text)
+        if not m or int(m.group(4)) or int(m.group(5)):
+            errs.append('nfcapd (%s) reports sequence errors or bad packets: %s' %
+                        (host, m.group(0) if m else text[-500:]))
+        got = collections.Counter(nfdump_flows(nfdump, nfdir))
+        log('nfdump (%s collector): %d flows, the log %d records' %
+            (host, sum(got.values()), len(records)))
+        for k in sorted(set(want) | set(got), key=str):
+            if want[k] != got[k]:
+                errs.append('nfdump (%s): %s: %d in nfdump, %d in the CSV' %
+                            (host, k, got[k], want[k]))
+        tot_p = sum(int(c['a_pkts']) + int(c['b_pkts']) for c in records)
+        if m and int(m.group(2)) != tot_p:
+            errs.append('nfcapd (%s) counted %s packets, the CSV %d' % (host, m.group(2), tot_p))
+    fail_if(errs)
+
+
+# ---- tshark ---------------------------------------------------------------------
+
+ENT = re.compile(r'Type (\d+): Value \(hex bytes\): ([0-9a-f ]+)')
+
+
+def tshark_flows(tshark, args):
+    """Flows of a tshark PDML decode: a dict per flow in biflow() names."""
+    out = run([tshark, '-T', 'pdml'] + args).stdout.decode()
+    root = ET.fromstring(out)
+    flows = []
+    for proto in root.iter('proto'):
+        if proto.get('name') != 'cflow':
+            continue
+        for fs in proto.iter('field'):
+            if not (fs.get('show') or '').startswith('Flow '):
+                continue
+            f = {}
+            for el in fs.iter('field'):
+                name, show, sn = el.get('name'), el.get('show'), el.get('showname') or ''
+                rev = 'rev_' if '(Reverse Type' in sn else ''
+                if name in ('cflow.srcaddr', 'cflow.srcaddrv6'):
+                    f['src'] = norm_addr(show)
+                elif name in ('cflow.dstaddr', 'cflow.dstaddrv6'):
+                    f['dst'] = norm_addr(show)
+                elif name == 'cflow.srcport':
+                    f['sport'] = int(show)
+                elif name == 'cflow.dstport':
+                    f['dport'] = int(show)
+                elif name == 'cflow.protocol':
+                    f['proto'] = int(show)
+                elif name == 'cflow.vlanid':
+                    f['vlan'] = int(show)
+                elif name == 'cflow.biflow_direction':
+                    f['biflow_direction'] = int(show)
+                elif name == 'cflow.flow_end_reason':
+                    f['end_reason'] = int(show)
+                elif name == 'cflow.packets':
+                    f[rev + 'pkts'] = int(show)
+                elif name == 'cflow.octets':
+                    f[rev + 'octets'] = int(show)
+                elif name == 'cflow.srcmac':
+                    f[rev + 'mac'] = show
+                elif name == 'cflow.tcpflags':
+                    f[rev + 'flags'] = ic.flags_text(int(show, 16))
+                elif name in ('cflow.abstimestart', 'cflow.abstimeend'):
+                    f['start_ms' if name.endswith('start') else 'end_ms'] = \
+                        int(el.get('value'), 16)
+                elif name == 'cflow.enterprise_private_entry' or 'Enterprise Private' in sn:
+                    m = ENT.search(sn)
+                    if m:
+                        v = bytes.fromhex(m.group(2).replace(' ', ''))
+                        f['pen32473/%s' % m.group(1)] = v
+            ent = {1: 'payload', 0x4001: 'rev_payload', 2: 'seq_first', 0x4002: 'rev_seq_first',
+                   3: 'seq_last', 0x4003: 'rev_seq_last', 4: 'seq_valid', 5: 'record_seq',
+                   7: 'wt_end_reason'}
+            for t, k in ent.items():
+                v = f.pop('pen32473/%d' % t, None)
+                if v is not None:
+                    f[k] = int.from_bytes(v, 'big')
+            v = f.pop('pen32473/6', None)
+            if v is not None:
+                f['call_id'] = v.hex()
+            flows.append(f)
+    return flows
+
+
+def tshark_expert(tshark, args):
+    out = run([tshark, '-q', '-z', 'expert'] + args).stdout.decode()
+    return [line for line in out.splitlines() if re.match(r'(Errors|Warns) \(\d+\)', line)], out
+
+
+def test_tshark(tmp, wiretally, reader, sample, corpus):
+    tshark = need('tshark', 'tshark')
+    tcpdump = need('tcpdump', 'tcpdump')
+    logdir = build_log(tmp, wiretally, sample)
+    records = csv_records(reader, logdir)
+    errs = []
+    port = free_port()
+    col = ic.Collector('udp', '127.0.0.1', port)  # so that no ICMP comes back
+    cap = os.path.join(tmp, 'ipfix.pcap')
+    td = subprocess.Popen([tcpdump, '-i', 'lo', '-U', '-w', cap, 'udp', 'port', str(port)],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        line = td.stderr.readline().decode()
+        if 'listening' not in line:
+            raise Failed('tcpdump did not start: %s' % line)
+        proc = subprocess.Popen([reader, '--ipfix', 'udp://127.0.0.1:%d' % port,
+                                 '--ipfix-template-refresh', '0.1', logdir],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        if collect_while(col, proc) != 0:
+            raise Failed('wiretally-read --ipfix: %s' % proc.stderr.read().decode())
+        time.sleep(0.5)
+    finally:
+        td.send_signal(signal.SIGINT)
+        td.wait(timeout=30)
+        col.close()
+    for what, args in (('UDP capture', ['-r', cap, '-d', 'udp.port==%d,cflow' % port]),
+                       ('file', None)):
+        if args is None:
+            path = os.path.join(tmp, 'out.ipfix')
+            with open(path, 'wb') as f:
+                run([reader, '--format', 'ipfix', logdir], stdout=f)
+            args = ['-r', path]
+        bad, text = tshark_expert(tshark, args)
+        if bad:
+            errs.append('tshark (%s) has expert warnings or errors:\n%s' % (what, text))
+        flows = tshark_flows(tshark, args)
+        log('tshark (%s): %d flows' % (what, len(flows)))
+        errs += compare_decoded(records, flows, 'tshark ' + what)
+    fail_if(errs)
+
+
+TESTS = {'decode': test_decode, 'nfdump': test_nfdump, 'tshark': test_tshark}
+
+
+def main(argv):
+    if len(argv) < 5 or argv[1] not in TESTS:
+        print(__doc__, file=sys.stderr)
+        return 2
+    name, wiretally, reader, sample = argv[1:5]
+    corpus = argv[5] if len(argv) > 5 else None
+    tmp = tempfile.mkdtemp(prefix='wt-ipfix-%s-' % name)
+    try:
+        TESTS[name](tmp, wiretally, reader, sample, corpus)
+    except Skip as e:
+        print('SKIP ipfix-%s: %s' % (name, e), file=sys.stderr)
+        print('SKIP ipfix-%s: %s' % (name, e))
+        return SKIP
+    except Failed as e:
+        print('FAIL ipfix-%s: %s' % (name, e))
+        print('(files kept in %s)' % tmp)
+        return 1
+    shutil.rmtree(tmp, ignore_errors=True)
+    print('PASS ipfix-%s' % name)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main(sys.argv))
