@@ -450,12 +450,15 @@ tcp_try_connect(struct wt_ipfix_exporter *x, int timeout_ms)
 	x->seq = 0; /* a new transport session */
 	x->tpl_due = 1;
 	x->backoff_ms = 0;
-	if (x->down_since_ns != 0)
+	if (x->down_since_ns != 0 && x->n_resend > x->pos_resend)
 		say(x,
 		    "IPFIX collector %s reachable again after %.1f s; %" PRIu32
 		    " records to send again first",
 		    x->name, (double)(mono_ns() - x->down_since_ns) / 1e9,
 		    x->n_resend - x->pos_resend);
+	else if (x->down_since_ns != 0)
+		say(x, "IPFIX collector %s reachable after %.1f s", x->name,
+		    (double)(mono_ns() - x->down_since_ns) / 1e9);
 	x->down_since_ns = 0;
 	return 0;
 }

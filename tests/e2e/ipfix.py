@@ -552,7 +552,111 @@ def test_tshark(tmp, wiretally, reader, sample, corpus):
     fail_if(errs)
 
 
-TESTS = {'decode': test_decode, 'nfdump': test_nfdump, 'tshark': test_tshark}
+# ---- the monitor: --ipfix ----------------------------------------------------
+
+def many_udp_pcap(path, n):
+    """n one-packet UDP connections (a queue-overflow load)."""
+    t = 1810000000 * 1000000
+    fr = [(t + i * 10, pcapgen.udp4([10, 9, i >> 8, i & 255], 1024 + i, [10, 8, 0, 1], 53, 20))
+          for i in range(n)]
+    pcapgen.write(path, pcapgen.pcap_bytes(fr))
+
+
+def monitor_ipfix(wiretally, pcaps, logdir, url, extra=()):
+    """The monitor with --ipfix URL: a Popen (stderr is a pipe)."""
+    os.makedirs(logdir, exist_ok=True)
+    args = [wiretally, '-o', logdir, '--spool', 'off', '--ipfix', url] + list(extra)
+    for p in pcaps:
+        args += ['--pcap', p]
+    return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def monitor_stats(reader, logdir):
+    out = run([reader, '--stats', logdir]).stdout.decode()
+    return {k: int(v) for k, v in re.findall(r'^(ipfix\.\w+)=(\d+)$', out, re.M)}
+
+
+def test_monitor(tmp, wiretally, reader, sample, corpus):
+    """The monitor's --ipfix: UDP to nfcapd and to an IPv6 collector, TCP to
+    a collector that comes late, one that never comes, a full queue."""
+    errs = []
+    gen = os.path.join(tmp, 'gen.pcap')
+    gen_pcap(gen)
+    pcaps = [sample, gen]
+    # 1. UDP to an IPv6 collector (our decoder) and, 2., TCP over IPv4 to a
+    # collector that starts 1.5 s after the monitor (records wait, then go)
+    for n, (transport, host, late) in enumerate((('udp', '::1', 0), ('tcp', '127.0.0.1', 1.5))):
+        fam = socket.AF_INET6 if ':' in host else socket.AF_INET
+        port = free_port(socket.SOCK_DGRAM if transport == 'udp' else socket.SOCK_STREAM, fam)
+        url = '%s://%s:%d' % (transport, '[%s]' % host if ':' in host else host, port)
+        logdir = os.path.join(tmp, 'log%d' % n)
+        col = None if late else ic.Collector(transport, host, port)
+        proc = monitor_ipfix(wiretally, pcaps, logdir, url, ['--ipfix-domain', '99'])
+        if late:
+            time.sleep(late)
+            col = ic.Collector(transport, host, port)
+        rc = collect_while(col, proc, quiet=1.0)
+        err = proc.stderr.read().decode()
+        col.close()
+        if rc != 0:
+            errs.append('wiretally --ipfix %s exited %d: %s' % (url, rc, err))
+            continue
+        records = csv_records(reader, logdir)
+        errs += check_stream(col, url, len(records), 99, transport == 'udp')
+        errs += compare_decoded(records, [ic.biflow(r) for r in col.records], 'monitor ' + url)
+        st = monitor_stats(reader, logdir)
+        if st.get('ipfix.records_offered') != len(records) or \
+                st.get('ipfix.records_sent') != len(records):
+            errs.append('monitor %s: stats frame %s, %d records' % (url, st, len(records)))
+        if late and not re.search(r'IPFIX collector %s unreachable: Connection refused' %
+                                  re.escape(url), err):
+            errs.append('monitor %s: no line says the collector is unreachable:\n%s' %
+                        (url, err))
+        if not re.search(r'ipfix: %d records to %s: %d sent' %
+                         (len(records), re.escape(url), len(records)), err):
+            errs.append('monitor %s: the summary does not say %d sent:\n%s' %
+                        (url, len(records), err))
+    # 3. a TCP collector that never comes: the monitor still ends (5 s
+    # without progress), exit 0, every record in the log, the loss counted
+    # 4. a queue of 64 records: what does not fit is counted with its seqs
+    many = os.path.join(tmp, 'many.pcap')
+    many_udp_pcap(many, 500)
+    port = free_port(socket.SOCK_STREAM)
+    url = 'tcp://127.0.0.1:%d' % port
+    logdir = os.path.join(tmp, 'log-never')
+    t0 = time.monotonic()
+    proc = monitor_ipfix(wiretally, [many], logdir, url, ['--ipfix-queue', '64'])
+    _, err = proc.communicate(timeout=120)
+    err = err.decode()
+    took = time.monotonic() - t0
+    records = csv_records(reader, logdir)
+    st = monitor_stats(reader, logdir)
+    log('monitor, collector never there: exit %d after %.1f s, %d records in the log, '
+        'stats %s' % (proc.returncode, took, len(records), st))
+    if proc.returncode != 0 or len(records) != 500:
+        errs.append('monitor with an absent collector: exit %d, %d records in the log '
+                    '(want 0, 500):\n%s' % (proc.returncode, len(records), err))
+    full = st.get('ipfix.records_queue_full', 0)
+    left = st.get('ipfix.records_unsent_at_exit', 0)
+    if st.get('ipfix.records_sent') != 0 or full + left != 500 or full < 500 - 64 - 64 - 1:
+        errs.append('monitor with an absent collector and a queue of 64: stats %s' % st)
+    m = re.search(r'ipfix: (\d+) not sent \((\d+) queue full, 0 refused by the kernel, '
+                  r'(\d+) left at exit\).*queue full for seq (\d+) to (\d+)', err)
+    if not m or int(m.group(1)) != 500 or int(m.group(2)) != full or \
+            int(m.group(5)) != 499:
+        errs.append('monitor: the summary does not account for the 500 records:\n%s' % err)
+    if not re.search(r'IPFIX: the queue to %s is full' % re.escape(url), err):
+        errs.append('monitor: no line says the IPFIX queue is full:\n%s' % err)
+    # 5. a bad URL: exit 1 before anything starts
+    p = subprocess.run([wiretally, '--pcap', sample, '-o', logdir, '--ipfix', 'udp:/x'],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+    if p.returncode != 1 or b"--ipfix: IPFIX collector 'udp:/x'" not in p.stderr:
+        errs.append('monitor --ipfix udp:/x: exit %d, %r' % (p.returncode, p.stderr))
+    fail_if(errs)
+
+
+TESTS = {'decode': test_decode, 'nfdump': test_nfdump, 'tshark': test_tshark,
+         'monitor': test_monitor}
 
 
 def main(argv):
