@@ -239,10 +239,12 @@ put_element(uint8_t *p, enum wt_ipfix_element e, const struct wt_callrec *r, int
 		return put64(p, r->d[rev].pkts);
 	case WT_IPFIX_EL_REV_OCTETS:
 		return put64(p, r->d[rev].ip_bytes);
-	case WT_IPFIX_EL_REV_FLAGS:
-		return put16(p, r->flags[rev]);
+	case WT_IPFIX_EL_REV_FLAGS: /* 1 byte: reduced-size encoding */
+		*p = r->flags[rev];
+		return p + 1;
 	case WT_IPFIX_EL_FLAGS:
-		return put16(p, r->flags[fwd]);
+		*p = r->flags[fwd];
+		return p + 1;
 	case WT_IPFIX_EL_PAYLOAD:
 		return put64(p, r->d[fwd].bytes);
 	case WT_IPFIX_EL_REV_PAYLOAD:

@@ -79,6 +79,12 @@ enum wt_ipfix_template {
  * element it has no reverse slot for (tcpControlBits, sourceMacAddress) to
  * the forward element of the same number, so the reverse ones come first
  * and the forward value, written after it, is what nfdump keeps.
+ * Numbers matter to another: pmacct 1.7 tells two enterprise elements of
+ * one template apart by id and repetition, not by PEN, so wiretally's own
+ * ids start at 101, clear of the reverse IANA ids used here (1, 2, 6, 56).
+ * tcpControlBits uses the reduced-size encoding of 1 byte (RFC 7011
+ * section 6.2): the record keeps the 8 classic flags, and pmacct reads
+ * only 1-byte flags.
  */
 #define WT_IPFIX_FOREACH_ELEMENT(_)                                                          \
 	_(START_MS, 0, 152, 8, WT_IPFIX_IN_ALL, "flowStartMilliseconds")                     \
@@ -99,21 +105,21 @@ enum wt_ipfix_template {
 	_(OCTETS, 0, 1, 8, WT_IPFIX_IN_ALL, "octetDeltaCount")                               \
 	_(REV_PKTS, WT_IPFIX_REVERSE_PEN, 2, 8, WT_IPFIX_IN_ALL, "reversePacketDeltaCount")  \
 	_(REV_OCTETS, WT_IPFIX_REVERSE_PEN, 1, 8, WT_IPFIX_IN_ALL, "reverseOctetDeltaCount") \
-	_(REV_FLAGS, WT_IPFIX_REVERSE_PEN, 6, 2, WT_IPFIX_IN_TCP, "reverseTcpControlBits")   \
-	_(FLAGS, 0, 6, 2, WT_IPFIX_IN_TCP, "tcpControlBits")                                 \
-	_(PAYLOAD, WT_IPFIX_PEN, 1, 8, WT_IPFIX_IN_ALL, "wtPayloadOctetDeltaCount")          \
-	_(REV_PAYLOAD, WT_IPFIX_PEN, 1 | WT_IPFIX_REVERSE_BIT, 8, WT_IPFIX_IN_ALL,           \
+	_(REV_FLAGS, WT_IPFIX_REVERSE_PEN, 6, 1, WT_IPFIX_IN_TCP, "reverseTcpControlBits")   \
+	_(FLAGS, 0, 6, 1, WT_IPFIX_IN_TCP, "tcpControlBits")                                 \
+	_(PAYLOAD, WT_IPFIX_PEN, 101, 8, WT_IPFIX_IN_ALL, "wtPayloadOctetDeltaCount")        \
+	_(REV_PAYLOAD, WT_IPFIX_PEN, 101 | WT_IPFIX_REVERSE_BIT, 8, WT_IPFIX_IN_ALL,         \
 	  "reverseWtPayloadOctetDeltaCount")                                                 \
-	_(SEQ_FIRST, WT_IPFIX_PEN, 2, 4, WT_IPFIX_IN_TCP, "wtTcpSequenceFirst")              \
-	_(REV_SEQ_FIRST, WT_IPFIX_PEN, 2 | WT_IPFIX_REVERSE_BIT, 4, WT_IPFIX_IN_TCP,         \
+	_(SEQ_FIRST, WT_IPFIX_PEN, 102, 4, WT_IPFIX_IN_TCP, "wtTcpSequenceFirst")            \
+	_(REV_SEQ_FIRST, WT_IPFIX_PEN, 102 | WT_IPFIX_REVERSE_BIT, 4, WT_IPFIX_IN_TCP,       \
 	  "reverseWtTcpSequenceFirst")                                                       \
-	_(SEQ_LAST, WT_IPFIX_PEN, 3, 4, WT_IPFIX_IN_TCP, "wtTcpSequenceLast")                \
-	_(REV_SEQ_LAST, WT_IPFIX_PEN, 3 | WT_IPFIX_REVERSE_BIT, 4, WT_IPFIX_IN_TCP,          \
+	_(SEQ_LAST, WT_IPFIX_PEN, 103, 4, WT_IPFIX_IN_TCP, "wtTcpSequenceLast")              \
+	_(REV_SEQ_LAST, WT_IPFIX_PEN, 103 | WT_IPFIX_REVERSE_BIT, 4, WT_IPFIX_IN_TCP,        \
 	  "reverseWtTcpSequenceLast")                                                        \
-	_(SEQ_VALID, WT_IPFIX_PEN, 4, 1, WT_IPFIX_IN_TCP, "wtTcpSequenceValid")              \
-	_(REC_SEQ, WT_IPFIX_PEN, 5, 8, WT_IPFIX_IN_ALL, "wtRecordSeq")                       \
-	_(CALL_ID, WT_IPFIX_PEN, 6, 16, WT_IPFIX_IN_ALL, "wtCallId")                         \
-	_(WT_END, WT_IPFIX_PEN, 7, 1, WT_IPFIX_IN_ALL, "wtEndReason")
+	_(SEQ_VALID, WT_IPFIX_PEN, 104, 1, WT_IPFIX_IN_TCP, "wtTcpSequenceValid")            \
+	_(REC_SEQ, WT_IPFIX_PEN, 105, 8, WT_IPFIX_IN_ALL, "wtRecordSeq")                     \
+	_(CALL_ID, WT_IPFIX_PEN, 106, 16, WT_IPFIX_IN_ALL, "wtCallId")                       \
+	_(WT_END, WT_IPFIX_PEN, 107, 1, WT_IPFIX_IN_ALL, "wtEndReason")
 
 enum wt_ipfix_element {
 #define WT_IPFIX_EL_ENUM(e, pen, id, len, where, name) WT_IPFIX_EL_##e,

@@ -492,14 +492,15 @@ def tshark_flows(tshark, args):
                     if m:
                         v = bytes.fromhex(m.group(2).replace(' ', ''))
                         f['pen32473/%s' % m.group(1)] = v
-            ent = {1: 'payload', 0x4001: 'rev_payload', 2: 'seq_first', 0x4002: 'rev_seq_first',
-                   3: 'seq_last', 0x4003: 'rev_seq_last', 4: 'seq_valid', 5: 'record_seq',
-                   7: 'wt_end_reason'}
+            r = 0x4000
+            ent = {101: 'payload', r | 101: 'rev_payload', 102: 'seq_first',
+                   r | 102: 'rev_seq_first', 103: 'seq_last', r | 103: 'rev_seq_last',
+                   104: 'seq_valid', 105: 'record_seq', 107: 'wt_end_reason'}
             for t, k in ent.items():
                 v = f.pop('pen32473/%d' % t, None)
                 if v is not None:
                     f[k] = int.from_bytes(v, 'big')
-            v = f.pop('pen32473/6', None)
+            v = f.pop('pen32473/106', None)
             if v is not None:
                 f['call_id'] = v.hex()
             flows.append(f)

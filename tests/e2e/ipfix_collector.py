@@ -147,7 +147,7 @@ def biflow(rec):
 
     def flags(v):
         return flags_text(_num(v)) if v is not None else None
-    call_id = g((WT_PEN, 6))
+    call_id = g((WT_PEN, 106))
     return {
         'src': src, 'dst': dst, 'sport': _num(g((0, 7))), 'dport': _num(g((0, 11))),
         'proto': _num(g((0, 4))), 'vlan': _num(g((0, 58))),
@@ -157,13 +157,13 @@ def biflow(rec):
         'rev_pkts': _num(g((REV, 2))), 'rev_octets': _num(g((REV, 1))),
         'flags': flags(g((0, 6))), 'rev_flags': flags(g((REV, 6))),
         'mac': mac(g((0, 56))), 'rev_mac': mac(g((REV, 56))),
-        'payload': _num(g((WT_PEN, 1))), 'rev_payload': _num(g((WT_PEN, 0x4001))),
-        'seq_first': _num(g((WT_PEN, 2))), 'rev_seq_first': _num(g((WT_PEN, 0x4002))),
-        'seq_last': _num(g((WT_PEN, 3))), 'rev_seq_last': _num(g((WT_PEN, 0x4003))),
-        'seq_valid': _num(g((WT_PEN, 4))),
-        'record_seq': _num(g((WT_PEN, 5))),
+        'payload': _num(g((WT_PEN, 101))), 'rev_payload': _num(g((WT_PEN, 0x4000 | 101))),
+        'seq_first': _num(g((WT_PEN, 102))), 'rev_seq_first': _num(g((WT_PEN, 0x4000 | 102))),
+        'seq_last': _num(g((WT_PEN, 103))), 'rev_seq_last': _num(g((WT_PEN, 0x4000 | 103))),
+        'seq_valid': _num(g((WT_PEN, 104))),
+        'record_seq': _num(g((WT_PEN, 105))),
         'call_id': call_id.hex() if call_id is not None else None,
-        'wt_end_reason': _num(g((WT_PEN, 7))),
+        'wt_end_reason': _num(g((WT_PEN, 107))),
         'msg_seq': rec.get('_seq'), 'domain': rec.get('_domain'),
     }
 

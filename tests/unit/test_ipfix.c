@@ -107,26 +107,28 @@ check_record(const struct dec_rec *d, const struct wt_callrec *r)
 	CHECK_EQ_U64(dec_num(d, 0, 1, 0), r->d[f].ip_bytes);
 	CHECK_EQ_U64(dec_num(d, REV, 2, 0), r->d[b].pkts);
 	CHECK_EQ_U64(dec_num(d, REV, 1, 0), r->d[b].ip_bytes);
+	dec_get(d, 0, 6, &len);
+	CHECK(!tcp || len == 1); /* reduced-size tcpControlBits */
 	dec_get(d, 0, 1, &len);
 	CHECK_EQ_U64(len, 8); /* 64-bit counters */
-	CHECK_EQ_U64(dec_num(d, PEN, 1, 0), r->d[f].bytes);
-	CHECK_EQ_U64(dec_num(d, PEN, 0x4001, 0), r->d[b].bytes);
-	CHECK_EQ_U64(dec_num(d, PEN, 5, 0), r->seq);
-	v = dec_get(d, PEN, 6, &len);
+	CHECK_EQ_U64(dec_num(d, PEN, 101, 0), r->d[f].bytes);
+	CHECK_EQ_U64(dec_num(d, PEN, 0x4000 | 101, 0), r->d[b].bytes);
+	CHECK_EQ_U64(dec_num(d, PEN, 105, 0), r->seq);
+	v = dec_get(d, PEN, 106, &len);
 	CHECK(v && len == 16 && dec_be(v, 8) == r->call_id[0] && dec_be(v + 8, 8) == r->call_id[1]);
-	CHECK_EQ_U64(dec_num(d, PEN, 7, 99), r->end_reason);
+	CHECK_EQ_U64(dec_num(d, PEN, 107, 99), r->end_reason);
 	if (tcp) {
 		CHECK_EQ_U64(dec_num(d, 0, 6, 999), r->flags[f]);
 		CHECK_EQ_U64(dec_num(d, REV, 6, 999), r->flags[b]);
-		CHECK_EQ_U64(dec_num(d, PEN, 2, 1), r->d[f].first_seq);
-		CHECK_EQ_U64(dec_num(d, PEN, 0x4002, 1), r->d[b].first_seq);
-		CHECK_EQ_U64(dec_num(d, PEN, 3, 1), r->d[f].last_seq);
-		CHECK_EQ_U64(dec_num(d, PEN, 0x4003, 1), r->d[b].last_seq);
-		CHECK_EQ_U64(dec_num(d, PEN, 4, 99),
+		CHECK_EQ_U64(dec_num(d, PEN, 102, 1), r->d[f].first_seq);
+		CHECK_EQ_U64(dec_num(d, PEN, 0x4000 | 102, 1), r->d[b].first_seq);
+		CHECK_EQ_U64(dec_num(d, PEN, 103, 1), r->d[f].last_seq);
+		CHECK_EQ_U64(dec_num(d, PEN, 0x4000 | 103, 1), r->d[b].last_seq);
+		CHECK_EQ_U64(dec_num(d, PEN, 104, 99),
 		             ((r->seq_valid >> f) & 1) | (((r->seq_valid >> b) & 1) << 1));
 	} else {
 		CHECK(dec_get(d, 0, 6, NULL) == NULL);
-		CHECK(dec_get(d, PEN, 2, NULL) == NULL);
+		CHECK(dec_get(d, PEN, 102, NULL) == NULL);
 	}
 }
 
@@ -621,7 +623,7 @@ test_tcp_reconnect(void)
 		if (k == 1)
 			CHECK_EQ_U64(used, got[1]);
 		for (unsigned int i = 0; i < d.nrec; i++) {
-			uint64_t s = dec_num(&d.rec[i], PEN, 5, N);
+			uint64_t s = dec_num(&d.rec[i], PEN, 105, N);
 			CHECK(s < N);
 			if (s < N) {
 				dup += seen[s];
