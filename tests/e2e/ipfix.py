@@ -15,6 +15,16 @@ TEST is one of:
   tshark   tcpdump records the UDP stream on lo; tshark decodes it with no
            expert warning or error (malformed, sequence), every flow equals
            the CSV; and the same for the --format ipfix file
+  monitor  wiretally --ipfix: UDP to an IPv6 collector, TCP to a collector
+           that starts late, to one that never comes (with a 64-record
+           queue: counted, summary, exit 0, log complete), a bad URL
+  nfacctd  pmacct's nfacctd (print plugin, config/wiretally-primitives.lst)
+           collects the monitor's stream (IPv4) and the reader's (IPv6):
+           every record's fields, both directions, equal the CSV
+  billing  PostgreSQL 15 started in a temporary directory, nfacctd with
+           config/nfacctd-billing.conf and config/billing-schema.sql,
+           wiretally --ipfix from captures; one SQL query per connection on
+           the wt_billing view equals the CSV totals per direction
 Records come from the monitor run on SAMPLE_PCAP, on a capture this script
 writes (VLAN tags, a TCP connection without SYN, a reset, ICMP) and, for
 decode and nfdump, on the corpus captures when the directory exists.
@@ -656,8 +666,314 @@ def test_monitor(tmp, wiretally, reader, sample, corpus):
     fail_if(errs)
 
 
+# ---- pmacct's nfacctd ------------------------------------------------------
+
+CONFIG = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'config')
+PRIMITIVES = os.path.join(CONFIG, 'wiretally-primitives.lst')
+NFACCTD_AGG = ('src_host, dst_host, src_port, dst_port, proto, vlan, src_mac, tcpflags, '
+               'timestamp_start, timestamp_end, call_id, wt_seq, rev_packets, rev_bytes, '
+               'payload, rev_payload, flow_end_reason, wt_end_reason, biflow_direction')
+
+
+class Nfacctd:
+    """nfacctd with a config file; waits until it listens."""
+
+    def __init__(self, nfacctd, tmp, name, conf_text):
+        self.conf = os.path.join(tmp, name + '.conf')
+        self.logpath = os.path.join(tmp, name + '.log')
+        with open(self.conf, 'w') as f:
+            f.write(conf_text)
+        self.logf = open(self.logpath, 'w+')
+        self.proc = subprocess.Popen([nfacctd, '-f', self.conf], stdout=self.logf,
+                                     stderr=subprocess.STDOUT)
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < 15:
+            if 'waiting for NetFlow/IPFIX data' in self.log() or self.proc.poll() is not None:
+                break
+            time.sleep(0.05)
+        if 'waiting for NetFlow/IPFIX data' not in self.log():
+            self.stop()
+            raise Failed('nfacctd did not start:\n%s' % self.log()[-3000:])
+
+    def log(self):
+        with open(self.logpath) as f:
+            return f.read()
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.logf.close()
+
+
+def ts_ms(text):
+    """nfacctd's 'YYYY-MM-DD HH:MM:SS.uuuuuu' (UTC) -> ms since the epoch."""
+    import calendar
+    day, frac = (text.split('.') + ['0'])[:2]
+    secs = calendar.timegm(time.strptime(day, '%Y-%m-%d %H:%M:%S'))
+    return secs * 1000 + int(frac.ljust(6, '0')[:6]) // 1000
+
+
+def nfacctd_view(row):
+    """A print-plugin CSV row in biflow() names."""
+    return {
+        'src': norm_addr(row['SRC_IP']), 'dst': norm_addr(row['DST_IP']),
+        'sport': int(row['SRC_PORT']), 'dport': int(row['DST_PORT']),
+        'proto': PROTO.get(row['PROTOCOL'], None) if not row['PROTOCOL'].isdigit()
+        else int(row['PROTOCOL']),
+        'vlan': int(row['VLAN']), 'mac': row['SRC_MAC'].lower(),
+        'start_ms': ts_ms(row['TIMESTAMP_START']), 'end_ms': ts_ms(row['TIMESTAMP_END']),
+        'pkts': int(row['PACKETS']), 'octets': int(row['BYTES']),
+        'rev_pkts': int(row['rev_packets']), 'rev_octets': int(row['rev_bytes']),
+        'payload': int(row['payload']), 'rev_payload': int(row['rev_payload']),
+        'record_seq': int(row['wt_seq']),
+        'call_id': row['call_id'].replace('-', '').lower(),
+        'end_reason': int(row['flow_end_reason']),
+        'wt_end_reason': int(row['wt_end_reason']),
+        'biflow_direction': int(row['biflow_direction']),
+        'flags': ic.flags_text(int(row['TCP_FLAGS'])),
+    }
+
+
+def for_nfacctd(e):
+    """What nfacctd can show of an expected biflow: no reverse flags or MAC,
+    no sequence numbers; flags 0 outside TCP."""
+    keep = ('src', 'dst', 'sport', 'dport', 'proto', 'vlan', 'mac', 'start_ms', 'end_ms',
+            'pkts', 'octets', 'rev_pkts', 'rev_octets', 'payload', 'rev_payload', 'record_seq',
+            'call_id', 'end_reason', 'wt_end_reason', 'biflow_direction')
+    w = {k: e[k] for k in keep}
+    w['flags'] = e.get('flags', '')
+    return w
+
+
+def test_nfacctd(tmp, wiretally, reader, sample, corpus):
+    nfacctd = need('nfacctd', 'pmacct')
+    gen = os.path.join(tmp, 'gen.pcap')
+    gen_pcap(gen)
+    errs = []
+    # the monitor's stream to an IPv4 collector, the reader's to an IPv6 one
+    for n, (host, source) in enumerate((('127.0.0.1', 'monitor'), ('::1', 'reader'))):
+        port = free_port(socket.SOCK_DGRAM, socket.AF_INET6 if ':' in host else socket.AF_INET)
+        url = 'udp://%s:%d' % ('[%s]' % host if ':' in host else host, port)
+        out = os.path.join(tmp, 'nfacctd-%d.csv' % n)
+        conf = ('daemonize: false\nnfacctd_ip: %s\nnfacctd_port: %d\ntimestamps_utc: true\n'
+                'aggregate_primitives: %s\nplugins: print[p]\nprint_output[p]: csv\n'
+                'print_output_file[p]: %s\nprint_output_file_append[p]: true\n'
+                'print_refresh_time[p]: 1\naggregate[p]: %s\n' %
+                (host, port, PRIMITIVES, out, NFACCTD_AGG))
+        col = Nfacctd(nfacctd, tmp, 'nfacctd-%d' % n, conf)
+        try:
+            logdir = os.path.join(tmp, 'log-%d' % n)
+            if source == 'monitor':
+                proc = monitor_ipfix(wiretally, [sample, gen], logdir, url)
+                _, err = proc.communicate(timeout=120)
+                if proc.returncode != 0:
+                    raise Failed('wiretally --ipfix %s: %s' % (url, err.decode()))
+            else:
+                os.mkdir(logdir)
+                for p in (sample, gen):
+                    monitor(wiretally, p, logdir)
+                run([reader, '--ipfix', url, logdir])
+            records = csv_records(reader, logdir)
+            rows = []
+            t0 = time.monotonic()
+            while time.monotonic() - t0 < 30:
+                time.sleep(0.5)
+                if os.path.exists(out):
+                    with open(out) as f:
+                        text = f.read()
+                    lines = [l for l in text.splitlines() if l and not l.startswith('SRC_MAC')]
+                    head = next((l for l in text.splitlines() if l.startswith('SRC_MAC')), '')
+                    rows = list(csv.DictReader(io.StringIO('\n'.join([head] + lines))))
+                    if len(rows) >= len(records):
+                        break
+        finally:
+            col.stop()
+        got = [nfacctd_view(r) for r in rows]
+        log('nfacctd (%s to %s): %d rows, %d records' % (source, url, len(got), len(records)))
+        want = {int(c['seq']): for_nfacctd(expect(c)) for c in records}
+        by_seq = collections.defaultdict(list)
+        for g in got:
+            by_seq[g['record_seq']].append(g)
+        for sq, w in sorted(want.items()):
+            g = by_seq.get(sq, [])
+            if len(g) != 1:
+                errs.append('nfacctd (%s): record seq %d in %d rows' % (source, sq, len(g)))
+                continue
+            errs += compare(g[0], w, 'nfacctd (%s) seq %d' % (source, sq))
+    fail_if(errs)
+
+
+# ---- the billing pipeline: wiretally -> nfacctd -> PostgreSQL -------------------
+
+class Postgres:
+    """A PostgreSQL 15 cluster in a temporary directory, unix socket only."""
+
+    def __init__(self, tmp):
+        bindir = '/usr/lib/postgresql/15/bin'
+        if shutil.which('pg_config'):
+            p = subprocess.run(['pg_config', '--bindir'], stdout=subprocess.PIPE, text=True)
+            if p.returncode == 0 and os.path.exists(os.path.join(p.stdout.strip(), 'initdb')):
+                bindir = p.stdout.strip()
+        if not os.path.exists(os.path.join(bindir, 'initdb')):
+            raise Skip('PostgreSQL 15 server (initdb, pg_ctl) is not installed (Debian package '
+                       'postgresql; scripts/setup.sh installs it)')
+        self.bindir = bindir
+        self.psql = need('psql', 'postgresql-client')
+        self.dir = os.path.join(tmp, 'pg')
+        os.mkdir(self.dir)
+        self.as_user = []
+        if os.geteuid() == 0:  # initdb refuses root: run the server as postgres
+            import pwd
+            try:
+                pw = pwd.getpwnam('postgres')
+            except KeyError:
+                raise Skip('running as root and there is no postgres user to run the server')
+            runuser = need('runuser', 'util-linux')
+            os.chown(self.dir, pw.pw_uid, pw.pw_gid)
+            os.chmod(tmp, 0o755)
+            self.as_user = [runuser, '-u', 'postgres', '--']
+        self.port = free_port(socket.SOCK_STREAM)
+        data = os.path.join(self.dir, 'data')
+        run(self.as_user + [os.path.join(bindir, 'initdb'), '-D', data, '-A', 'trust',
+                            '-U', 'postgres', '--no-sync'])
+        run(self.as_user + [os.path.join(bindir, 'pg_ctl'), '-D', data, '-w', '-t', '60',
+                            '-l', os.path.join(self.dir, 'server.log'), '-o',
+                            "-k %s -p %d -c listen_addresses='' -c fsync=off" %
+                            (self.dir, self.port), 'start'], timeout=90)
+        self.data = data
+        self.started = True
+
+    def sql(self, db, user, script, args=()):
+        p = run([self.psql, '-X', '-v', 'ON_ERROR_STOP=1', '-h', self.dir, '-p', str(self.port),
+                 '-U', user, '-d', db, '-At', '-F', '|'] + list(args) + ['-c', script]
+                if script is not None else
+                [self.psql, '-X', '-v', 'ON_ERROR_STOP=1', '-h', self.dir, '-p', str(self.port),
+                 '-U', user, '-d', db, '-At', '-F', '|'] + list(args))
+        return p.stdout.decode()
+
+    def stop(self):
+        subprocess.run(self.as_user + [os.path.join(self.bindir, 'pg_ctl'), '-D', self.data,
+                                       '-m', 'fast', '-w', 'stop'],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60)
+
+
+def billing_conf(port, pg):
+    """The shipped config/nfacctd-billing.conf, pointed at this test's
+    collector port, primitives file and database; every key it must have."""
+    with open(os.path.join(CONFIG, 'nfacctd-billing.conf')) as f:
+        text = f.read()
+    subst = {'nfacctd_ip': '127.0.0.1', 'nfacctd_port': str(port),
+             'aggregate_primitives': PRIMITIVES, r'sql_host\[billing\]': pg.dir,
+             r'sql_port\[billing\]': str(pg.port), r'sql_refresh_time\[billing\]': '1'}
+    for key, value in subst.items():
+        text, n = re.subn(r'^(%s): .*$' % key, lambda m: '%s: %s' % (m.group(1), value), text,
+                          flags=re.M)
+        if n != 1:
+            raise Failed('config/nfacctd-billing.conf: key %s appears %d times (want 1)' %
+                         (key.replace('\\', ''), n))
+    return text
+
+
+BILLING_COLS = ('initiator_packets', 'initiator_ip_bytes', 'initiator_payload_bytes',
+                'responder_packets', 'responder_ip_bytes', 'responder_payload_bytes', 'records')
+
+
+def test_billing(tmp, wiretally, reader, sample, corpus):
+    nfacctd = need('nfacctd', 'pmacct')
+    pg = Postgres(tmp)
+    col = None
+    errs = []
+    try:
+        pg.sql('postgres', 'postgres', "CREATE ROLE wiretally LOGIN PASSWORD 'wiretally'")
+        pg.sql('postgres', 'postgres', 'CREATE DATABASE wiretally OWNER wiretally')
+        pg.sql('wiretally', 'wiretally', None,
+               ['-q', '-f', os.path.join(CONFIG, 'billing-schema.sql')])
+        port = free_port()
+        col = Nfacctd(nfacctd, tmp, 'billing', billing_conf(port, pg))
+        gen = os.path.join(tmp, 'gen.pcap')
+        gen_pcap(gen)
+        pcaps = [sample, gen]
+        if corpus and os.path.isdir(corpus):  # merged by time, one port each: up to 16
+            pcaps += sorted(os.path.join(corpus, f) for f in os.listdir(corpus)
+                            if f.endswith('.pcap'))[:14]
+        logdir = os.path.join(tmp, 'log')
+        url = 'udp://127.0.0.1:%d' % port
+        proc = monitor_ipfix(wiretally, pcaps, logdir, url)
+        _, err = proc.communicate(timeout=300)
+        if proc.returncode != 0:
+            raise Failed('wiretally --ipfix %s exited %d:\n%s' % (url, proc.returncode,
+                                                                 err.decode()))
+        records = csv_records(reader, logdir)
+        n = 0
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < 60:
+            n = int(pg.sql('wiretally', 'wiretally', 'SELECT count(*) FROM wt_calls'))
+            if n >= len(records):
+                break
+            time.sleep(0.5)
+        log('billing: %d records in the log, %d rows in wt_calls after %.1f s' %
+            (len(records), n, time.monotonic() - t0))
+        if n != len(records):
+            errs.append('wt_calls has %d rows, the log %d records; nfacctd log:\n%s' %
+                        (n, len(records), col.log()[-2000:]))
+        # the CSV's totals per connection (call_id) and direction
+        want = {}
+        for c in records:
+            e = expect(c)
+            key = (c['call_id'], e['src'], e['sport'], e['dst'], e['dport'], e['proto'])
+            t = want.setdefault(key, dict.fromkeys(BILLING_COLS, 0))
+            for k, v in (('initiator_packets', e['pkts']), ('initiator_ip_bytes', e['octets']),
+                         ('initiator_payload_bytes', e['payload']),
+                         ('responder_packets', e['rev_pkts']),
+                         ('responder_ip_bytes', e['rev_octets']),
+                         ('responder_payload_bytes', e['rev_payload']), ('records', 1)):
+                t[k] += v
+        # one query per connection, all in one psql session
+        keys = sorted(want)
+        script = ''.join(
+            "SELECT host(ip_src), port_src, host(ip_dst), port_dst, ip_proto, %s "
+            "FROM wt_billing WHERE call_id = '%s';\n" % (', '.join(BILLING_COLS), k[0])
+            for k in keys)
+        path = os.path.join(tmp, 'per-connection.sql')
+        with open(path, 'w') as f:
+            f.write(script)
+        out = pg.sql('wiretally', 'wiretally', None, ['-f', path]).splitlines()
+        if len(out) != len(keys):
+            errs.append('%d connections in the CSV, %d answers from wt_billing' %
+                        (len(keys), len(out)))
+        for k, line in zip(keys, out):
+            v = line.split('|')
+            got_key = (k[0], norm_addr(v[0]), int(v[1]), norm_addr(v[2]), int(v[3]), int(v[4]))
+            got = dict(zip(BILLING_COLS, map(int, v[5:])))
+            if got_key != k:
+                errs.append('connection %s: wt_billing has endpoints %s' % (k, got_key[1:]))
+            for col_name in BILLING_COLS:
+                if got.get(col_name) != want[k][col_name]:
+                    errs.append('connection %s: %s is %s in PostgreSQL, %d in the CSV' %
+                                (k, col_name, got.get(col_name), want[k][col_name]))
+        total = pg.sql('wiretally', 'wiretally',
+                       'SELECT sum(initiator_packets + responder_packets), '
+                       'sum(initiator_ip_bytes + responder_ip_bytes) FROM wt_billing').strip()
+        csv_total = '%d|%d' % (sum(int(c['a_pkts']) + int(c['b_pkts']) for c in records),
+                               sum(int(c['a_ip_bytes']) + int(c['b_ip_bytes']) for c in records))
+        log('billing: %d connections, totals (packets|IP bytes) %s in PostgreSQL, %s in the CSV' %
+            (len(keys), total, csv_total))
+        if total != csv_total:
+            errs.append('totals: %s in PostgreSQL, %s in the CSV' % (total, csv_total))
+    finally:
+        if col is not None:
+            col.stop()
+        pg.stop()
+    fail_if(errs)
+
+
 TESTS = {'decode': test_decode, 'nfdump': test_nfdump, 'tshark': test_tshark,
-         'monitor': test_monitor}
+         'monitor': test_monitor, 'nfacctd': test_nfacctd, 'billing': test_billing}
 
 
 def main(argv):
