@@ -9,9 +9,10 @@ TEST is one of:
            independent template-driven decoder: every element of every
            record equals the CSV; message sizes, sequence numbers, domain;
            the reader's errors (bad URL, refused TCP, a terminal, --check)
-  nfdump   nfcapd receives the reader's UDP stream (IPv4 and IPv6
-           collector address); per connection, nfdump -o csv shows the
-           initiator's and the responder's packets and IP bytes of the CSV
+  nfdump   nfcapd receives the monitor's UDP stream (IPv4 collector) and
+           the reader's (IPv6 collector); per connection, nfdump -o csv
+           shows the initiator's and the responder's packets and IP bytes
+           of the CSV, the flags and the source MAC
   tshark   tcpdump records the UDP stream on lo; tshark decodes it with no
            expert warning or error (malformed, sequence), every flow equals
            the CSV; and the same for the --format ipfix file
@@ -393,26 +394,42 @@ def nf_flags(letters):
     return ''.join(ch if ch in letters else '.' for ch in order)
 
 
-def test_nfdump(tmp, wiretally, reader, sample, corpus):
-    nfcapd = need('nfcapd', 'nfdump')
-    nfdump = need('nfdump', 'nfdump')
-    logdir = build_log(tmp, wiretally, sample, corpus)
-    records = csv_records(reader, logdir)
+def nfdump_want(records):
     want = collections.Counter()
     for c in records:
         e = expect(c)
         flg = nf_flags(e.get('flags', ''))
         want[(e['proto'], e['src'], e['sport'], e['dst'], e['dport'], e['pkts'], e['octets'],
               e['rev_pkts'], e['rev_octets'], flg, e['mac'])] += 1
+    return want
+
+
+def capture_list(sample, gen, corpus, most):
+    """The sample, the generated capture and corpus captures, at most @most."""
+    pcaps = [sample, gen]
+    if corpus and os.path.isdir(corpus):
+        pcaps += sorted(os.path.join(corpus, f) for f in os.listdir(corpus)
+                        if f.endswith(('.pcap', '.pcapng')))
+    return pcaps[:most]
+
+
+def test_nfdump(tmp, wiretally, reader, sample, corpus):
+    """nfcapd on 127.0.0.1 gets the monitor's stream, on ::1 the reader's."""
+    nfcapd = need('nfcapd', 'nfdump')
+    nfdump = need('nfdump', 'nfdump')
+    gen = os.path.join(tmp, 'gen.pcap')
+    gen_pcap(gen)
     errs = []
-    for host in ('127.0.0.1', '::1'):
-        nfdir = os.path.join(tmp, 'nf-%s' % ('v6' if ':' in host else 'v4'))
+    for host, source in (('127.0.0.1', 'monitor'), ('::1', 'reader')):
+        v = 'v6' if ':' in host else 'v4'
+        nfdir = os.path.join(tmp, 'nf-' + v)
         os.mkdir(nfdir)
         port = free_port(socket.SOCK_DGRAM, socket.AF_INET6 if ':' in host else socket.AF_INET)
+        url = 'udp://%s:%d' % ('[%s]' % host if ':' in host else host, port)
         args = [nfcapd, '-w', nfdir, '-p', str(port), '-b', host, '-t', '3600', '-B', '8388608']
         if ':' in host:
             args.append('-6')
-        nlog = open(os.path.join(tmp, 'nfcapd.log'), 'w+')
+        nlog = open(os.path.join(tmp, 'nfcapd-%s.log' % v), 'w+')
         proc = subprocess.Popen(args, stdout=nlog, stderr=subprocess.STDOUT)
         try:
             t0 = time.monotonic()
@@ -424,12 +441,26 @@ def test_nfdump(tmp, wiretally, reader, sample, corpus):
             if proc.poll() is not None:
                 nlog.seek(0)
                 raise Failed('nfcapd did not start: %s' % nlog.read())
-            url = 'udp://%s:%d' % ('[%s]' % host if ':' in host else host, port)
-            run([reader, '--ipfix', url, logdir])
+            if source == 'monitor':  # one run, up to 16 capture ports merged by time
+                logdir = os.path.join(tmp, 'log-monitor')
+                mon = monitor_ipfix(wiretally, capture_list(sample, gen, corpus, 16), logdir,
+                                    url)
+                _, err = mon.communicate(timeout=300)
+                if mon.returncode != 0:
+                    raise Failed('wiretally --ipfix %s: %s' % (url, err.decode()))
+            else:  # every capture into one log, sent by the reader
+                logdir = os.path.join(tmp, 'log-reader')
+                os.mkdir(logdir)
+                used = [p for p in capture_list(sample, gen, corpus, 1000)
+                        if monitor(wiretally, p, logdir)]
+                log('log: %d captures' % len(used))
+                run([reader, '--ipfix', url, logdir])
             time.sleep(1)
         finally:
             proc.send_signal(signal.SIGTERM)
             proc.wait(timeout=30)
+        records = csv_records(reader, logdir)
+        want = nfdump_want(records)
         nlog.seek(0)
         text = nlog.read()
         m = re.search(r'Flows: (\d+), Packets: (\d+), Bytes: (\d+), Sequence Errors: (\d+), '
@@ -438,15 +469,15 @@ def test_nfdump(tmp, wiretally, reader, sample, corpus):
             errs.append('nfcapd (%s) reports sequence errors or bad packets: %s' %
                         (host, m.group(0) if m else text[-500:]))
         got = collections.Counter(nfdump_flows(nfdump, nfdir))
-        log('nfdump (%s collector): %d flows, the log %d records' %
-            (host, sum(got.values()), len(records)))
+        log('nfdump (the %s to %s): %d flows, the log %d records' %
+            (source, url, sum(got.values()), len(records)))
         for k in sorted(set(want) | set(got), key=str):
             if want[k] != got[k]:
                 errs.append('nfdump (%s): %s: %d in nfdump, %d in the CSV' %
-                            (host, k, got[k], want[k]))
+                            (source, k, got[k], want[k]))
         tot_p = sum(int(c['a_pkts']) + int(c['b_pkts']) for c in records)
         if m and int(m.group(2)) != tot_p:
-            errs.append('nfcapd (%s) counted %s packets, the CSV %d' % (host, m.group(2), tot_p))
+            errs.append('nfcapd (%s) counted %s packets, the CSV %d' % (source, m.group(2), tot_p))
     fail_if(errs)
 
 
@@ -587,6 +618,60 @@ def monitor_stats(reader, logdir):
     return {k: int(v) for k, v in re.findall(r'^(ipfix\.\w+)=(\d+)$', out, re.M)}
 
 
+def ipfix_telemetry(tmp, wiretally, sample):
+    """/wiretally/ipfix through DPDK's dpdk-telemetry.py. @return errors."""
+    tool = shutil.which('dpdk-telemetry.py')
+    if tool is None:
+        log('NOTE: dpdk-telemetry.py is not installed (Debian package dpdk-dev): '
+            '/wiretally/ipfix not checked')
+        return []
+    port = free_port()
+    url = 'udp://127.0.0.1:%d' % port
+    col = ic.Collector('udp', '127.0.0.1', port)
+    prefix = 'wt-ipfix-tel-%d' % os.getpid()
+    logdir = os.path.join(tmp, 'log-telemetry')
+    os.mkdir(logdir)
+    errpath = os.path.join(tmp, 'telemetry.err')
+    with open(errpath, 'w+') as errf:
+        mon = subprocess.Popen([wiretally, '--vdev', 'net_pcap0,rx_pcap=%s,infinite_rx=1' % sample,
+                                '--file-prefix', prefix, '--no-pci', '--lcores', '0@0,1@1',
+                                '--log-level', 'lib.eal:warning', '--', '-o', logdir,
+                                '--table-size', '4096', '--duration', '4', '--spool', 'off',
+                                '--ipfix', url], stdout=subprocess.DEVNULL, stderr=errf)
+        answer = None
+        try:
+            t0 = time.monotonic()
+            while time.monotonic() - t0 < 30 and mon.poll() is None:
+                errf.seek(0)
+                if 'IPFIX: every record written' in errf.read():
+                    break
+                time.sleep(0.05)
+            time.sleep(1)
+            p = subprocess.run([tool, '-f', prefix], input=b'/wiretally/ipfix\n',
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
+            for line in p.stdout.decode(errors='replace').splitlines():
+                if line.strip().startswith('{') and '/wiretally/ipfix' in line:
+                    import json
+                    answer = json.loads(line.strip())['/wiretally/ipfix']
+        finally:
+            while mon.poll() is None:
+                col.poll(0.1)
+            col.close()
+        errf.seek(0)
+        err = errf.read()
+    errs = []
+    log('telemetry /wiretally/ipfix: %s' % answer)
+    if not isinstance(answer, dict) or answer.get('collector') != url or \
+            answer.get('connected') != 1 or \
+            not all(k in answer for k in ('records_offered', 'records_sent', 'records_queue_full',
+                                          'records_lost', 'queued', 'messages', 'bytes')):
+        errs.append('telemetry /wiretally/ipfix answered %r' % (answer,))
+    if mon.returncode != 0 or 'ipfix: 13 records to %s: 13 sent' % url not in err:
+        errs.append('the monitor (infinite_rx, --duration 4) exited %d:\n%s' %
+                    (mon.returncode, err[-2000:]))
+    return errs
+
+
 def test_monitor(tmp, wiretally, reader, sample, corpus):
     """The monitor's --ipfix: UDP to nfcapd and to an IPv6 collector, TCP to
     a collector that comes late, one that never comes, a full queue."""
@@ -658,7 +743,10 @@ def test_monitor(tmp, wiretally, reader, sample, corpus):
         errs.append('monitor: the summary does not account for the 500 records:\n%s' % err)
     if not re.search(r'IPFIX: the queue to %s is full' % re.escape(url), err):
         errs.append('monitor: no line says the IPFIX queue is full:\n%s' % err)
-    # 5. a bad URL: exit 1 before anything starts
+    # 5. telemetry: /wiretally/ipfix while the monitor runs (the sample
+    # replayed from memory for 4 s)
+    errs += ipfix_telemetry(tmp, wiretally, sample)
+    # 6. a bad URL: exit 1 before anything starts
     p = subprocess.run([wiretally, '--pcap', sample, '-o', logdir, '--ipfix', 'udp:/x'],
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
     if p.returncode != 1 or b"--ipfix: IPFIX collector 'udp:/x'" not in p.stderr:
@@ -897,10 +985,7 @@ def test_billing(tmp, wiretally, reader, sample, corpus):
         col = Nfacctd(nfacctd, tmp, 'billing', billing_conf(port, pg))
         gen = os.path.join(tmp, 'gen.pcap')
         gen_pcap(gen)
-        pcaps = [sample, gen]
-        if corpus and os.path.isdir(corpus):  # merged by time, one port each: up to 16
-            pcaps += sorted(os.path.join(corpus, f) for f in os.listdir(corpus)
-                            if f.endswith('.pcap'))[:14]
+        pcaps = capture_list(sample, gen, corpus, 16)  # one port each, merged by time
         logdir = os.path.join(tmp, 'log')
         url = 'udp://127.0.0.1:%d' % port
         proc = monitor_ipfix(wiretally, pcaps, logdir, url)
