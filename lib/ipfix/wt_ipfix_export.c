@@ -680,7 +680,7 @@ wt_ipfix_exporter_flush(struct wt_ipfix_exporter *x)
 void
 wt_ipfix_exporter_wait(struct wt_ipfix_exporter *x, int timeout_ms)
 {
-	if (x->opos < x->olen && x->fd >= 0 && x->tr != WT_IPFIX_FILE) {
+	if (x->opos < x->olen && x->fd >= 0) { /* a socket, or a pipe that was full */
 		struct pollfd p = {.fd = x->fd, .events = POLLOUT};
 		(void)poll(&p, 1, timeout_ms);
 		return;
