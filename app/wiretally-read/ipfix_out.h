@@ -26,6 +26,7 @@
 	"  --ipfix URL            send the records to an IPFIX collector instead of printing\n" \
 	"                         them: udp://HOST:PORT or tcp://HOST:PORT (IPv6:\n"            \
 	"                         udp://[ADDR]:PORT); one line on stderr says what was sent\n"  \
+	"                         (not with -q, unless something was not sent)\n"               \
 	"  --ipfix-domain N       IPFIX observation domain id (default 1)\n"                    \
 	"  --ipfix-template-refresh SEC\n"                                                      \
 	"                         UDP: send the templates again every SEC seconds (default\n"   \

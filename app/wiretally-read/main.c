@@ -73,7 +73,7 @@ usage(FILE *f)
 	        "  0  all good\n"
 	        "  1  usage or I/O error: unknown option, missing path, directory without\n"
 	        "     segments, file that is not a segment, unreadable file, segment of a newer\n"
-	        "     format version, write error on stdout\n"
+	        "     format version, write error on stdout, records not sent over IPFIX\n"
 	        "  2  data problems (corrupt header or frame, seal mismatch, seq gap or\n"
 	        "     duplicate, segment number gap); all good records were printed\n"
 	        "\n"
