@@ -613,7 +613,7 @@ put_record(struct wt_ipfix_exporter *x, const struct wt_callrec *r)
 		e->rec = *r;
 		e->end_off = UINT64_MAX;
 		x->n++;
-		if (x->n > x->cap / 2)
+		if (x->n > x->cap / 2 && (x->n & 63) == 0) /* one getsockopt per 64 records */
 			trim_acked(x);
 	}
 	return 0;

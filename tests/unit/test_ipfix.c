@@ -550,13 +550,14 @@ said(void *arg, const char *line)
 }
 
 static void
-test_tcp_reconnect(void)
+tcp_reconnect_case(unsigned int window)
 {
 	char url[64], err[256];
 	int lfd = tcp_listener(url, sizeof(url));
 	CHECK(lfd >= 0);
 	int lines = 0;
-	struct wt_ipfix_exporter_conf c = {.url = url, .say = said, .say_arg = &lines};
+	struct wt_ipfix_exporter_conf c = {
+	        .url = url, .say = said, .say_arg = &lines, .replay_records = window};
 	struct wt_ipfix_exporter *x = wt_ipfix_exporter_open(&c, err, sizeof(err));
 	CHECK(x != NULL);
 	if (x == NULL)
@@ -638,11 +639,21 @@ test_tcp_reconnect(void)
 	for (unsigned int i = 0; i < N; i++)
 		missing += !seen[i];
 	CHECK_EQ_U64(missing, 0);
-	printf("  tcp reconnect: %zu + %zu bytes, %" PRIu64 " records sent again, %u duplicates\n",
-	       got[0], got[1], st.records_resent, dup);
+	printf("  tcp reconnect, window %u: %zu + %zu bytes, %" PRIu64
+	       " records sent again, %u duplicates\n",
+	       window, got[0], got[1], st.records_resent, dup);
+	if (window)
+		CHECK(st.records_resent <= window);
 	close(cfd);
 	wt_ipfix_exporter_close(x);
 	close(lfd);
+}
+
+static void
+test_tcp_reconnect(void)
+{
+	tcp_reconnect_case(0);   /* the default window: never full here */
+	tcp_reconnect_case(128); /* a small one: full all the time, add() waits for acks */
 }
 
 static void
