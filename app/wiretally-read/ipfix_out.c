@@ -24,6 +24,8 @@ struct ipfix_out {
 	uint64_t stopped_seq; /* first record not taken, when stopped_at_record */
 	int stopped_at_record;
 	int failed;
+	struct timespec t0; /* --ipfix-rate: when the first record went */
+	uint64_t taken;
 };
 
 int
@@ -52,6 +54,18 @@ ipfix_out_option(struct ipfix_out_conf *c, int opt, const char *arg)
 			return -1;
 		}
 		c->domain = (uint32_t)v;
+		return 0;
+	}
+	case IPFIX_OPT_RATE: {
+		unsigned long long v = strtoull(arg, &end, 10);
+		if (arg[0] < '0' || arg[0] > '9' || *end != '\0' || errno != 0 || v > 1000000000) {
+			fprintf(stderr,
+			        PROG ": --ipfix-rate: '%s' is not a number of records a second "
+			             "between 0 and 1000000000\n",
+			        arg);
+			return -1;
+		}
+		c->rate = v;
 		return 0;
 	}
 	case IPFIX_OPT_REFRESH: {
@@ -180,11 +194,34 @@ step_flush(struct ipfix_out *o, const struct wt_callrec *r)
 	return wt_ipfix_exporter_flush(o->x);
 }
 
+/* --ipfix-rate: sleep until the records taken so far are due. */
+static void
+pace(struct ipfix_out *o)
+{
+	struct timespec now;
+
+	if (o->c->rate == 0)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (o->taken == 0)
+		o->t0 = now;
+	o->taken++;
+	double due = (double)o->taken / (double)o->c->rate;
+	double elapsed = (double)(now.tv_sec - o->t0.tv_sec) + (now.tv_nsec - o->t0.tv_nsec) / 1e9;
+	if (due > elapsed + 0.001) {
+		double d = due - elapsed;
+		struct timespec ts = {.tv_sec = (time_t)d,
+		                      .tv_nsec = (long)((d - (time_t)d) * 1e9)};
+		nanosleep(&ts, NULL);
+	}
+}
+
 int
 ipfix_out_record(struct ipfix_out *o, const struct wt_callrec *r)
 {
 	if (o->failed)
 		return -1;
+	pace(o);
 	if (retry(o, step_add, r) != 0) {
 		o->stopped_seq = r->seq;
 		o->stopped_at_record = 1;

@@ -13,13 +13,15 @@
 #define IPFIX_OPT_URL     0x4900
 #define IPFIX_OPT_DOMAIN  0x4901
 #define IPFIX_OPT_REFRESH 0x4902
+#define IPFIX_OPT_RATE    0x4903
 
-#define IPFIX_OUT_LONGOPTS                                                           \
-	{"ipfix", required_argument, NULL, IPFIX_OPT_URL},                           \
-	        {"ipfix-domain", required_argument, NULL, IPFIX_OPT_DOMAIN},         \
-	{                                                                            \
-		"ipfix-template-refresh", required_argument, NULL, IPFIX_OPT_REFRESH \
-	}
+/* clang-format off */
+#define IPFIX_OUT_LONGOPTS \
+	{"ipfix", required_argument, NULL, IPFIX_OPT_URL}, \
+	{"ipfix-domain", required_argument, NULL, IPFIX_OPT_DOMAIN}, \
+	{"ipfix-template-refresh", required_argument, NULL, IPFIX_OPT_REFRESH}, \
+	{"ipfix-rate", required_argument, NULL, IPFIX_OPT_RATE}
+/* clang-format on */
 
 /* The --help lines of those options and of --format ipfix. */
 #define IPFIX_OUT_HELP                                                                          \
@@ -31,6 +33,8 @@
 	"  --ipfix-template-refresh SEC\n"                                                      \
 	"                         UDP: send the templates again every SEC seconds (default\n"   \
 	"                         60; also every 1000 messages)\n"                              \
+	"  --ipfix-rate N         send at most N records a second (default 0: as fast as\n"     \
+	"                         the collector takes them; UDP collectors may need it)\n"      \
 	"  Records as IPFIX biflows: docs/IPFIX.md. --format ipfix without --ipfix writes\n"    \
 	"  an IPFIX file (RFC 5655) on stdout, which must not be a terminal.\n"
 
@@ -39,6 +43,7 @@ struct ipfix_out_conf {
 	const char *url; /* --ipfix */
 	uint32_t domain;
 	double refresh;
+	uint64_t rate; /* records per second, 0 = no limit */
 	int quiet;
 };
 

@@ -141,6 +141,7 @@ parse_args(int argc, char **argv, struct opts *o)
 		case IPFIX_OPT_URL:
 		case IPFIX_OPT_DOMAIN:
 		case IPFIX_OPT_REFRESH:
+		case IPFIX_OPT_RATE:
 			if (ipfix_out_option(&o->ipfix, c, optarg) != 0)
 				return -1;
 			break;

@@ -8,7 +8,8 @@ TEST is one of:
            and --format ipfix (file) into tests/e2e/ipfix_collector.py, an
            independent template-driven decoder: every element of every
            record equals the CSV; message sizes, sequence numbers, domain;
-           the reader's errors (bad URL, refused TCP, a terminal, --check)
+           --ipfix-rate; the reader's errors (bad URL, refused TCP, a
+           terminal, --check)
   nfdump   nfcapd receives the monitor's UDP stream (IPv4 collector) and
            the reader's (IPv6 collector); per connection, nfdump -o csv
            shows the initiator's and the responder's packets and IP bytes
@@ -301,6 +302,16 @@ def test_decode(tmp, wiretally, reader, sample, corpus):
                         (url, err.strip(), len(records), len(col.messages)))
         errs += check_stream(col, url, len(records), domain, transport == 'udp')
         errs += compare_decoded(records, [ic.biflow(r) for r in col.records], url)
+    # --ipfix-rate: the records go no faster than asked (a lower bound only)
+    rate = 2000
+    t0 = time.monotonic()
+    col, url, err = send_to_collector(reader, logdir, 'udp', '127.0.0.1',
+                                      ['--ipfix-rate', str(rate)])
+    took = time.monotonic() - t0
+    errs += compare_decoded(records, [ic.biflow(r) for r in col.records], url + ' (paced)')
+    log('--ipfix-rate %d: %d records in %.2f s' % (rate, len(records), took))
+    if took < (len(records) - 1) / rate * 0.9:
+        errs.append('--ipfix-rate %d sent %d records in %.2f s' % (rate, len(records), took))
     # the file: RFC 5655, templates first then data
     path = os.path.join(tmp, 'out.ipfix')
     with open(path, 'wb') as f:
@@ -350,6 +361,7 @@ def reader_errors(reader, logdir):
     expect_error(['--ipfix-template-refresh', '0', '--ipfix', 'udp://127.0.0.1:9', logdir],
                  r'--ipfix-template-refresh')
     expect_error(['--format', 'xml', logdir], r'csv, json or ipfix')
+    expect_error(['--ipfix-rate', 'fast', '--format', 'ipfix', logdir], r'--ipfix-rate')
     master, slave = pty.openpty()
     try:
         expect_error(['--format', 'ipfix', logdir], r'terminal', stdout=slave)
