@@ -22,12 +22,15 @@ EOF
 # (the style test).
 # Lab (scripts/netns-lab.sh) and tests: iproute2, ethtool, tcpdump, nginx,
 # curl, procps (sysctl), python3.
+# Operations test: groff-base (formats the man pages), systemd
+# (systemd-analyze verifies the unit; no service is started).
 # IPFIX tests (suite ipfix, docs/IPFIX.md): real collectors and decoders:
 # nfdump (nfcapd, nfdump), pmacct (nfacctd), tshark, and postgresql (the
 # billing pipeline: nfacctd's pgsql plugin writing into a test database).
 PACKAGES="gcc libc6-dev meson ninja-build pkg-config libdpdk-dev dpdk libnuma-dev
 libjemalloc-dev libpcap-dev python3 iproute2 ethtool tcpdump nginx-light curl
-procps valgrind clang-format dpdk-dev nfdump pmacct tshark postgresql"
+procps valgrind clang-format dpdk-dev groff-base systemd nfdump pmacct tshark
+postgresql"
 PACKAGES=$(echo $PACKAGES)
 
 case ${1:-} in

@@ -43,12 +43,41 @@ RTE_LOG_REGISTER(wt_logtype, wiretally, INFO);
 #define EXIT_OUTPUT 3 /* records could not all be written to the log */
 
 static volatile sig_atomic_t force_quit;
+static volatile sig_atomic_t hup_seen;
 
 static void
 on_signal(int sig)
 {
-	(void)sig;
-	force_quit = 1;
+	if (sig == SIGHUP)
+		hup_seen = 1;
+	else
+		force_quit = 1;
+}
+
+/*
+ * SIGHUP reloads nothing: every option is read once at start (tables, rings
+ * and lcores are sized from them). Say so, and whether the config file
+ * changed since start, so that an operator who expected a reload knows a
+ * restart is needed.
+ */
+static void
+say_no_reload(const char *config, const struct timespec *mtime_at_start)
+{
+	struct stat sb;
+	const char *what = "";
+	if (config != NULL && config[0] != '\0') {
+		if (stat(config, &sb) != 0)
+			what = " (the config file cannot be read now)";
+		else if (sb.st_mtim.tv_sec != mtime_at_start->tv_sec ||
+		         sb.st_mtim.tv_nsec != mtime_at_start->tv_nsec)
+			what = " (the config file changed since start)";
+		else
+			what = " (the config file is unchanged since start)";
+	}
+	fprintf(stderr,
+	        "wiretally: SIGHUP: nothing is reloaded; restart wiretally to apply a changed "
+	        "configuration%s\n",
+	        what);
 }
 
 /* ---- set-up helpers ----------------------------------------------------- */
@@ -946,8 +975,13 @@ main(int argc, char **argv)
 			        o.ipfix, o.ipfix_domain, o.ipfix_queue);
 	}
 
+	struct timespec config_mtime = {0, 0};
+	struct stat config_st;
+	if (o.config != NULL && o.config[0] != '\0' && stat(o.config, &config_st) == 0)
+		config_mtime = config_st.st_mtim;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_signal);
 	for (unsigned int i = 0; i < pl.n_rx; i++) {
 		int e = rte_eal_remote_launch(wt_rx_main, &pl.rx[i], pl.rx[i].lcore);
 		if (e != 0) {
@@ -989,6 +1023,10 @@ main(int argc, char **argv)
 	for (;;) {
 		if (force_quit || (t_stop != UINT64_MAX && wt_now_ns() >= t_stop))
 			pl.quit = 1;
+		if (hup_seen) {
+			hup_seen = 0;
+			say_no_reload(o.config, &config_mtime);
+		}
 		unsigned int work = 0;
 		if (export_here)
 			work += wt_export_step(&pl.ex);

@@ -60,7 +60,9 @@ wt_opts_usage(const char *prog)
 	       "wiretally turns every connection it sees into a call record (HP patent\n"
 	       "WO 93/26111) and writes completed records to log segments in DIR; read\n"
 	       "them with wiretally-read. It stops at the end of capture-file input or on\n"
-	       "SIGINT/SIGTERM, completing every active record first.\n\nOptions:\n",
+	       "SIGINT/SIGTERM, completing every active record first. Options are read\n"
+	       "once at start: SIGHUP reloads nothing (it says so); restart to apply a change.\n"
+	       "\nOptions:\n",
 	       prog, prog, prog);
 	for (int i = 0; i < WT_OPTID_MAX; i++) {
 		const struct opt_def *d = &defs[i];

@@ -27,21 +27,11 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 
 from pcapgen import pcap_bytes, udp4, write
 
-FAILS = []
-SKIPS = []
-
-
-def check(cond, what):
-    if cond:
-        print('ok   ' + what)
-    else:
-        print('FAIL ' + what)
-        FAILS.append(what)
+from wtcheck import SKIPS, check, run_parts
 
 
 # ---- running the monitor ---------------------------------------------------
@@ -413,25 +403,64 @@ def test_archive_full(wt, rd, tmp):
         shutil.rmtree(spool, ignore_errors=True)
 
 
+def test_sighup(wt, rd, tmp):
+    """SIGHUP reloads nothing and says so (and whether the config file
+    changed); the monitor keeps running until it is told to stop."""
+    conf = os.path.join(tmp, 'hup.conf')
+    with open(conf, 'w') as f:
+        f.write('[wiretally]\nscan-interval = 180\n')
+    logdir = os.path.join(tmp, 'hup-log')
+    os.mkdir(logdir)
+    sample = os.path.join(tmp, 'hup.pcap')
+    write(sample, pcap_bytes([(1000000, udp4([10, 0, 0, 1], 1000, [10, 0, 0, 2], 53, 10))]))
+    errpath = os.path.join(tmp, 'hup.err')
+    cmd = [wt, '--vdev', 'net_pcap0,rx_pcap=%s,infinite_rx=1' % sample, '--no-pci', '--no-huge',
+           '-m', '256', '--file-prefix', 'wt-hup-%d' % os.getpid(), '--log-level',
+           'lib.eal:warning', '--', '-o', logdir, '--config', conf, '--table-size', '1024',
+           '--spool', 'off', '--progress', 'off']
+    with open(errpath, 'w+') as errf:
+        mon = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=errf)
+        try:
+            deadline = time.monotonic() + 30
+            while 'wiretally: writing to ' not in open(errpath).read():
+                if mon.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError('the monitor did not start: ' + open(errpath).read())
+                time.sleep(0.05)
+            mon.send_signal(signal.SIGHUP)
+            time.sleep(0.5)
+            with open(conf, 'a') as f:
+                f.write('table-size = 2048\n')
+            os.utime(conf, (time.time() + 5, time.time() + 5))
+            mon.send_signal(signal.SIGHUP)
+            time.sleep(0.5)
+            alive = mon.poll() is None
+            mon.send_signal(signal.SIGTERM)
+            rc = mon.wait(60)
+        finally:
+            if mon.poll() is None:
+                mon.kill()
+                mon.wait()
+    err = open(errpath).read()
+    check(alive and rc == 0, 'SIGHUP: the monitor keeps running, stops on SIGTERM with 0 (rc %d)'
+          % rc)
+    check('SIGHUP: nothing is reloaded; restart wiretally to apply a changed configuration '
+          '(the config file is unchanged since start)' in err,
+          'SIGHUP: says nothing is reloaded, config unchanged')
+    check('(the config file changed since start)' in err,
+          'SIGHUP after an edit: says the config file changed and a restart is needed')
+    recs = read_records(rd, logdir)
+    check(len(recs) == 1 and int(recs[0]['a_pkts']) + int(recs[0]['b_pkts']) > 1,
+          'SIGHUP: the run went on and its record was written at the stop')
+
+
 def main(argv):
-    if len(argv) != 4:
-        print(__doc__)
-        return 2
-    wt, rd, example_conf = (os.path.abspath(a) for a in argv[1:])
-    with tempfile.TemporaryDirectory(prefix='wt-monitor-cli-') as tmp:
-        test_errors(wt, rd, tmp)
-        test_help_and_config(wt, rd, tmp, example_conf)
-        test_eviction(wt, rd, tmp)
-        test_scan_split(wt, rd, tmp)
-        test_truncated_capture(wt, rd, tmp)
-        test_disk_full(wt, rd, tmp)
-        test_archive_full(wt, rd, tmp)
-    for s in SKIPS:
-        print('*** SKIPPED part: %s ***' % s)
-    print('%d failed' % len(FAILS))
-    if FAILS:
-        return 1
-    return 0
+    def without_conf(part):
+        return lambda wt, rd, conf, tmp: part(wt, rd, tmp)
+    parts = [without_conf(test_errors),
+             lambda wt, rd, conf, tmp: test_help_and_config(wt, rd, tmp, conf)]
+    parts += [without_conf(p) for p in (test_eviction, test_scan_split, test_truncated_capture,
+                                        test_disk_full, test_archive_full, test_sighup)]
+    return run_parts(__doc__, argv, 3, 'wt-monitor-cli-', parts)
 
 
 if __name__ == '__main__':
