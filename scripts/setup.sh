@@ -24,9 +24,13 @@ EOF
 # curl, procps (sysctl), python3.
 # Operations test: groff-base (formats the man pages), systemd
 # (systemd-analyze verifies the unit; no service is started).
+# IPFIX tests (suite ipfix, docs/IPFIX.md): real collectors and decoders:
+# nfdump (nfcapd, nfdump), pmacct (nfacctd), tshark, and postgresql (the
+# billing pipeline: nfacctd's pgsql plugin writing into a test database).
 PACKAGES="gcc libc6-dev meson ninja-build pkg-config libdpdk-dev dpdk libnuma-dev
 libjemalloc-dev libpcap-dev python3 iproute2 ethtool tcpdump nginx-light curl
-procps valgrind clang-format dpdk-dev groff-base systemd"
+procps valgrind clang-format dpdk-dev groff-base systemd nfdump pmacct tshark
+postgresql"
 PACKAGES=$(echo $PACKAGES)
 
 case ${1:-} in

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ipfix_out.h"
 #include "wt_record.h"
 #include "wt_seglog.h"
 
@@ -21,6 +22,7 @@ struct opts {
 	int quiet;
 	int check;
 	const char *spool;
+	struct ipfix_out_conf ipfix;
 };
 
 static void
@@ -41,9 +43,10 @@ usage(FILE *f)
 	        "from DIR when it has it.\n"
 	        "\n"
 	        "Options:\n"
-	        "  -f, --format csv|json  record output format (default csv). CSV starts with the\n"
+	        "  -f, --format csv|json|ipfix\n"
+	        "                         record output format (default csv). CSV starts with the\n"
 	        "                         header line of DESIGN.md section 3; JSON is one object\n"
-	        "                         per line with the same names as keys\n"
+	        "                         per line with the same names as keys; ipfix: see below\n"
 	        "  -s, --stats            print the stats frames (the monitor's counters at exit,\n"
 	        "                         \"name=value\" lines, each frame after a line\n"
 	        "                         \"# stats: FILE offset N\") instead of the records\n"
@@ -54,7 +57,7 @@ usage(FILE *f)
 	        "  -q, --quiet            do not report problems one by one on stderr (the exit\n"
 	        "                         code still tells)\n"
 	        "  -S, --spool SPOOL      also read the monitor's spool directory SPOOL (see\n"
-	        "                         above); DIR may then hold no segment yet\n"
+	        "                         above); DIR may then hold no segment yet\n" IPFIX_OUT_HELP
 	        "  -h, --help             this text\n"
 	        "  -V, --version          program version\n"
 	        "\n"
@@ -70,7 +73,7 @@ usage(FILE *f)
 	        "  0  all good\n"
 	        "  1  usage or I/O error: unknown option, missing path, directory without\n"
 	        "     segments, file that is not a segment, unreadable file, segment of a newer\n"
-	        "     format version, write error on stdout\n"
+	        "     format version, write error on stdout, records not sent over IPFIX\n"
 	        "  2  data problems (corrupt header or frame, seal mismatch, seq gap or\n"
 	        "     duplicate, segment number gap); all good records were printed\n"
 	        "\n"
@@ -99,6 +102,7 @@ parse_args(int argc, char **argv, struct opts *o)
 	        {"help", no_argument, NULL, 'h'},
 	        {"version", no_argument, NULL, 'V'},
 	        {"spool", required_argument, NULL, 'S'},
+	        IPFIX_OUT_LONGOPTS,
 	        {NULL, 0, NULL, 0},
 	};
 	int c;
@@ -111,8 +115,10 @@ parse_args(int argc, char **argv, struct opts *o)
 				o->json = 0;
 			} else if (strcmp(optarg, "json") == 0) {
 				o->json = 1;
+			} else if (strcmp(optarg, "ipfix") == 0) {
+				o->ipfix.file = 1;
 			} else {
-				fprintf(stderr, PROG ": unknown format '%s' (csv or json)\n",
+				fprintf(stderr, PROG ": unknown format '%s' (csv, json or ipfix)\n",
 				        optarg);
 				return -1;
 			}
@@ -131,6 +137,13 @@ parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case 'S':
 			o->spool = optarg;
+			break;
+		case IPFIX_OPT_URL:
+		case IPFIX_OPT_DOMAIN:
+		case IPFIX_OPT_REFRESH:
+		case IPFIX_OPT_RATE:
+			if (ipfix_out_option(&o->ipfix, c, optarg) != 0)
+				return -1;
 			break;
 		case 'h':
 			usage(stdout);
@@ -152,6 +165,12 @@ parse_args(int argc, char **argv, struct opts *o)
 		fprintf(stderr, PROG ": no DIR or FILE given (see --help)\n");
 		return -1;
 	}
+	if (ipfix_out_wanted(&o->ipfix) && (o->stats || o->check)) {
+		fprintf(stderr, PROG ": IPFIX output (--format ipfix, --ipfix) sends records: not "
+		                     "with --stats or --check\n");
+		return -1;
+	}
+	o->ipfix.quiet = o->quiet;
 	return optind;
 }
 
@@ -185,7 +204,7 @@ print_summary(const struct wt_seglog_read_stats *st, int status)
 int
 main(int argc, char **argv)
 {
-	struct opts o = {0};
+	struct opts o = {.ipfix.domain = IPFIX_OUT_DEFAULT_DOMAIN};
 	struct wt_seglog_frame f;
 	struct wt_callrec rec;
 	char err[512], line[WT_CALLREC_LINE_MAX];
@@ -208,10 +227,18 @@ main(int argc, char **argv)
 	static char outbuf[1 << 20];
 	setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
 	int records = !o.check && !o.stats;
-	if (records && !o.json && !o.no_header)
+	struct ipfix_out *ipx = NULL;
+	if (ipfix_out_wanted(&o.ipfix) && (ipx = ipfix_out_open(&o.ipfix)) == NULL) {
+		wt_seglog_reader_close(r);
+		return EXIT_ERROR;
+	}
+	if (records && !ipx && !o.json && !o.no_header)
 		printf("%s\n", wt_callrec_csv_header);
 	while (wt_seglog_reader_next(r, &f) == 1) {
-		if (records && wt_seglog_frame_record(&f, &rec) == 0) {
+		if (ipx && wt_seglog_frame_record(&f, &rec) == 0) {
+			if (ipfix_out_record(ipx, &rec) != 0)
+				break;
+		} else if (records && wt_seglog_frame_record(&f, &rec) == 0) {
 			int n = o.json ? wt_callrec_format_json(line, sizeof(line), &rec)
 			               : wt_callrec_format_csv(line, sizeof(line), &rec);
 			if (n > 0)
@@ -225,6 +252,8 @@ main(int argc, char **argv)
 	int status = st->errors ? EXIT_ERROR : st->problems ? EXIT_DATA : EXIT_OK;
 	if (o.check)
 		print_summary(st, status);
+	if (ipx && ipfix_out_close(ipx) != 0)
+		status = EXIT_ERROR;
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		fprintf(stderr, PROG ": write error on standard output: %s\n", strerror(errno));
 		status = EXIT_ERROR;

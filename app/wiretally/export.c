@@ -9,6 +9,7 @@
 #include <rte_pause.h>
 #include <rte_ring_elem.h>
 
+#include "ipfix.h"
 #include "monitor.h"
 
 /*
@@ -88,6 +89,8 @@ append_one(struct wt_exporter *ex, struct wt_callrec *r)
 			ex->refused_since = 0;
 			ex->written++;
 			ex->written_pkts += r->d[0].pkts + r->d[1].pkts;
+			if (ex->ipfix != NULL) /* never waits: a full queue is counted */
+				wt_ipfix_sender_offer(ex->ipfix, r);
 			if (r->end_reason < WT_END_MAX)
 				ex->by_reason[r->end_reason]++;
 			return 0;

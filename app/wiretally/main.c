@@ -29,9 +29,11 @@
 #include <rte_ring_elem.h>
 #include <rte_thash.h>
 
+#include "ipfix.h"
 #include "monitor.h"
 #include "options.h"
 #include "stats.h"
+#include "wt_ipfix_export.h"
 
 RTE_LOG_REGISTER(wt_logtype, wiretally, INFO);
 
@@ -224,9 +226,15 @@ build_eal_args(struct eal_args *a, const struct wt_opts *o, int user_argc, char 
 			eal_push(a, "--huge-unlink");
 		} else {
 			uint64_t pool_mb = (o->mbufs * 2560) >> 20;
+			/* the IPFIX sender's queue: an exact-size ring has the next
+			 * power of two above the count */
+			uint64_t ipfix_slots = rte_align64pow2(o->ipfix_queue + 1);
+			uint64_t ipfix_mb =
+			        o->ipfix ? ((ipfix_slots * sizeof(struct wt_callrec)) >> 20) + 1
+			                 : 0;
 			eal_push(a, "--no-huge");
 			eal_push(a, "-m");
-			eal_push(a, "%" PRIu64, 192 + pool_mb + 64 * o->rx_cores);
+			eal_push(a, "%" PRIu64, 192 + pool_mb + 64 * o->rx_cores + ipfix_mb);
 		}
 		eal_push(a, "--log-level=lib.eal:warning");
 		eal_push(a, "--log-level=lib.telemetry:error");
@@ -696,6 +704,13 @@ main(int argc, char **argv)
 	}
 	if (check_output_dir(o.output) != 0)
 		return EXIT_USAGE;
+	if (o.ipfix != NULL) {
+		struct wt_ipfix_url u;
+		if (wt_ipfix_url_parse(o.ipfix, &u, errbuf, sizeof(errbuf)) != 0) {
+			fprintf(stderr, "wiretally: --ipfix: %s\n", errbuf);
+			return EXIT_USAGE;
+		}
+	}
 	for (unsigned int i = 0; i < o.n_pcap; i++)
 		if (check_capture(o.pcap[i]) != 0)
 			return EXIT_USAGE;
@@ -873,6 +888,22 @@ main(int argc, char **argv)
 	}
 	if (wt_telemetry_init(&pl) != 0)
 		WT_LOG(WARNING, "telemetry commands /wiretally/* could not be registered\n");
+	if (o.ipfix != NULL) {
+		struct wt_ipfix_sender_conf ic = {.url = o.ipfix,
+		                                  .domain = (uint32_t)o.ipfix_domain,
+		                                  .template_refresh = o.ipfix_template_refresh,
+		                                  .queue = (uint32_t)o.ipfix_queue,
+		                                  .cpus = &ctl_cpus};
+		pl.ex.ipfix = wt_ipfix_sender_start(&ic, errbuf, sizeof(errbuf));
+		if (pl.ex.ipfix == NULL) {
+			fprintf(stderr, "wiretally: %s\n", errbuf);
+			rc = EXIT_USAGE;
+			goto out;
+		}
+		if (wt_ipfix_sender_telemetry(pl.ex.ipfix) != 0)
+			WT_LOG(WARNING,
+			       "telemetry command /wiretally/ipfix could not be registered\n");
+	}
 
 	if (!o.quiet) {
 		for (unsigned int i = 0; i < n_ports; i++)
@@ -937,6 +968,11 @@ main(int argc, char **argv)
 		        " MiB) %s, run id %016" PRIx64 ", next seq %" PRIu64 "\n",
 		        o.output, o.segment_size >> 20, mode, run_id,
 		        wt_seglog_next_seq(pl.ex.log));
+		if (o.ipfix != NULL)
+			fprintf(stderr,
+			        "wiretally: IPFIX: every record written is also sent to %s "
+			        "(observation domain %" PRIu64 ", queue of %" PRIu64 " records)\n",
+			        o.ipfix, o.ipfix_domain, o.ipfix_queue);
 	}
 
 	struct timespec config_mtime = {0, 0};
@@ -1006,11 +1042,16 @@ main(int argc, char **argv)
 	}
 	rte_eal_mp_wait_lcore();
 	pl.run_ns = wt_now_ns() - t_start;
+	/* the IPFIX sender sends what is left; an unreachable collector is
+	 * given up after 5 s without progress (counted, in the summary) */
+	wt_ipfix_sender_stop(pl.ex.ipfix, 5.0);
 	wt_progress_tick(&pg, &pl, wt_now_ns(), 1);
 
 	/* Every record is completed and exported: store the counters, seal. */
 	static char stext[65536];
 	size_t slen = wt_stats_text(&pl, run_id, stext, sizeof(stext));
+	if (pl.ex.ipfix != NULL)
+		slen += wt_ipfix_sender_stats_text(pl.ex.ipfix, stext + slen, sizeof(stext) - slen);
 	if (pl.ex.error == 0) {
 		int e = wt_seglog_append_stats(pl.ex.log, stext, slen);
 		if (e != 0)
@@ -1019,6 +1060,8 @@ main(int argc, char **argv)
 	}
 	if (!o.quiet)
 		wt_summary_print(&pl);
+	if (!o.quiet && pl.ex.ipfix != NULL)
+		wt_ipfix_sender_summary(pl.ex.ipfix, stderr);
 	for (unsigned int i = 0; i < n_ports; i++) {
 		struct rte_eth_stats es;
 		if (ports[i].is_file && rte_eth_stats_get(ports[i].port_id, &es) == 0 &&
@@ -1063,6 +1106,7 @@ out:
 		}
 	}
 	free(pl.ex.backlog);
+	wt_ipfix_sender_free(pl.ex.ipfix);
 	free_rx(&pl);
 	if (eal_up) {
 		for (unsigned int i = 0; i < n_ports; i++) {

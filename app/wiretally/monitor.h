@@ -72,6 +72,7 @@ struct wt_rxq {
 };
 
 struct wt_pipeline;
+struct wt_ipfix_sender;
 
 /* One RX lcore: its queues, its table, its rings. */
 struct wt_rx {
@@ -116,8 +117,9 @@ struct wt_exporter {
 	uint64_t said_failures; /* archive failures already reported */
 	uint64_t said_ns, next_report_ns;
 	int fallback_said;
-	unsigned int lcore; /* where it runs (the main lcore or its own) */
-	int done;           /* on its own lcore: everything exported */
+	struct wt_ipfix_sender *ipfix; /* records written are offered to it; NULL = none */
+	unsigned int lcore;            /* where it runs (the main lcore or its own) */
+	int done;                      /* on its own lcore: everything exported */
 };
 
 struct wt_scanner {

@@ -334,6 +334,18 @@ apply(struct wt_opts *o, enum wt_opt_id id, const char *val, const char *where)
 	case WT_OPTID_DURATION:
 		o->duration = s;
 		break;
+	case WT_OPTID_IPFIX:
+		o->ipfix = val;
+		break;
+	case WT_OPTID_IPFIX_DOMAIN:
+		o->ipfix_domain = u;
+		break;
+	case WT_OPTID_IPFIX_TEMPLATE_REFRESH:
+		o->ipfix_template_refresh = s;
+		break;
+	case WT_OPTID_IPFIX_QUEUE:
+		o->ipfix_queue = u;
+		break;
 	case WT_OPTID_QUIET:
 		o->quiet = b;
 		break;

@@ -69,6 +69,16 @@ enum wt_opt_kind {
 	  "completed records one RX lcore can queue for the exporter (as many again kept aside)")  \
 	_(FORWARD_RING, "forward-ring", 0, WT_OPT_UINT, "4096", 64, 1048576,                       \
 	  "packets one RX lcore can queue for another (software sharding)")                        \
+	_(IPFIX, "ipfix", 0, WT_OPT_STR, "", 0, 0,                                                 \
+	  "also send every record written to the log to this IPFIX collector: udp://HOST:PORT or " \
+	  "tcp://HOST:PORT (IPv6: udp://[ADDR]:PORT); docs/IPFIX.md")                              \
+	_(IPFIX_DOMAIN, "ipfix-domain", 0, WT_OPT_UINT, "1", 0, 4294967295.0,                      \
+	  "IPFIX observation domain id")                                                           \
+	_(IPFIX_TEMPLATE_REFRESH, "ipfix-template-refresh", 0, WT_OPT_SECS, "60", 0.1, 86400,      \
+	  "IPFIX over UDP: seconds between template re-sends (also every 1000 messages)")          \
+	_(IPFIX_QUEUE, "ipfix-queue", 0, WT_OPT_UINT, "65536", 64, 16777216,                       \
+	  "records waiting for the IPFIX sender; when it is full a record is not sent over IPFIX " \
+	  "(counted; it stays in the log)")                                                        \
 	_(PROGRESS, "progress", 0, WT_OPT_STR, "auto", 0, 0,                                       \
 	  "one-line rate display on stderr every second: on, off, or auto (on a terminal)")        \
 	_(DURATION, "duration", 0, WT_OPT_SECS, "0", 0, 31536000,                                  \
@@ -112,6 +122,10 @@ struct wt_opts {
 	uint64_t mbufs;
 	uint64_t record_ring;
 	uint64_t forward_ring;
+	const char *ipfix; /* collector URL, NULL = none */
+	uint64_t ipfix_domain;
+	double ipfix_template_refresh;
+	uint64_t ipfix_queue;
 	int progress; /* -1 auto, 0 off, 1 on */
 	double duration;
 	int quiet;

@@ -136,7 +136,7 @@ def case_usage(tmp, good):
     check(rc == 1 and err == "wiretally-read: unknown option '-x' (see --help)\n",
           "unknown short option: %r" % err)
     rc, out, err = run("--format", "xml", good)
-    check(rc == 1 and err == "wiretally-read: unknown format 'xml' (csv or json)\n",
+    check(rc == 1 and err == "wiretally-read: unknown format 'xml' (csv, json or ipfix)\n",
           "bad format: %r" % err)
     rc, out, err = run("--format")
     check(rc == 1 and err == "wiretally-read: option '--format' needs an argument (see --help)\n",
