@@ -272,6 +272,14 @@ struct wt_seglog_reader_conf {
 	 * while this reader runs) is read once. @paths must then be
 	 * directories or files with segment names. NULL: no spool. */
 	const char *spool_dir;
+	/* Follow mode (a live tail): @paths is one directory, which may hold
+	 * no segment yet. wt_seglog_reader_next() returns 0 when it has read
+	 * everything written so far; a later call reads on from there: new
+	 * frames of the open segment, the segments created since (the
+	 * directory and the spool are listed again). An open segment is left
+	 * only once its writer sealed it. See "Follow mode: how it works" in
+	 * wt_seglog_reader.c. 0: read what exists, once. */
+	int follow;
 };
 
 /** One frame, valid until the next wt_seglog_reader_next() or _close(). */
@@ -318,9 +326,19 @@ struct wt_seglog_reader *wt_seglog_reader_open(const struct wt_seglog_reader_con
 /**
  * Next good frame, in file order (segments in name order within a
  * directory, paths in the order given). Reports problems on the way.
- * @return 1 with @f filled, 0 at the end of the last segment.
+ * @return 1 with @f filled, 0 at the end of the last segment (follow mode:
+ * at the end of what is written so far; call again later).
  */
 int wt_seglog_reader_next(struct wt_seglog_reader *r, struct wt_seglog_frame *f);
+
+/**
+ * 1 when the last wt_seglog_reader_next() returned 0, and the last segment
+ * it read was sealed by its writer right after a stats frame: the writer
+ * closed the log (the monitor stores its counters, then seals, at exit).
+ * A writer started again on the directory continues in a new segment, and
+ * then this is 0 again once that segment is read.
+ */
+int wt_seglog_reader_log_closed(const struct wt_seglog_reader *r);
 
 /** Counters so far (complete after _next() returned 0). */
 const struct wt_seglog_read_stats *wt_seglog_reader_stats(const struct wt_seglog_reader *r);
