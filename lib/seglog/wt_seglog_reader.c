@@ -672,6 +672,18 @@ check_seq(struct wt_seglog_reader *r, uint64_t seq, uint64_t off)
 	r->have_seq = 1;
 }
 
+/* A committed frame word whose frame would fit in the segment but not in
+ * the file: the file was cut short (a partial copy). */
+static bool
+truncated_frame(const struct wt_seglog_reader *r, uint32_t word)
+{
+	uint64_t end = r->cur.off + wt_frame_span(word & WT_FRAME_LEN_MASK);
+
+	return (word & WT_FRAME_COMMIT) && ((word >> WT_FRAME_TYPE_SHIFT) & WT_FRAME_TYPE_MASK) &&
+	       r->cur.limit < r->hdr.segment_size && end > r->cur.limit &&
+	       end <= r->hdr.segment_size;
+}
+
 /*
  * Reading stopped at the cursor: a bad word (@word != 0) or a zero word.
  * Resynchronise at the next good frame: after a bad word anywhere in the
@@ -701,7 +713,12 @@ resync_or_end(struct wt_seglog_reader *r, uint32_t word)
 			       r->hdr.end_offset, r->cur.off - at, r->cur.off);
 		return;
 	}
-	if (word != 0)
+	if (word != 0 && truncated_frame(r, word))
+		report(r, WT_SEGLOG_PROBLEM_FRAME, r->path, at,
+		       "segment truncated: the file ends at byte %" PRIu64 ", inside the frame "
+		       "of %" PRIu64 " bytes at offset %" PRIu64 "; rest of segment lost",
+		       (uint64_t)r->map_len, wt_frame_span(word & WT_FRAME_LEN_MASK), at);
+	else if (word != 0)
 		report(r, WT_SEGLOG_PROBLEM_FRAME, r->path, at,
 		       "bad frame header word 0x%08" PRIx32 " (torn or corrupt); rest of segment "
 		       "skipped",
