@@ -20,8 +20,10 @@
  *         (--stitch-gap): a new chain;
  *     TCP only:
  *     R4  it carries a SYN: a new connection, unless every side that sent
- *         a SYN in it sent the same initial sequence number as in the
- *         chain (a retransmitted SYN of the same handshake);
+ *         a SYN in it either sent the same initial sequence number in the
+ *         chain (a retransmitted SYN of the same handshake) or sent nothing
+ *         in the chain, which has the other side's SYN (the late answer to
+ *         it);
  *     R5  the chain is closed (FIN from both sides, or a RST) and it
  *         carries payload: a new connection (a payload-free record after
  *         the close is the close's last ACK or a retransmitted FIN);
@@ -142,11 +144,15 @@ decide(const struct wtr_stitch *s, const struct wt_callrec *m, const uint64_t la
 		return WTR_STITCH_GAP;
 	if (n->proto != WT_IPPROTO_TCP)
 		return -1;
-	for (int side = 0; side < 2; side++)
-		if ((n->flags[side] & WT_TCP_SYN) &&
-		    !((m->seq_valid & n->seq_valid & SIDE_BIT(side)) &&
-		      m->d[side].first_seq == n->d[side].first_seq))
+	for (int side = 0; side < 2; side++) {
+		if (!(n->flags[side] & WT_TCP_SYN))
+			continue;
+		bool retransmitted = (m->seq_valid & n->seq_valid & SIDE_BIT(side)) &&
+		                     m->d[side].first_seq == n->d[side].first_seq;
+		bool answer = m->d[side].pkts == 0 && (m->flags[!side] & WT_TCP_SYN);
+		if (!retransmitted && !answer)
 			return WTR_STITCH_SYN;
+	}
 	uint8_t mf = m->flags[0] | m->flags[1];
 	bool closed = ((m->flags[0] & m->flags[1]) & WT_TCP_FIN) || (mf & WT_TCP_RST);
 	if (closed && n->d[0].bytes + n->d[1].bytes > 0)

@@ -7,8 +7,10 @@ what wiretally-read prints against its own computation."""
 import csv
 import io
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 
 CSV_HEADER = ("seq,start_ns,end_ns,proto,a_addr,a_port,b_addr,b_port,origin,vlan,"
               "a_mac,a_pkts,a_bytes,a_ip_bytes,a_flags,a_first_seq,a_last_seq,"
@@ -65,7 +67,7 @@ def flags_str(bits):
 
 
 def flags_bits(s):
-    return sum(1 << FLAG_ORDER.index(c) for c in s)
+    return sum(1 << FLAG_ORDER.index(c) for c in set(s))
 
 
 def rec(**kw):
@@ -78,3 +80,14 @@ def rec(**kw):
              b_last_seq="", end_reason="idle", call_id="%032x" % 1)
     r.update(kw)
     return {k: str(v) for k, v in r.items()}
+
+
+def run_tests(prefix, body, check):
+    """Call body(Tools(argv[1], argv[2]), tmpdir), remove tmpdir, return the exit code."""
+    t = Tools(sys.argv[1], sys.argv[2])
+    tmp = tempfile.mkdtemp(prefix=prefix)
+    try:
+        body(t, tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return check.done()

@@ -17,9 +17,7 @@ import json
 import os
 import random
 import re
-import shutil
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import rlib  # noqa: E402
@@ -360,23 +358,17 @@ def case_damage(t, tmp, rows):
           "header cut: %r" % err)
 
 
-def main():
-    t = rlib.Tools(sys.argv[1], sys.argv[2])
-    tmp = tempfile.mkdtemp(prefix="wt-select-")
-    try:
-        rows = make_rows(900)
-        d = os.path.join(tmp, "log")
-        t.write(d, rows)
-        rc, out, _ = t.run(d)
-        check(rc == 0 and rlib.parse_csv(out) == rows, "the log holds the rows as given")
-        case_filters(t, d, rows)
-        case_errors(t, d)
-        case_summary(t, d, rows)
-        case_damage(t, tmp, rows)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return check.done()
+def all_cases(t, tmp):
+    rows = make_rows(900)
+    d = os.path.join(tmp, "log")
+    t.write(d, rows)
+    rc, out, _ = t.run(d)
+    check(rc == 0 and rlib.parse_csv(out) == rows, "the log holds the rows as given")
+    case_filters(t, d, rows)
+    case_errors(t, d)
+    case_summary(t, d, rows)
+    case_damage(t, tmp, rows)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(rlib.run_tests("wt-select-", all_cases, check))
