@@ -230,24 +230,26 @@ ordered_cmp(const void *a, const void *b)
 
 /*
  * Spool merge: how it works
- *   The archive files (from @conf->paths) are listed first, then the
- *   spool's. All are put in segment-number order; a spool file whose number
- *   is also in the archive is dropped (the archived copy is sealed and
- *   complete: the archiver renames it only after fsync). Listing the spool
- *   first would miss nothing either, but this order keeps the archive's
- *   copy whenever both were seen. A spool file archived and deleted after
- *   the listing is read from its archived copy (alt path, the first
- *   directory of @conf->paths): it was deleted only once that copy existed.
+ *   The spool is listed first (@spool_names, before the archive paths were
+ *   listed), then the archive: a segment appears in the spool, is copied
+ *   into the archive, and only then deleted from the spool, so a segment
+ *   archived between the two listings is in the archive's (the other
+ *   order could miss it). All are put in segment-number order; a spool
+ *   file whose number is also in the archive is dropped (the archived copy
+ *   is sealed and complete: the archiver renames it only after fsync). A
+ *   spool file archived and deleted after the listing is read from its
+ *   archived copy (alt path, the first directory of @conf->paths): it was
+ *   deleted only once that copy existed.
  */
 static int
-merge_spool(struct wt_seglog_reader *r, const struct wt_seglog_reader_conf *conf, char *err,
-            size_t errlen)
+merge_spool(struct wt_seglog_reader *r, const struct wt_seglog_reader_conf *conf,
+            char *const *spool_names, int nspool, char *err, size_t errlen)
 {
 	const char *archive = NULL;
 	struct ordered *ord = NULL;
 	struct stat sb;
 	size_t narch = r->nfiles, n, keep = 0;
-	int rc;
+	int rc = 0;
 
 	for (size_t i = 0; i < conf->npaths && archive == NULL; i++)
 		if (stat(conf->paths[i], &sb) == 0 && S_ISDIR(sb.st_mode))
@@ -271,7 +273,10 @@ merge_spool(struct wt_seglog_reader *r, const struct wt_seglog_reader_conf *conf
 		wt_seg_seterr(err, errlen, "%s: a spool must be a directory", conf->spool_dir);
 		return -EINVAL;
 	}
-	rc = add_dir(r, conf->spool_dir, true, err, errlen);
+	if (nspool < 0) /* could not be listed first: list it now */
+		rc = add_dir(r, conf->spool_dir, true, err, errlen);
+	for (int i = 0; i < nspool && rc == 0; i++)
+		rc = add_file(r, conf->spool_dir, spool_names[i]);
 	if (rc != 0)
 		return rc;
 	n = r->nfiles;
@@ -462,6 +467,8 @@ struct wt_seglog_reader *
 wt_seglog_reader_open(const struct wt_seglog_reader_conf *conf, char *err, size_t errlen)
 {
 	struct wt_seglog_reader *r = NULL;
+	char **spool_names = NULL;
+	int nspool = -1;
 	struct stat sb;
 	int rc;
 
@@ -484,6 +491,8 @@ wt_seglog_reader_open(const struct wt_seglog_reader_conf *conf, char *err, size_
 			goto err;
 		return r;
 	}
+	if (conf->spool_dir != NULL) /* before the archive: see merge_spool() */
+		nspool = list_dir(conf->spool_dir, &spool_names, NULL, 0);
 	for (size_t i = 0; i < conf->npaths; i++) {
 		const char *p = conf->paths[i];
 		if (stat(p, &sb) != 0) {
@@ -505,13 +514,15 @@ wt_seglog_reader_open(const struct wt_seglog_reader_conf *conf, char *err, size_
 			goto err;
 	}
 	if (conf->spool_dir != NULL) {
-		rc = merge_spool(r, conf, err, errlen);
+		rc = merge_spool(r, conf, spool_names, nspool, err, errlen);
 		if (rc != 0)
 			goto err;
 	}
+	wt_seg_names_free(spool_names, nspool);
 	return r;
 
 err:
+	wt_seg_names_free(spool_names, nspool);
 	wt_seglog_reader_close(r);
 	errno = -rc;
 	return NULL;
