@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* options.c: wiretally-read's usage text and command-line parsing. */
+#include <errno.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "options.h"
+#include "wt_seglog.h"
 
 static void
 usage(FILE *f)
@@ -71,15 +74,19 @@ usage(FILE *f)
 	        "\n"
 	        "Input:\n"
 	        "  -S, --spool SPOOL      also read the monitor's spool directory SPOOL (see\n"
-	        "                         above); DIR may then hold no segment yet\n"
+	        "                         above); DIR may then hold no segment yet. auto: the\n"
+	        "                         spool a monitor with --spool auto (its default) uses\n"
+	        "                         for DIR, if there is one\n"
 	        "  -F, --follow           read the records of DIR (and --spool), then wait for\n"
 	        "                         new ones, segment after segment, until SIGINT or\n"
 	        "                         SIGTERM; records are printed (flushed) within 0.2 s of\n"
 	        "                         being written. Says on stderr when the monitor closed\n"
-	        "                         the log (and goes on: a restart continues it). A\n"
-	        "                         monitor in spool mode: give its spool, else records\n"
-	        "                         show up only once their segment is archived. One DIR;\n"
-	        "                         not with --check, --summary or --stitch\n"
+	        "                         the log (and goes on: a restart continues it). Follows\n"
+	        "                         the monitor's automatic spool for DIR too, as soon as\n"
+	        "                         it exists; a monitor with another --spool: give it,\n"
+	        "                         else records show up only once their segment is\n"
+	        "                         archived. One DIR; not with --check, --summary or\n"
+	        "                         --stitch\n"
 	        "  -h, --help             this text\n"
 	        "  -V, --version          program version\n"
 	        "\n"
@@ -154,6 +161,31 @@ check_combinations(const struct wtr_opts *o, int top_given, int gap_given)
 		clash = "--follow reads one DIR";
 	if (clash != NULL) {
 		fprintf(stderr, PROG ": %s (see --help)\n", clash);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * --spool auto (and --follow without --spool): the spool a monitor on the
+ * first DIR chooses with its default --spool auto (wt_seglog_spool_auto_dir);
+ * none when no hugetlbfs is mounted or (without --follow) when it does not
+ * exist. A follower waits for it to appear; an explicit spool must exist.
+ */
+static int
+resolve_spool(struct wtr_opts *o)
+{
+	struct stat sb;
+	int is_auto = o->spool != NULL && strcmp(o->spool, "auto") == 0;
+
+	if (is_auto || (o->follow && o->spool == NULL)) {
+		o->spool = NULL;
+		if (wt_seglog_spool_auto_dir(o->paths[0], o->spool_auto, sizeof(o->spool_auto)) ==
+		            0 &&
+		    (o->follow || stat(o->spool_auto, &sb) == 0))
+			o->spool = o->spool_auto;
+	} else if (o->spool != NULL && o->follow && stat(o->spool, &sb) != 0) {
+		fprintf(stderr, PROG ": %s: cannot access: %s\n", o->spool, strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -277,9 +309,9 @@ wtr_opts_parse(int argc, char **argv, struct wtr_opts *o)
 	}
 	o->paths = (const char *const *)(argv + optind);
 	o->npaths = (size_t)(argc - optind);
-	if (wtr_filter_finish(&o->filter) != 0)
+	if (wtr_filter_finish(&o->filter) != 0 || check_combinations(o, top_given, gap_given) != 0)
 		return -1;
-	return check_combinations(o, top_given, gap_given);
+	return resolve_spool(o);
 }
 
 void

@@ -3,6 +3,7 @@
 #ifndef WTR_OPTIONS_H
 #define WTR_OPTIONS_H
 
+#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -32,7 +33,8 @@ struct wtr_opts {
 	unsigned int top;
 	int stitch; /* merge fragments of one connection */
 	uint64_t stitch_gap_ns;
-	const char *spool;
+	const char *spool; /* NULL: none */
+	char spool_auto[PATH_MAX];
 	struct wtr_filter filter;
 	const char *const *paths;
 	size_t npaths;

@@ -184,6 +184,18 @@ uint64_t wt_seglog_records_appended(const struct wt_seglog_writer *w);
 const char *wt_seglog_recovered_path(const struct wt_seglog_writer *w);
 uint64_t wt_seglog_recovered_records(const struct wt_seglog_writer *w);
 
+/**
+ * The spool directory a monitor uses for log directory @dir with
+ * `--spool auto`: on the first hugetlbfs mount in /proc/mounts,
+ * "wiretally-" and 16 hex digits of the FNV-1a 64 hash of @dir's real
+ * path. The same for every run on @dir (a restart finds what a crash left
+ * there), and computable by a reader (`wiretally-read --follow`). The
+ * directory may not exist.
+ * @return 0 with the path in @buf, -ENOENT when no hugetlbfs is mounted,
+ * -ENAMETOOLONG when @len is too small. Thread-safe.
+ */
+int wt_seglog_spool_auto_dir(const char *dir, char *buf, size_t len);
+
 /** Writer and archiver counters and status (wt_seglog_writer_stats()). */
 struct wt_seglog_stats {
 	/* The writer's thread. */
@@ -277,7 +289,8 @@ struct wt_seglog_reader_conf {
 	 * everything written so far; a later call reads on from there: new
 	 * frames of the open segment, the segments created since (the
 	 * directory and the spool are listed again). An open segment is left
-	 * only once its writer sealed it. See "Follow mode: how it works" in
+	 * only once its writer sealed it. The spool directory may not exist
+	 * (yet): it then holds nothing. See "Follow mode: how it works" in
 	 * wt_seglog_reader.c. 0: read what exists, once. */
 	int follow;
 };

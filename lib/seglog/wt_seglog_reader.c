@@ -346,6 +346,9 @@ merge_spool(struct wt_seglog_reader *r, const struct wt_seglog_reader_conf *conf
  *   Listing before decoding matters: a later segment seen in the listing
  *   means the seal was written before the header is decoded again.
  *
+ *   A spool directory that does not exist holds nothing: the monitor may
+ *   create it later, and removes its automatic spool at exit.
+ *
  *   A seal block torn when the segment is first mapped is not reported at
  *   once in follow mode (the writer may be sealing it just then): the live
  *   end decides, as above.
@@ -365,6 +368,8 @@ follow_open(struct wt_seglog_reader *r, const struct wt_seglog_reader_conf *conf
 	}
 	const char *dirs[2] = {conf->paths[0], conf->spool_dir};
 	for (int i = 0; i < 2 && dirs[i] != NULL; i++) {
+		if (i == 1 && stat(dirs[i], &sb) != 0 && errno == ENOENT)
+			break; /* a spool that does not exist yet holds nothing yet */
 		if (stat(dirs[i], &sb) != 0) {
 			rc = -errno;
 			wt_seg_seterr(err, errlen, "%s: cannot access: %s", dirs[i], strerror(-rc));

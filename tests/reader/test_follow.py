@@ -151,6 +151,51 @@ def case_spool(t, tmp):
         shutil.rmtree(s, ignore_errors=True)
 
 
+def auto_spool(d):
+    """The monitor's automatic spool for d (docs/READER.md): on the first
+    hugetlbfs mount, "wiretally-" + FNV-1a 64 of d's real path in hex."""
+    with open("/proc/mounts") as f:
+        mounts = [l.split()[1] for l in f if l.split()[2] == "hugetlbfs"]
+    if not mounts:
+        return None
+    h = 0xcbf29ce484222325
+    for b in os.path.realpath(d).encode():
+        h = ((h ^ b) * 0x100000001b3) % 2**64
+    return "%s/wiretally-%016x" % (mounts[0], h)
+
+
+def case_auto_spool(t, tmp):
+    """--follow without --spool follows the monitor's automatic spool, which
+    appears after the follower started."""
+    d = os.path.join(tmp, "auto")
+    os.mkdir(d)
+    s = auto_spool(d)
+    try:
+        with open("/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages") as f:
+            free = int(f.read())
+    except OSError:
+        free = 0
+    if s is None or free < 8:
+        print("SKIPPED case auto spool: no hugetlbfs mounted or fewer than 8 free 2 MiB pages "
+              "(--follow with the automatic spool NOT tested)", file=sys.stderr)
+        return
+    fl = Follower(t.reader, d)
+    try:
+        time.sleep(0.3)
+        os.mkdir(s)
+        commits = write(t.mklog, d, 300, "spool=%s,pace=2,crash" % s, seg=2 << 20)
+        check(fl.wait_for(300), "auto spool: records of the open segment in the spool (%d)"
+              % len(fl.lines))
+        check(not any(n.startswith("seg-") for n in os.listdir(d)),
+              "auto spool: nothing archived yet: they came from the spool")
+        write(t.mklog, d, 0, "spool=%s" % s, seg=2 << 20)  # recovers and archives
+        rc = fl.stop()
+        check(rc == 0 and fl.seqs() == list(range(300)), "auto spool: seq 0..299 once each")
+        report("auto spool", latencies(fl, commits))
+    finally:
+        shutil.rmtree(s, ignore_errors=True)
+
+
 def case_filters(t, d):
     """An existing log, filtered, then stopped while idle."""
     fl = Follower(t.reader, "--proto", "udp", "--port", "1026", "--port", "1031", d)
@@ -174,6 +219,7 @@ def case_filters(t, d):
 def all_cases(t, tmp):
     d = case_direct(t, tmp)
     case_spool(t, tmp)
+    case_auto_spool(t, tmp)
     case_filters(t, d)
 
 
