@@ -100,7 +100,8 @@ for _ in range(8):
 for k in range(450):  # each from its own port: one record each
     u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     u.settimeout(2)
-    u.sendto(b"q" * (1 + k % 50), (host, udp))
+    head = b"R%d " % (k % 100)  # scripts/lab-udp.py answers with that many bytes
+    u.sendto(head + b"q" * (k % 50), (host, udp))
     try:
         u.recv(65536)
     except socket.timeout:
@@ -188,34 +189,45 @@ def test_stitch(tmp, wiretally, reader, lab_sh):
 
 class Scanner:
     """Notes when each record is committed: reads the segments every 5 ms and
-    decodes the frames (docs/FORMAT.md sections 1-3) itself."""
+    decodes the frames (docs/FORMAT.md sections 1-3) itself, each file from
+    where the last pass stopped, so that a pass is short (its longest
+    duration is the resolution of the times noted)."""
 
     def __init__(self, dirs):
         self.dirs, self.seen, self.stop = dirs, {}, False
+        self.pos = {}  # path -> offset of the next frame
+        self.longest_pass = 0.0
         self.t = threading.Thread(target=self._run, daemon=True)
         self.t.start()
 
     def _scan(self, path):
         try:
             with open(path, 'rb') as f:
+                if path not in self.pos:
+                    head = f.read(256)
+                    if len(head) < 256 or head[:8] != b'WTSEGLOG':
+                        return
+                    self.pos[path] = struct.unpack_from('<I', head, 12)[0]
+                off = self.pos[path]
+                f.seek(off)
                 data = f.read()
         except OSError:
             return  # moved to the archive meanwhile: read there
         now = time.time_ns()
-        if len(data) < 256 or data[:8] != b'WTSEGLOG':
-            return
-        off = struct.unpack_from('<I', data, 12)[0]
-        while off + 8 <= len(data):
-            word = struct.unpack_from('<I', data, off)[0]
-            if not word & 0x80000000:
-                break
+        i = 0
+        while i + 8 <= len(data):
+            word = struct.unpack_from('<I', data, i)[0]
             n = word & 0xffffff
-            if (word >> 24) & 0x7f == 1 and off + 16 <= len(data):
-                self.seen.setdefault(struct.unpack_from('<Q', data, off + 8)[0], now)
-            off += 8 + (n + 7) // 8 * 8
+            if not word & 0x80000000 or i + 8 + n > len(data):
+                break
+            if (word >> 24) & 0x7f == 1 and n >= 8:
+                self.seen.setdefault(struct.unpack_from('<Q', data, i + 8)[0], now)
+            i += 8 + (n + 7) // 8 * 8
+        self.pos[path] = off + i
 
     def _run(self):
         while not self.stop:
+            t = time.monotonic()
             for d in self.dirs:
                 try:
                     names = sorted(n for n in os.listdir(d) if n.startswith('seg-'))
@@ -223,6 +235,7 @@ class Scanner:
                     continue
                 for n in names:
                     self._scan(os.path.join(d, n))
+            self.longest_pass = max(self.longest_pass, time.monotonic() - t)
             time.sleep(0.005)
 
 
@@ -253,7 +266,7 @@ def test_follow(tmp, wiretally, reader, lab_sh):
                                        '--segment-size', '64K', '--spool-segments', '3'])
         time.sleep(1)
         in_client(lab, info, TRAFFIC_CLIENT, info['SRV4'], info['HTTP_PORT'],
-                  info['UDP_PORT'], timeout=300)
+                  info['UDP_PORT'], timeout=120)
         time.sleep(2)  # the last records complete (scan) and are followed
         e2e.stop_iface_monitor(mon, errf)
         deadline = time.monotonic() + 10
@@ -302,8 +315,10 @@ def test_follow(tmp, wiretally, reader, lab_sh):
         lat.append((t - scan.seen[seq]) / 1e9)
     lat.sort()
     if lat:
-        log('commit-to-output latency over %d records: median %.3f s, 99%% %.3f s, max %.3f s'
-            % (len(lat), lat[len(lat) // 2], lat[int(len(lat) * 0.99)], lat[-1]))
+        log('commit-to-output latency over %d records: median %.3f s, 99%% %.3f s, max %.3f s '
+            '(commit times to within %.3f s: the scanner\'s longest pass + 5 ms)'
+            % (len(lat), lat[len(lat) // 2], lat[int(len(lat) * 0.99)], lat[-1],
+               scan.longest_pass + 0.005))
         if lat[-1] >= LIMIT_S:
             errors.append('a record reached the follower\'s output %.3f s after its commit '
                           '(limit %.1f s)' % (lat[-1], LIMIT_S))
