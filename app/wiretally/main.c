@@ -263,17 +263,9 @@ choose_spool(const struct wt_opts *o, char *buf, size_t len, char *why, size_t w
 	why[0] = '\0';
 	if (o->spool != NULL)
 		return o->spool[0] ? o->spool : NULL;
-	char mount[512] = "";
-	FILE *f = fopen("/proc/mounts", "r");
-	if (f != NULL) {
-		char dev[256], dir[512], type[64];
-		while (fscanf(f, "%255s %511s %63s %*[^\n]", dev, dir, type) == 3)
-			if (strcmp(type, "hugetlbfs") == 0 && mount[0] == '\0')
-				snprintf(mount, sizeof(mount), "%s", dir);
-		fclose(f);
-	}
-	if (mount[0] == '\0') {
-		snprintf(why, wlen, "no hugetlbfs mounted");
+	int e = wt_seglog_spool_auto_dir(o->output, buf, len);
+	if (e != 0) {
+		snprintf(why, wlen, e == -ENOENT ? "no hugetlbfs mounted" : "spool path too long");
 		return NULL;
 	}
 	if (o->segment_size % (2u << 20) != 0) {
@@ -281,7 +273,7 @@ choose_spool(const struct wt_opts *o, char *buf, size_t len, char *why, size_t w
 		return NULL;
 	}
 	unsigned long freep = 0;
-	f = fopen("/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages", "r");
+	FILE *f = fopen("/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages", "r");
 	if (f != NULL) {
 		if (fscanf(f, "%lu", &freep) != 1)
 			freep = 0;
@@ -294,13 +286,6 @@ choose_spool(const struct wt_opts *o, char *buf, size_t len, char *why, size_t w
 		         need >> 20, freep * 2);
 		return NULL;
 	}
-	char real[PATH_MAX];
-	if (realpath(o->output, real) == NULL)
-		snprintf(real, sizeof(real), "%s", o->output);
-	uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a of the path */
-	for (const char *c = real; *c; c++)
-		h = (h ^ (uint8_t)*c) * 0x100000001b3ull;
-	snprintf(buf, len, "%s/wiretally-%016" PRIx64, mount, h);
 	if (mkdir(buf, 0700) != 0 && errno != EEXIST) {
 		snprintf(why, wlen, "cannot create the spool directory: %s", strerror(errno));
 		return NULL;

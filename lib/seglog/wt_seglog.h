@@ -184,6 +184,18 @@ uint64_t wt_seglog_records_appended(const struct wt_seglog_writer *w);
 const char *wt_seglog_recovered_path(const struct wt_seglog_writer *w);
 uint64_t wt_seglog_recovered_records(const struct wt_seglog_writer *w);
 
+/**
+ * The spool directory a monitor uses for log directory @dir with
+ * `--spool auto`: on the first hugetlbfs mount in /proc/mounts,
+ * "wiretally-" and 16 hex digits of the FNV-1a 64 hash of @dir's real
+ * path. The same for every run on @dir (a restart finds what a crash left
+ * there), and computable by a reader (`wiretally-read --follow`). The
+ * directory may not exist.
+ * @return 0 with the path in @buf, -ENOENT when no hugetlbfs is mounted,
+ * -ENAMETOOLONG when @len is too small. Thread-safe.
+ */
+int wt_seglog_spool_auto_dir(const char *dir, char *buf, size_t len);
+
 /** Writer and archiver counters and status (wt_seglog_writer_stats()). */
 struct wt_seglog_stats {
 	/* The writer's thread. */
@@ -272,6 +284,15 @@ struct wt_seglog_reader_conf {
 	 * while this reader runs) is read once. @paths must then be
 	 * directories or files with segment names. NULL: no spool. */
 	const char *spool_dir;
+	/* Follow mode (a live tail): @paths is one directory, which may hold
+	 * no segment yet. wt_seglog_reader_next() returns 0 when it has read
+	 * everything written so far; a later call reads on from there: new
+	 * frames of the open segment, the segments created since (the
+	 * directory and the spool are listed again). An open segment is left
+	 * only once its writer sealed it. The spool directory may not exist
+	 * (yet): it then holds nothing. See "Follow mode: how it works" in
+	 * wt_seglog_reader.c. 0: read what exists, once. */
+	int follow;
 };
 
 /** One frame, valid until the next wt_seglog_reader_next() or _close(). */
@@ -318,9 +339,19 @@ struct wt_seglog_reader *wt_seglog_reader_open(const struct wt_seglog_reader_con
 /**
  * Next good frame, in file order (segments in name order within a
  * directory, paths in the order given). Reports problems on the way.
- * @return 1 with @f filled, 0 at the end of the last segment.
+ * @return 1 with @f filled, 0 at the end of the last segment (follow mode:
+ * at the end of what is written so far; call again later).
  */
 int wt_seglog_reader_next(struct wt_seglog_reader *r, struct wt_seglog_frame *f);
+
+/**
+ * 1 when the last wt_seglog_reader_next() returned 0, and the last segment
+ * it read was sealed by its writer right after a stats frame: the writer
+ * closed the log (the monitor stores its counters, then seals, at exit).
+ * A writer started again on the directory continues in a new segment, and
+ * then this is 0 again once that segment is read.
+ */
+int wt_seglog_reader_log_closed(const struct wt_seglog_reader *r);
 
 /** Counters so far (complete after _next() returned 0). */
 const struct wt_seglog_read_stats *wt_seglog_reader_stats(const struct wt_seglog_reader *r);

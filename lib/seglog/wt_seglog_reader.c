@@ -35,6 +35,7 @@ struct wt_seglog_reader {
 	char **files;
 	char **alts; /* per file: where else it may be (a spool file's archived copy), or NULL */
 	size_t nfiles;
+	size_t cap; /* of files and alts */
 	size_t next_file;
 	wt_seglog_problem_fn problem;
 	void *problem_arg;
@@ -53,6 +54,16 @@ struct wt_seglog_reader {
 	int have_segno;
 	uint64_t last_segno;
 	struct wt_seglog_read_stats st;
+	/* Follow mode (conf.follow): the directory and spool listed again and
+	 * again; segments above listed_max are appended to files. */
+	int follow;
+	char *dir, *spool;
+	int have_listed;
+	uint64_t listed_max;
+	int list_failed;        /* the directory's listing failed: reported once */
+	int final_look;         /* a later segment exists: one more look at this one */
+	int last_closed;        /* the last segment read ended sealed after a stats frame */
+	unsigned int last_type; /* type of the last good frame of the segment being read */
 };
 
 const char *
@@ -99,12 +110,12 @@ report(struct wt_seglog_reader *r, enum wt_seglog_problem p, const char *path, u
 }
 
 static int
-add_file(struct wt_seglog_reader *r, size_t *cap, const char *dir, const char *name)
+add_file(struct wt_seglog_reader *r, const char *dir, const char *name)
 {
 	char *p;
 
-	if (r->nfiles == *cap) {
-		size_t ncap = *cap ? *cap * 2 : 16;
+	if (r->nfiles == r->cap) {
+		size_t ncap = r->cap ? r->cap * 2 : 16;
 		char **nv = realloc(r->files, ncap * sizeof(*nv));
 		if (nv == NULL)
 			return -ENOMEM;
@@ -113,7 +124,7 @@ add_file(struct wt_seglog_reader *r, size_t *cap, const char *dir, const char *n
 		if (nv == NULL)
 			return -ENOMEM;
 		r->alts = nv;
-		*cap = ncap;
+		r->cap = ncap;
 	}
 	r->alts[r->nfiles] = NULL;
 	if (dir != NULL) {
@@ -128,31 +139,39 @@ add_file(struct wt_seglog_reader *r, size_t *cap, const char *dir, const char *n
 	return 0;
 }
 
+/* Segment names of @dir, sorted; the count, or -errno with @err set. */
 static int
-add_dir(struct wt_seglog_reader *r, size_t *cap, const char *dir, bool may_be_empty, char *err,
-        size_t errlen)
+list_dir(const char *dir, char ***names, char *err, size_t errlen)
 {
-	char **names = NULL;
-	int n, rc = 0;
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int n, fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
 	if (fd < 0) {
-		rc = -errno;
-		wt_seg_seterr(err, errlen, "%s: cannot open directory: %s", dir, strerror(-rc));
-		return rc;
-	}
-	n = wt_seg_list(fd, &names);
-	close(fd);
-	if (n < 0) {
-		wt_seg_seterr(err, errlen, "%s: cannot list directory: %s", dir, strerror(-n));
+		n = -errno;
+		wt_seg_seterr(err, errlen, "%s: cannot open directory: %s", dir, strerror(-n));
 		return n;
 	}
+	n = wt_seg_list(fd, names);
+	close(fd);
+	if (n < 0)
+		wt_seg_seterr(err, errlen, "%s: cannot list directory: %s", dir, strerror(-n));
+	return n;
+}
+
+static int
+add_dir(struct wt_seglog_reader *r, const char *dir, bool may_be_empty, char *err, size_t errlen)
+{
+	char **names = NULL;
+	int rc = 0;
+	int n = list_dir(dir, &names, err, errlen);
+
+	if (n < 0)
+		return n;
 	if (n == 0 && !may_be_empty) {
 		wt_seg_seterr(err, errlen, "%s: no segments found (no seg-*.wts files)", dir);
 		return -ENOENT;
 	}
 	for (int i = 0; i < n && rc == 0; i++)
-		rc = add_file(r, cap, dir, names[i]);
+		rc = add_file(r, dir, names[i]);
 	wt_seg_names_free(names, n);
 	if (rc != 0)
 		wt_seg_seterr(err, errlen, "%s: out of memory", dir);
@@ -211,24 +230,26 @@ ordered_cmp(const void *a, const void *b)
 
 /*
  * Spool merge: how it works
- *   The archive files (from @conf->paths) are listed first, then the
- *   spool's. All are put in segment-number order; a spool file whose number
- *   is also in the archive is dropped (the archived copy is sealed and
- *   complete: the archiver renames it only after fsync). Listing the spool
- *   first would miss nothing either, but this order keeps the archive's
- *   copy whenever both were seen. A spool file archived and deleted after
- *   the listing is read from its archived copy (alt path, the first
- *   directory of @conf->paths): it was deleted only once that copy existed.
+ *   The spool is listed first (@spool_names, before the archive paths were
+ *   listed), then the archive: a segment appears in the spool, is copied
+ *   into the archive, and only then deleted from the spool, so a segment
+ *   archived between the two listings is in the archive's (the other
+ *   order could miss it). All are put in segment-number order; a spool
+ *   file whose number is also in the archive is dropped (the archived copy
+ *   is sealed and complete: the archiver renames it only after fsync). A
+ *   spool file archived and deleted after the listing is read from its
+ *   archived copy (alt path, the first directory of @conf->paths): it was
+ *   deleted only once that copy existed.
  */
 static int
-merge_spool(struct wt_seglog_reader *r, size_t *cap, const struct wt_seglog_reader_conf *conf,
-            char *err, size_t errlen)
+merge_spool(struct wt_seglog_reader *r, const struct wt_seglog_reader_conf *conf,
+            char *const *spool_names, int nspool, char *err, size_t errlen)
 {
 	const char *archive = NULL;
 	struct ordered *ord = NULL;
 	struct stat sb;
 	size_t narch = r->nfiles, n, keep = 0;
-	int rc;
+	int rc = 0;
 
 	for (size_t i = 0; i < conf->npaths && archive == NULL; i++)
 		if (stat(conf->paths[i], &sb) == 0 && S_ISDIR(sb.st_mode))
@@ -252,7 +273,10 @@ merge_spool(struct wt_seglog_reader *r, size_t *cap, const struct wt_seglog_read
 		wt_seg_seterr(err, errlen, "%s: a spool must be a directory", conf->spool_dir);
 		return -EINVAL;
 	}
-	rc = add_dir(r, cap, conf->spool_dir, true, err, errlen);
+	if (nspool < 0) /* could not be listed first: list it now */
+		rc = add_dir(r, conf->spool_dir, true, err, errlen);
+	for (int i = 0; i < nspool && rc == 0; i++)
+		rc = add_file(r, conf->spool_dir, spool_names[i]);
 	if (rc != 0)
 		return rc;
 	n = r->nfiles;
@@ -295,15 +319,161 @@ merge_spool(struct wt_seglog_reader *r, size_t *cap, const struct wt_seglog_read
 	r->files = files;
 	r->alts = alts;
 	r->nfiles = keep;
-	*cap = n;
+	r->cap = n;
 	return 0;
+}
+
+/*
+ * Follow mode: how it works
+ *   The reader lists the directory (and the spool) when it has read every
+ *   segment it knows, and at the live end of an open segment; segments
+ *   numbered above the last one listed are added, in order. Each listing
+ *   looks at the spool first, then at the archive: a segment appears in
+ *   the spool, is copied to the archive, and only then leaves the spool,
+ *   so one the spool listing misses is in the archive listing that follows
+ *   (listing the archive first could miss a segment moved in between). A
+ *   number in both is read from the archive; a spool file gone by the time
+ *   it is opened is read from the archive (start_segment()).
+ *
+ *   An open segment is finished only once it is sealed: at its live end
+ *   (a zero frame word) the reader lists the directories, then decodes the
+ *   header again. Sealed: the frames up to the seal's end offset are read,
+ *   and the seal is checked as usual. Not sealed and no later segment:
+ *   nothing new yet, _next() returns 0 and the cursor stays. Not sealed but
+ *   a later segment exists: the writer seals a segment before it creates
+ *   the next, so the seal is torn or missing; after one more look at the
+ *   frames it is reported and the reader goes on with the next segment.
+ *   Listing before decoding matters: a later segment seen in the listing
+ *   means the seal was written before the header is decoded again.
+ *
+ *   A spool directory that does not exist holds nothing: the monitor may
+ *   create it later, and removes its automatic spool at exit.
+ *
+ *   A seal block torn when the segment is first mapped is not reported at
+ *   once in follow mode (the writer may be sealing it just then): the live
+ *   end decides, as above.
+ */
+static int
+follow_open(struct wt_seglog_reader *r, const struct wt_seglog_reader_conf *conf, char *err,
+            size_t errlen)
+{
+	struct stat sb;
+	int rc;
+
+	r->follow = 1;
+	if (conf->npaths != 1) {
+		wt_seg_seterr(err, errlen, "follow mode reads one directory (%zu paths given)",
+		              conf->npaths);
+		return -EINVAL;
+	}
+	const char *dirs[2] = {conf->paths[0], conf->spool_dir};
+	for (int i = 0; i < 2 && dirs[i] != NULL; i++) {
+		if (i == 1 && stat(dirs[i], &sb) != 0 && errno == ENOENT)
+			break; /* a spool that does not exist yet holds nothing yet */
+		if (stat(dirs[i], &sb) != 0) {
+			rc = -errno;
+			wt_seg_seterr(err, errlen, "%s: cannot access: %s", dirs[i], strerror(-rc));
+			return rc;
+		}
+		if (!S_ISDIR(sb.st_mode)) {
+			wt_seg_seterr(err, errlen, "%s: follow mode needs a directory", dirs[i]);
+			return -EINVAL;
+		}
+	}
+	r->dir = strdup(conf->paths[0]);
+	r->spool = conf->spool_dir ? strdup(conf->spool_dir) : NULL;
+	if (r->dir == NULL || (conf->spool_dir != NULL && r->spool == NULL)) {
+		wt_seg_seterr(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Add the segments numbered above the last listed; @return how many, or
+ * -errno (out of memory). A listing that fails is reported once. */
+static int
+follow_refresh(struct wt_seglog_reader *r)
+{
+	char **sp = NULL, **ar = NULL, why[256];
+	int ns = 0, na, i = 0, j = 0, added = 0, rc = 0;
+
+	/* A spool that does not exist (yet, or any more: the monitor removes
+	 * its automatic spool at exit) holds nothing. */
+	if (r->spool != NULL && (ns = list_dir(r->spool, &sp, NULL, 0)) < 0)
+		ns = 0;
+	na = list_dir(r->dir, &ar, why, sizeof(why));
+	if (na < 0) {
+		if (!r->list_failed)
+			report(r, WT_SEGLOG_PROBLEM_IO, r->dir, 0, "%s", why);
+		r->list_failed = 1;
+		na = 0;
+	} else {
+		r->list_failed = 0;
+	}
+	while (rc == 0 && (i < na || j < ns)) {
+		uint64_t a = UINT64_MAX, b = UINT64_MAX, no;
+		if (i < na)
+			wt_seg_name_parse(ar[i], &a);
+		if (j < ns)
+			wt_seg_name_parse(sp[j], &b);
+		no = WT_MIN(a, b);
+		int from_archive = a == no;
+		const char *name = from_archive ? ar[i] : sp[j];
+		i += a == no;
+		j += b == no;
+		if (r->have_listed && no <= r->listed_max)
+			continue;
+		rc = add_file(r, from_archive ? r->dir : r->spool, name);
+		if (rc == 0 && !from_archive &&
+		    asprintf(&r->alts[r->nfiles - 1], "%s/%s", r->dir, name) < 0) {
+			r->alts[r->nfiles - 1] = NULL;
+			rc = -ENOMEM;
+		}
+		r->have_listed = 1;
+		r->listed_max = no;
+		added++;
+	}
+	wt_seg_names_free(sp, ns);
+	wt_seg_names_free(ar, na);
+	return rc ? rc : added;
+}
+
+/* At the live end of the open segment being read (follow mode).
+ * @return 1: read on (sealed now, or one more look), 0: nothing new yet,
+ * 2: finished without a good seal (a later segment exists). */
+static int
+follow_live_end(struct wt_seglog_reader *r)
+{
+	struct wt_seg_header h;
+	int newer = follow_refresh(r) > 0 || r->next_file < r->nfiles;
+
+	if (wt_seg_header_decode(r->base, r->map_len, &h, NULL, 0) == WT_SEG_HDR_OK && h.sealed) {
+		r->hdr = h;
+		r->final_look = 0;
+		return 1;
+	}
+	if (!newer) {
+		r->final_look = 0;
+		return 0;
+	}
+	if (!r->final_look) {
+		r->final_look = 1;
+		return 1;
+	}
+	r->final_look = 0;
+	report(r, WT_SEGLOG_PROBLEM_SEAL, r->path, WT_SEG_SEAL_OFF,
+	       "segment %" PRIu64 " is not sealed (seal block %s) but a later segment exists; "
+	       "read up to its last committed frame",
+	       h.segment_no, h.seal_torn ? "corrupt" : "empty");
+	return 2;
 }
 
 struct wt_seglog_reader *
 wt_seglog_reader_open(const struct wt_seglog_reader_conf *conf, char *err, size_t errlen)
 {
 	struct wt_seglog_reader *r = NULL;
-	size_t cap = 0;
+	char **spool_names = NULL;
+	int nspool = -1;
 	struct stat sb;
 	int rc;
 
@@ -320,6 +490,14 @@ wt_seglog_reader_open(const struct wt_seglog_reader_conf *conf, char *err, size_
 	}
 	r->problem = conf->problem;
 	r->problem_arg = conf->problem_arg;
+	if (conf->follow) {
+		rc = follow_open(r, conf, err, errlen);
+		if (rc != 0)
+			goto err;
+		return r;
+	}
+	if (conf->spool_dir != NULL) /* before the archive: see merge_spool() */
+		nspool = list_dir(conf->spool_dir, &spool_names, NULL, 0);
 	for (size_t i = 0; i < conf->npaths; i++) {
 		const char *p = conf->paths[i];
 		if (stat(p, &sb) != 0) {
@@ -328,11 +506,11 @@ wt_seglog_reader_open(const struct wt_seglog_reader_conf *conf, char *err, size_
 			goto err;
 		}
 		if (S_ISDIR(sb.st_mode)) {
-			rc = add_dir(r, &cap, p, conf->spool_dir != NULL, err, errlen);
+			rc = add_dir(r, p, conf->spool_dir != NULL, err, errlen);
 		} else if (S_ISREG(sb.st_mode)) {
 			rc = check_file(p, err, errlen);
 			if (rc == 0)
-				rc = add_file(r, &cap, NULL, p);
+				rc = add_file(r, NULL, p);
 		} else {
 			rc = -EINVAL;
 			wt_seg_seterr(err, errlen, "%s: neither a directory nor a segment file", p);
@@ -341,13 +519,15 @@ wt_seglog_reader_open(const struct wt_seglog_reader_conf *conf, char *err, size_
 			goto err;
 	}
 	if (conf->spool_dir != NULL) {
-		rc = merge_spool(r, &cap, conf, err, errlen);
+		rc = merge_spool(r, conf, spool_names, nspool, err, errlen);
 		if (rc != 0)
 			goto err;
 	}
+	wt_seg_names_free(spool_names, nspool);
 	return r;
 
 err:
+	wt_seg_names_free(spool_names, nspool);
 	wt_seglog_reader_close(r);
 	errno = -rc;
 	return NULL;
@@ -412,6 +592,8 @@ start_segment(struct wt_seglog_reader *r)
 	while (r->next_file < r->nfiles) {
 		const char *path = r->files[r->next_file];
 		const char *alt = r->alts[r->next_file++];
+		r->last_closed = 0;
+		r->last_type = 0;
 		int fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0 && errno == ENOENT && alt != NULL) {
 			/* Archived and deleted from the spool since the listing. */
@@ -458,7 +640,7 @@ start_segment(struct wt_seglog_reader *r)
 			report(r, WT_SEGLOG_PROBLEM_HEADER, path, 0,
 			       "header says segment size %" PRIu64 " but the file has %jd bytes",
 			       h->segment_size, (intmax_t)sb.st_size);
-		if (h->seal_torn)
+		if (h->seal_torn && !r->follow)
 			report(r, WT_SEGLOG_PROBLEM_SEAL, path, WT_SEG_SEAL_OFF,
 			       "seal block corrupt (bad CRC); read as an unsealed segment");
 		if (r->have_segno && h->segment_no != r->last_segno + 1)
@@ -506,6 +688,18 @@ check_seq(struct wt_seglog_reader *r, uint64_t seq, uint64_t off)
 	r->have_seq = 1;
 }
 
+/* A committed frame word whose frame would fit in the segment but not in
+ * the file: the file was cut short (a partial copy). */
+static bool
+truncated_frame(const struct wt_seglog_reader *r, uint32_t word)
+{
+	uint64_t end = r->cur.off + wt_frame_span(word & WT_FRAME_LEN_MASK);
+
+	return (word & WT_FRAME_COMMIT) && ((word >> WT_FRAME_TYPE_SHIFT) & WT_FRAME_TYPE_MASK) &&
+	       r->cur.limit < r->hdr.segment_size && end > r->cur.limit &&
+	       end <= r->hdr.segment_size;
+}
+
 /*
  * Reading stopped at the cursor: a bad word (@word != 0) or a zero word.
  * Resynchronise at the next good frame: after a bad word anywhere in the
@@ -535,12 +729,19 @@ resync_or_end(struct wt_seglog_reader *r, uint32_t word)
 			       r->hdr.end_offset, r->cur.off - at, r->cur.off);
 		return;
 	}
-	if (word != 0)
+	if (word != 0 && truncated_frame(r, word))
+		report(r, WT_SEGLOG_PROBLEM_FRAME, r->path, at,
+		       "segment truncated: the file ends at byte %" PRIu64 ", inside the frame "
+		       "of %" PRIu64 " bytes at offset %" PRIu64 "; rest of segment lost",
+		       (uint64_t)r->map_len, wt_frame_span(word & WT_FRAME_LEN_MASK), at);
+	else if (word != 0)
 		report(r, WT_SEGLOG_PROBLEM_FRAME, r->path, at,
 		       "bad frame header word 0x%08" PRIx32 " (torn or corrupt); rest of segment "
 		       "skipped",
 		       word);
 	check_seal(r);
+	r->last_closed = r->hdr.sealed && r->hdr.state == WT_SEG_STATE_SEALED &&
+	                 r->last_type == WT_SEGLOG_FRAME_STATS;
 	end_segment(r);
 }
 
@@ -550,8 +751,11 @@ wt_seglog_reader_next(struct wt_seglog_reader *r, struct wt_seglog_frame *out)
 	struct wt_seg_frame f;
 
 	for (;;) {
-		if (r->base == NULL && !start_segment(r))
+		if (r->base == NULL && !start_segment(r)) {
+			if (r->follow && follow_refresh(r) > 0)
+				continue;
 			return 0;
+		}
 		switch (wt_seg_cursor_next(&r->cur, &f)) {
 		case WT_SEG_STEP_FRAME:
 			break;
@@ -565,11 +769,19 @@ wt_seglog_reader_next(struct wt_seglog_reader *r, struct wt_seglog_frame *out)
 			resync_or_end(r, f.word);
 			continue;
 		case WT_SEG_STEP_END:
+			if (r->follow && !r->hdr.sealed) {
+				int w = follow_live_end(r);
+				if (w == 0)
+					return 0;
+				if (w == 1)
+					continue;
+			}
 			resync_or_end(r, 0);
 			continue;
 		}
 		r->seg_frames++;
 		r->st.frames++;
+		r->last_type = f.type;
 		out->type = f.type;
 		out->len = f.len;
 		out->payload = f.payload;
@@ -617,7 +829,15 @@ wt_seglog_reader_close(struct wt_seglog_reader *r)
 	}
 	free(r->files);
 	free(r->alts);
+	free(r->dir);
+	free(r->spool);
 	free(r);
+}
+
+int
+wt_seglog_reader_log_closed(const struct wt_seglog_reader *r)
+{
+	return r->base == NULL && r->next_file == r->nfiles && r->last_closed;
 }
 
 int

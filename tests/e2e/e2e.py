@@ -292,6 +292,61 @@ def test_live_capture(tmp, wiretally, reader, lab_sh):
     report(check(read_records(reader, out), cap, rows))
 
 
+def start_iface_monitor(lab, wiretally, out, errf, args=()):
+    """wiretally --iface on the lab server's veth, its output into errf; returns
+    once its port is started (and the lab's neighbours pinned again)."""
+    info = lab.info()
+    # net_af_packet sees only interfaces of its own namespace: run the
+    # monitor inside the server's, on the same veth tcpdump listens on.
+    cmd = ['ip', 'netns', 'exec', info['SRV_NS'], str(wiretally), '--iface',
+           info['SRV_IF'], '-o', out] + list(args)
+    log('running: ' + ' '.join(cmd))
+    mon = subprocess.Popen(cmd, stdout=errf, stderr=subprocess.STDOUT)
+    # The monitor prints "writing to DIR" once its port is started and
+    # it is about to poll: wait for that line.
+    deadline = time.monotonic() + 60
+    while True:
+        errf.seek(0)
+        if 'wiretally: writing to ' in errf.read():
+            break
+        if mon.poll() is not None:
+            errf.seek(0)
+            raise Failed('wiretally --iface exited %d before starting its port:\n%s' %
+                         (mon.returncode, errf.read()))
+        if time.monotonic() > deadline:
+            mon.kill()
+            raise Failed('wiretally --iface did not start its port in 60 s')
+        time.sleep(0.05)
+    # Starting the port replayed the veth's MAC address, which flushed the
+    # server's neighbour table: pin the static entries again, so that no
+    # ARP/neighbour discovery appears on the wire.
+    lab.cmd('pin')
+    return mon
+
+
+def stop_iface_monitor(mon, errf):
+    """SIGINT, wait, log its summary; raise Failed unless it exits 0."""
+    mon.send_signal(signal.SIGINT)
+    try:
+        rc = mon.wait(MONITOR_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        raise Failed('wiretally --iface did not stop within %d s of SIGINT' % MONITOR_TIMEOUT)
+    errf.seek(0)
+    log('wiretally exit summary:\n' + errf.read().rstrip())
+    if rc != 0:
+        raise Failed('wiretally --iface exited %d after SIGINT' % rc)
+
+
+def cleanup(lab, errf, *procs):
+    """Kill the processes still running, close errf, take the lab down."""
+    for p in procs:
+        if p is not None and p.poll() is None:
+            p.kill()
+            p.wait()
+    errf.close()
+    lab.down()
+
+
 def test_live_afpacket(tmp, wiretally, reader, lab_sh):
     lab_preflight(lab_sh)
     lab = Lab(lab_sh)
@@ -302,56 +357,19 @@ def test_live_afpacket(tmp, wiretally, reader, lab_sh):
     errf = open(os.path.join(tmp, 'wiretally.stderr'), 'w+')
     try:
         lab.cmd('up')
-        info = lab.info()
         t0 = time.time_ns()
-        # net_af_packet sees only interfaces of its own namespace: run the
-        # monitor inside the server's, on the same veth tcpdump listens on.
-        cmd = ['ip', 'netns', 'exec', info['SRV_NS'], str(wiretally), '--iface',
-               info['SRV_IF'], '-o', out] + os.environ.get('WT_E2E_MONITOR_ARGS', '').split()
-        log('running: ' + ' '.join(cmd))
-        mon = subprocess.Popen(cmd, stdout=errf, stderr=subprocess.STDOUT)
-        # The monitor prints "writing to DIR" once its port is started and
-        # it is about to poll: wait for that line.
-        deadline = time.monotonic() + 60
-        while True:
-            errf.seek(0)
-            if 'wiretally: writing to ' in errf.read():
-                break
-            if mon.poll() is not None:
-                errf.seek(0)
-                raise Failed('wiretally --iface exited %d before starting its port:\n%s' %
-                             (mon.returncode, errf.read()))
-            if time.monotonic() > deadline:
-                raise Failed('wiretally --iface did not start its port in 60 s')
-            time.sleep(0.05)
-        # Starting the port replayed the veth's MAC address, which flushed the
-        # server's neighbour table: pin the static entries again, so that no
-        # ARP/neighbour discovery appears on the wire.
-        lab.cmd('pin')
+        mon = start_iface_monitor(lab, wiretally, out, errf,
+                                  os.environ.get('WT_E2E_MONITOR_ARGS', '').split())
         # Without --large: a 1 MB transfer over veth is ~700 frames in ~2 ms,
         # more than net_af_packet's default ring (512 frames) holds if the RX
         # lcore is descheduled on a 2-core machine; that is a benchmark's
         # question, not this test's.
         cap, rows = capture_checked(lab, pcap, large=False)
         time.sleep(1)
-        mon.send_signal(signal.SIGINT)
-        try:
-            rc = mon.wait(MONITOR_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            raise Failed('wiretally --iface did not stop within %d s of SIGINT' %
-                         MONITOR_TIMEOUT)
+        stop_iface_monitor(mon, errf)
         t1 = time.time_ns()
-        errf.seek(0)
-        log('wiretally exit summary:\n' + errf.read().rstrip())
-        if rc != 0:
-            raise Failed('wiretally --iface exited %d after SIGINT' % rc)
-        mon = None
     finally:
-        if mon is not None and mon.poll() is None:
-            mon.kill()
-            mon.wait()
-        errf.close()
-        lab.down()
+        cleanup(lab, errf, mon)
     report(check(read_records(reader, out), cap, rows, times=(t0, t1)))
 
 
@@ -364,18 +382,21 @@ def main(argv):
     if len(argv) < 2 or argv[1] not in tests or len(argv) != 2 + tests[argv[1]][1]:
         print(__doc__, file=sys.stderr)
         return 2
-    name = argv[1]
-    args = [os.path.abspath(a) for a in argv[2:]]
+    return run_test(argv[1], tests[argv[1]][0], [os.path.abspath(a) for a in argv[2:]])
+
+
+def run_test(name, fn, args):
+    """fn(tmp, *args) as the test name: 0 pass, 1 fail (files kept), 77 skipped."""
     tmp = tempfile.mkdtemp(prefix='wt-e2e-%s-' % name)
     try:
-        tests[name][0](tmp, *args)
+        fn(tmp, *args)
     except Skip as e:
         msg = 'SKIP %s: %s' % (name, e)
         log(msg)
         print(msg, file=sys.stderr)
         shutil.rmtree(tmp, ignore_errors=True)
         return SKIP
-    except (Failed, wtpcap.PcapError, ValueError, OSError) as e:
+    except (Failed, wtpcap.PcapError, ValueError, OSError, subprocess.TimeoutExpired) as e:
         log('FAIL %s: %s\n(files kept in %s)' % (name, e, tmp))
         return 1
     shutil.rmtree(tmp, ignore_errors=True)
