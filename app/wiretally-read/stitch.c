@@ -33,7 +33,8 @@
  *         probe, below for a retransmission, above when the tap lost the
  *         packets in between;
  *     otherwise it joins.
- *   A merged record: seq, call_id, origin, start_ns of the first fragment;
+ *   A merged record: seq, call_id, start_ns of the first fragment; origin of
+ *   the first fragment that knows it;
  *   end_ns the latest end; end_reason of the last; packets and bytes
  *   summed; flags or-ed; per side first_seq of the first fragment with
  *   sequence numbers on that side, last_seq of the last one; MAC of the
@@ -173,6 +174,9 @@ merge_into(struct wt_callrec *m, const struct wt_callrec *n)
 	if (n->end_ns > m->end_ns)
 		m->end_ns = n->end_ns;
 	m->end_reason = n->end_reason;
+	/* a call whose SYN came after its first part learns its origin later */
+	if (m->origin == WT_ORIGIN_UNKNOWN)
+		m->origin = n->origin;
 	for (int side = 0; side < 2; side++) {
 		struct wt_dirstats *md = &m->d[side];
 		const struct wt_dirstats *nd = &n->d[side];
