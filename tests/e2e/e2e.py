@@ -292,6 +292,33 @@ def test_live_capture(tmp, wiretally, reader, lab_sh):
     report(check(read_records(reader, out), cap, rows))
 
 
+def wait_started(mon, errf, timeout=60):
+    """The monitor prints "writing to DIR" once its port is started and it
+    is about to poll: wait for that line in errf (its stderr)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        errf.seek(0)
+        if 'wiretally: writing to ' in errf.read():
+            return
+        if mon.poll() is not None:
+            errf.seek(0)
+            raise Failed('wiretally --iface exited %d before starting its port:\n%s' %
+                         (mon.returncode, errf.read()))
+        if time.monotonic() > deadline:
+            raise Failed('wiretally --iface did not start its port in %d s' % timeout)
+        time.sleep(0.05)
+
+
+def end_lab(lab, mon, errf):
+    """Kill the monitor if it still runs (a test failed), close its stderr,
+    take the lab down."""
+    if mon is not None and mon.poll() is None:
+        mon.kill()
+        mon.wait()
+    errf.close()
+    lab.down()
+
+
 def test_live_afpacket(tmp, wiretally, reader, lab_sh):
     lab_preflight(lab_sh)
     lab = Lab(lab_sh)
@@ -310,20 +337,7 @@ def test_live_afpacket(tmp, wiretally, reader, lab_sh):
                info['SRV_IF'], '-o', out] + os.environ.get('WT_E2E_MONITOR_ARGS', '').split()
         log('running: ' + ' '.join(cmd))
         mon = subprocess.Popen(cmd, stdout=errf, stderr=subprocess.STDOUT)
-        # The monitor prints "writing to DIR" once its port is started and
-        # it is about to poll: wait for that line.
-        deadline = time.monotonic() + 60
-        while True:
-            errf.seek(0)
-            if 'wiretally: writing to ' in errf.read():
-                break
-            if mon.poll() is not None:
-                errf.seek(0)
-                raise Failed('wiretally --iface exited %d before starting its port:\n%s' %
-                             (mon.returncode, errf.read()))
-            if time.monotonic() > deadline:
-                raise Failed('wiretally --iface did not start its port in 60 s')
-            time.sleep(0.05)
+        wait_started(mon, errf)
         # Starting the port replayed the veth's MAC address, which flushed the
         # server's neighbour table: pin the static entries again, so that no
         # ARP/neighbour discovery appears on the wire.
@@ -347,11 +361,7 @@ def test_live_afpacket(tmp, wiretally, reader, lab_sh):
             raise Failed('wiretally --iface exited %d after SIGINT' % rc)
         mon = None
     finally:
-        if mon is not None and mon.poll() is None:
-            mon.kill()
-            mon.wait()
-        errf.close()
-        lab.down()
+        end_lab(lab, mon, errf)
     report(check(read_records(reader, out), cap, rows, times=(t0, t1)))
 
 
