@@ -459,7 +459,7 @@ wt_calltab_update_burst(struct wt_calltab *t, const struct wt_pkt *pkts, const u
  * over, so every part has the same call_id. The part's age is measured from
  * cut_ms: the creation time, then the time of the pass that cut the previous
  * part, so with a timeout of k scan intervals a running call is cut every k
- * passes exactly. A part without packets is never emitted as an interim
+ * passes exactly after its first cut. A part without packets is never emitted as an interim
  * record: the call completes idle at the next pass instead (its final record
  * then has no packets, and start = end = the call's last packet).
  *
