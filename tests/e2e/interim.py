@@ -23,10 +23,15 @@ pcap: a capture of long calls (pcapgen.long_calls(): a 100 s TCP call, a
   - option errors (shorter than the scan interval, negative, garbage, too
     long, in the config file), off / 0, auto = off for capture files.
 live: the namespace lab; wiretally --iface on the server's veth with
---scan-interval 0.5 --active-timeout 1 while curl downloads 1 MB at
-200 kB/s (about 5 s): at least 2 interim records then one final, one
-call_id, and the payload bytes of the parts add up to curl's byte counts
-exactly. Needs root and ip netns (else exit 77 with the reason).
+--scan-interval 0.5 --active-timeout 1 while a paced TCP sender in the
+server's namespace sends 1,000,000 bytes in 100 writes 50 ms apart (about
+5 s) to a client that asked with a 12-byte request, and tcpdump records the
+same veth: at least 2 interim records then one final, one call_id; the
+parts' packets and payload bytes add up exactly to what tcpdump saw of the
+connection (retransmissions included: TCP's tail loss probe may resend the
+last segment of a write), and their merged sequence range is exactly the
+12 and 1,000,000 bytes the programs wrote and read. Needs root and ip netns
+(else exit 77 with the reason).
 Exit 0 when all pass, 1 otherwise.
 """
 import csv
@@ -380,6 +385,71 @@ def test_options(tmp, wt, pcap):
 
 # ---- live -------------------------------------------------------------------
 
+# A paced sender (server namespace): one connection, reads the 12-byte
+# request, writes CHUNKS x SIZE bytes every PAUSE s, closes. The pacing is
+# the sender's, so the receiver's window never fills.
+SENDER = '''
+import socket, sys, time
+port, chunks, size, pause = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
+ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+ls.bind(('0.0.0.0', port))
+ls.listen(1)
+print('listening', flush=True)
+c, _ = ls.accept()
+req = b''
+while len(req) < 12:
+    req += c.recv(12 - len(req))
+for _ in range(chunks):
+    c.sendall(b'd' * size)
+    time.sleep(pause)
+c.shutdown(socket.SHUT_WR)
+while c.recv(65536):
+    pass
+c.close()
+'''
+# The receiver (client namespace): sends the request, reads to the end,
+# prints its address, port, bytes sent and bytes received.
+RECEIVER = '''
+import socket, sys
+src, dst, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+c = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+c.bind((src, 0))
+c.connect((dst, port))
+local = c.getsockname()[1]
+c.sendall(b'send 1000000')
+got = 0
+while True:
+    b = c.recv(65536)
+    if not b:
+        break
+    got += len(b)
+c.close()
+print(src, local, 12, got)
+'''
+SEND_PORT, CHUNKS, CHUNK, PAUSE = 5001, 100, 10000, 0.05
+
+
+def new_payload(pcap, client, cs, ss):
+    """Payload bytes each side of a one-connection TCP capture sent for the
+    first time: a segment adds only what lies beyond the highest sequence
+    number its side had sent (a retransmission adds nothing)."""
+    fresh, top = {cs: 0, ss: 0}, {}
+    it = wtpcap.read_pcap(pcap)
+    next(it)
+    for ts, fr in it:
+        p = wtpcap.parse_frame(ts, fr)
+        side = cs if (wtpcap.addr_text(4, p.src), p.sport) == client else ss
+        if side not in top:  # its SYN: data starts after it
+            top[side] = (p.seq + (1 if p.flags & 0x02 else 0)) % 2**32
+        end = (p.seq + p.payload) % 2**32
+        beyond = (end - top[side]) % 2**32
+        if p.payload and 0 < beyond < 2**31:
+            fresh[side] += min(beyond, p.payload)
+            top[side] = end
+    return fresh
+
+
 def test_live(tmp, wt, rd, lab_sh):
     import e2e  # the lab helpers; raise e2e.Skip when it cannot run here
     e2e.lab_preflight(lab_sh)
@@ -398,18 +468,38 @@ def test_live(tmp, wt, rd, lab_sh):
         mon = subprocess.Popen(cmd, stdout=errf, stderr=subprocess.STDOUT)
         e2e.wait_started(mon, errf)
         lab.cmd('pin')
+        pcap = os.path.join(tmp, 'transfer.pcap')
+        dump_log = open(os.path.join(tmp, 'tcpdump.log'), 'w+')
+        dump = subprocess.Popen(['ip', 'netns', 'exec', info['SRV_NS'], 'tcpdump', '-i',
+                                 info['SRV_IF'], '-n', '-s', '0', '-U', '--immediate-mode',
+                                 '-w', pcap,
+                                 'tcp port %d' % SEND_PORT], stdout=dump_log, stderr=dump_log)
+        deadline = time.monotonic() + 10
+        while 'listening on' not in open(dump_log.name).read():
+            if dump.poll() is not None or time.monotonic() > deadline:
+                raise e2e.Failed('tcpdump did not start: ' + open(dump_log.name).read())
+            time.sleep(0.05)
+        sender = subprocess.Popen(['ip', 'netns', 'exec', info['SRV_NS'], sys.executable, '-c',
+                                   SENDER, str(SEND_PORT), str(CHUNKS), str(CHUNK), str(PAUSE)],
+                                  stdout=subprocess.PIPE, text=True)
+        if sender.stdout.readline().strip() != 'listening':
+            raise e2e.Failed('the paced sender did not start')
         src = info['CLI4'].split()[1]
-        url = 'http://%s:%s/f/1000000' % (info['SRV4'], info['HTTP_PORT'])
         t0 = time.monotonic()
-        curl = lab.cmd('exec', 'cli', 'curl', '-q', '-sS', '--noproxy', '*', '--max-time', '60',
-                       '-o', '/dev/null', '--limit-rate', '200k', '--interface', src, '-w',
-                       '%{local_ip} %{local_port} %{size_request} %{size_upload} '
-                       '%{size_header} %{size_download} %{http_code}', url, quiet=True)
+        out_rx = lab.cmd('exec', 'cli', sys.executable, '-c', RECEIVER, src, info['SRV4'],
+                         str(SEND_PORT), quiet=True)
         took = time.monotonic() - t0
-        ip, port, req, up, hdr, dl, code = curl.split()
-        print('curl: %s bytes in %.1f s from %s:%s (status %s)' % (dl, took, ip, port, code))
-        if code != '200' or int(dl) != 1000000:
-            raise e2e.Failed('curl: status %s, %s bytes' % (code, dl))
+        sender.wait(30)
+        time.sleep(1)  # the last ACK
+        dump.send_signal(signal.SIGINT)
+        dump.wait(30)
+        if '0 packets dropped by kernel' not in open(dump_log.name).read():
+            raise e2e.Failed('tcpdump dropped packets: ' + open(dump_log.name).read())
+        ip, port, sent, got = out_rx.split()
+        print('receiver: %s bytes in %.1f s at %s:%s, sent %s' % (got, took, ip, port, sent))
+        if int(got) != CHUNKS * CHUNK:
+            raise e2e.Failed('the receiver got %s bytes, the sender wrote %d' %
+                             (got, CHUNKS * CHUNK))
         time.sleep(1.5)  # the last part completes idle (two passes)
         mon.send_signal(signal.SIGINT)
         rc = mon.wait(120)
@@ -435,11 +525,24 @@ def test_live(tmp, wt, rd, lab_sh):
     check(len({r['call_id'] for r in recs}) == 1, 'one call_id for all its records')
     cs = 'a' if recs and recs[0]['a_addr'] == ip else 'b'
     ss = 'b' if cs == 'a' else 'a'
-    c2s = sum(int(r[cs + '_bytes']) for r in recs)
-    s2c = sum(int(r[ss + '_bytes']) for r in recs)
-    check((c2s, s2c) == (int(req) + int(up), int(hdr) + int(dl)),
-          'payload bytes of the parts add up to curl\'s: c2s %d (curl %d), s2c %d (curl %d)' %
-          (c2s, int(req) + int(up), s2c, int(hdr) + int(dl)))
+    # tcpdump's view: the record the whole connection makes, and the bytes
+    # each side sent for the first time (beyond the highest sequence number
+    # it had sent before: what a retransmission does not add)
+    conv = wtpcap.Capture(pcap).find('tcp', ip, int(port), info['SRV4'], SEND_PORT)
+    fresh = new_payload(pcap, (ip, int(port)), cs, ss)
+    check(fresh == {cs: int(sent), ss: int(got)},
+          'tcpdump saw the programs\' bytes: new payload c2s %d (%s), s2c %d (%s)' %
+          (fresh[cs], sent, fresh[ss], got))
+    m = merge(recs) if recs else {}
+    want = conv.as_record() if conv else {}
+    cols = [c + s for s in ('_mac', '_pkts', '_bytes', '_ip_bytes', '_flags', '_first_seq',
+                            '_last_seq') for c in 'ab'] + ['origin']
+    diff = {c: (m.get(c), want.get(c)) for c in cols if m.get(c) != want.get(c)}
+    check(conv is not None and not diff,
+          'the merge of the parts is the record of the whole connection in tcpdump\'s capture '
+          '(s2c %s payload bytes on the wire: %d retransmitted)%s' %
+          (m.get(ss + '_bytes'), int(m.get(ss + '_bytes', 0)) - int(got),
+           ('; differs: %s' % diff) if diff else ''))
     check(all(int(r['a_pkts']) + int(r['b_pkts']) > 0 for r in recs if
               r['end_reason'] == 'active'), 'no interim record is empty')
 
