@@ -525,6 +525,24 @@ init_shard_table(struct wt_pipeline *pl, uint32_t reta_min)
 		pl->shard[e] = (uint8_t)((e & (reta_min - 1)) % pl->n_rx);
 }
 
+/*
+ * The run id, call_id[0] of every record of this run (docs/FORMAT.md): the
+ * start time in ms since the epoch (42 bits, until the year 2109) above 22
+ * random bits. Two starts on one machine differ in their milliseconds (a
+ * start takes far longer), so a restart never reuses a run id and call_ids
+ * never collide across restarts, while the clock does not step back; two
+ * monitors started in the same millisecond elsewhere collide with
+ * probability 2^-22.
+ */
+static uint64_t
+new_run_id(void)
+{
+	uint64_t rnd = 0;
+	if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
+		rnd = wt_now_ns() ^ ((uint64_t)getpid() << 32);
+	return (wt_now_ns() / 1000000u) << 22 | (rnd & ((1u << 22) - 1));
+}
+
 /* ---- per RX lcore resources ----------------------------------------------- */
 
 static struct rte_ring *
@@ -555,7 +573,8 @@ setup_rx(struct wt_pipeline *pl, const struct wt_opts *o, uint64_t run_id, uint6
 		                               .hash_seed = seed,
 		                               .vlan_in_key = o->vlan_key,
 		                               .lcore_index = (uint8_t)i,
-		                               .run_id = run_id};
+		                               .run_id = run_id,
+		                               .active_timeout_ns = pl->active_timeout_ns};
 		wt_rx_emit_setup(&tp, rx);
 		rx->tab = wt_calltab_create(&tp);
 		if (rx->tab == NULL) {
@@ -832,6 +851,7 @@ main(int argc, char **argv)
 	}
 	pl.burst = (uint16_t)o.burst;
 	pl.scan_interval_ns = (uint64_t)(o.scan_interval * 1e9);
+	pl.active_timeout_ns = (uint64_t)(wt_opts_active_timeout(&o, pl.packet_clock) * 1e9 + 0.5);
 	for (unsigned int i = 0; i < n_ports; i++)
 		if (setup_port(&ports[i], &pl, pool, &o) != 0) {
 			rc = EXIT_SETUP;
@@ -844,9 +864,7 @@ main(int argc, char **argv)
 		pl.ts_offset = -1;
 
 	/* Run id, hash seed, the log, the RX lcores' tables and rings. */
-	uint64_t run_id = 0;
-	if (getrandom(&run_id, sizeof(run_id), 0) != sizeof(run_id))
-		run_id = wt_now_ns() ^ ((uint64_t)getpid() << 32);
+	uint64_t run_id = new_run_id();
 	uint64_t seed = o.hash_seed;
 	if (!o.hash_seed_set && getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
 		seed = run_id * 0x9e3779b97f4a7c15ull;
@@ -921,12 +939,17 @@ main(int argc, char **argv)
 		        huge == pl.n_rx ? "on 2 MiB hugepages"
 		        : huge == 0 ? "on normal pages (not enough free hugepages: more TLB misses)"
 		                    : "partly on normal pages (hugepages ran out)");
+		char interim[96] = "no interim records";
+		if (pl.active_timeout_ns)
+			snprintf(interim, sizeof(interim), "interim records of calls running %g s",
+			         (double)pl.active_timeout_ns / 1e9);
 		fprintf(stderr,
-		        "wiretally: clock: %s; completion scan every %g s (%s); VLAN %s the key\n",
+		        "wiretally: clock: %s; completion scan every %g s (%s); %s; VLAN %s the "
+		        "key\n",
 		        pl.packet_clock ? "packet timestamps" : "system time", o.scan_interval,
 		        pl.packet_clock ? "by each table's owner, at packet time"
 		                        : "by the scanner",
-		        o.vlan_key ? "in" : "not in");
+		        interim, o.vlan_key ? "in" : "not in");
 		fprintf(stderr,
 		        "wiretally: control on lcore %u, exporter on lcore %u, scanner on lcore "
 		        "%u%s\n",

@@ -126,6 +126,7 @@ struct wt_scanner {
 	struct wt_pipeline *pl;
 	unsigned int lcore; /* where it runs (the main lcore or its own) */
 	uint64_t next_ns;   /* start of the next pass (system clock) */
+	uint64_t pass_ns;   /* start of the current pass: its time for interim records */
 	int in_pass;
 	uint32_t cursor[WT_MAX_RX];
 	int table_done[WT_MAX_RX];
@@ -146,6 +147,7 @@ struct wt_pipeline {
 	int ts_offset;    /* mbuf dynfield of the RX timestamp, or -1 */
 	uint64_t ts_flag;
 	uint64_t scan_interval_ns;
+	uint64_t active_timeout_ns;    /* interim records (--active-timeout), 0: none */
 	uint8_t shard[WT_SHARD_TABLE]; /* RSS hash -> owner RX index */
 	uint32_t shard_mask;
 	uint32_t kept_max; /* completed records an RX lcore keeps when the ring is full */

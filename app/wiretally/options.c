@@ -239,6 +239,12 @@ apply(struct wt_opts *o, enum wt_opt_id id, const char *val, const char *where)
 			goto bad;
 		break;
 	case WT_OPT_SECS:
+		if (id == WT_OPTID_ACTIVE_TIMEOUT && strcmp(val, "auto") == 0) {
+			s = -1;
+			break;
+		}
+		if (id == WT_OPTID_ACTIVE_TIMEOUT && strcmp(val, "off") == 0)
+			break;
 		if (parse_secs(val, &s) != 0 || s < d->min || s > d->max)
 			goto bad;
 		break;
@@ -306,6 +312,9 @@ apply(struct wt_opts *o, enum wt_opt_id id, const char *val, const char *where)
 	case WT_OPTID_SCAN_INTERVAL:
 		o->scan_interval = s;
 		break;
+	case WT_OPTID_ACTIVE_TIMEOUT:
+		o->active_timeout = s;
+		break;
 	case WT_OPTID_VLAN_KEY:
 		o->vlan_key = b;
 		break;
@@ -364,12 +373,12 @@ bad:
 	case WT_OPT_UINT:
 	case WT_OPT_SIZE:
 	case WT_OPT_SECS:
-		fprintf(stderr, "wiretally: %s: '%s' is not %s between %.15g and %.15g\n", where,
+		fprintf(stderr, "wiretally: %s: '%s' is not %s between %.15g and %.15g%s\n", where,
 		        val,
 		        d->kind == WT_OPT_SIZE   ? "a size in bytes (K/M/G suffix allowed)"
 		        : d->kind == WT_OPT_SECS ? "a number of seconds"
 		                                 : "a whole number",
-		        d->min, d->max);
+		        d->min, d->max, id == WT_OPTID_ACTIVE_TIMEOUT ? ", off or auto" : "");
 		break;
 	case WT_OPT_ONOFF:
 	case WT_OPT_FLAG:
@@ -469,6 +478,26 @@ out:
 	return ret;
 }
 
+/* Interim records are cut at scan passes: a timeout shorter than the scan
+ * interval could not be kept. */
+static int
+check_active_timeout(const struct wt_opts *o)
+{
+	if (o->active_timeout <= 0 || o->active_timeout >= o->scan_interval)
+		return 0;
+	char where[600];
+	if (o->from_cli[WT_OPTID_ACTIVE_TIMEOUT])
+		snprintf(where, sizeof(where), "--active-timeout");
+	else
+		snprintf(where, sizeof(where), "config %s: active-timeout", o->config);
+	fprintf(stderr,
+	        "wiretally: %s: %g s is shorter than the scan interval (%g s): interim records "
+	        "are written at scan passes; give at least %g, 0 (off) or a shorter "
+	        "--scan-interval\n",
+	        where, o->active_timeout, o->scan_interval, o->scan_interval);
+	return -1;
+}
+
 int
 wt_opts_parse(struct wt_opts *o, int argc, char **argv)
 {
@@ -539,5 +568,16 @@ wt_opts_parse(struct wt_opts *o, int argc, char **argv)
 	}
 	if (o->config != NULL && load_config(o) != 0)
 		return -1;
-	return 0;
+	return check_active_timeout(o);
+}
+
+double
+wt_opts_active_timeout(const struct wt_opts *o, int packet_clock)
+{
+	if (o->active_timeout >= 0)
+		return o->active_timeout;
+	if (packet_clock)
+		return 0;
+	return o->scan_interval > WT_ACTIVE_TIMEOUT_LIVE ? o->scan_interval
+	                                                 : WT_ACTIVE_TIMEOUT_LIVE;
 }

@@ -45,6 +45,10 @@ enum wt_opt_kind {
 	  "call records per RX lcore, preallocated at start")                                      \
 	_(SCAN_INTERVAL, "scan-interval", 0, WT_OPT_SECS, "180", 0.001, 86400,                     \
 	  "completion scan period in seconds: a record idle for a whole period completes")         \
+	_(ACTIVE_TIMEOUT, "active-timeout", 0, WT_OPT_SECS, "auto", 0, 604800,                     \
+	  "interim records of long calls: at a scan pass, a call whose current part began at "     \
+	  "least SEC ago writes it (end_reason active) and goes on; 0 or off: never; auto: off "   \
+	  "for capture files, 300 live (at least --scan-interval)")                                \
 	_(VLAN_KEY, "vlan-key", 0, WT_OPT_ONOFF, "on", 0, 0,                                       \
 	  "make the outermost VLAN id part of the connection key")                                 \
 	_(SEGMENT_SIZE, "segment-size", 0, WT_OPT_SIZE, "64M", 65536, 68719476736.0,               \
@@ -109,6 +113,7 @@ struct wt_opts {
 	int scan_lcore;
 	uint64_t table_size;
 	double scan_interval;
+	double active_timeout; /* seconds; 0 = off, -1 = auto (wt_opts_active_timeout()) */
 	int vlan_key;
 	uint64_t segment_size;
 	const char *spool; /* NULL = auto, "" = off, else a directory */
@@ -144,5 +149,15 @@ int wt_opts_parse(struct wt_opts *o, int argc, char **argv);
 
 /** Print the usage text (every option, its config key and default). */
 void wt_opts_usage(const char *prog);
+
+/* --active-timeout auto: for live ports (system clock); capture files: off. */
+#define WT_ACTIVE_TIMEOUT_LIVE 300.0
+
+/**
+ * The active timeout in effect, in seconds (0 = no interim records):
+ * @packet_clock nonzero when every input is a capture file read on packet
+ * time.
+ */
+double wt_opts_active_timeout(const struct wt_opts *o, int packet_clock);
 
 #endif /* WT_OPTIONS_H */

@@ -89,7 +89,8 @@ wt_rx_emit_setup(struct wt_calltab_params *tp, struct wt_rx *rx)
 /*
  * Capture files: the clock is the packets' own time and an owner runs the
  * completion scan of its table when a packet crosses a scan boundary, before
- * that packet is counted. Boundaries are first packet + k x interval, the
+ * that packet is counted; the pass runs at the boundary's time, which also
+ * times interim records (--active-timeout). Boundaries are first packet + k x interval, the
  * first packet being the whole input's (the reader publishes it), so every
  * owner scans at the same instants whatever the number of RX lcores, and a
  * record's fate depends only on its own connection's packets: the same
@@ -111,7 +112,7 @@ clock_advance(struct wt_rx *rx, uint64_t t)
 			rx->next_scan_ns += skipped * pl->scan_interval_ns;
 			break;
 		}
-		wt_calltab_scan_pass(rx->tab);
+		wt_calltab_scan_pass(rx->tab, rx->next_scan_ns);
 		rx->next_scan_ns += pl->scan_interval_ns;
 	}
 }

@@ -13,8 +13,10 @@
  * through wt_calltab_scan_remote(): set activity flags are cleared, and each
  * record whose flag was clear becomes a request (slot, generation) on the
  * owner's SPSC ring; the owner completes it if it is still the same record
- * and still idle. A full ring holds the requests here (the pass waits for
- * that table); none is dropped. With the packet clock (capture files) the
+ * and still idle. With an active timeout, a record whose flag was set and
+ * whose current part is at least that old at the pass's start time becomes
+ * an interim request (slot, generation, pass time) on the same ring. A full ring holds the requests
+ * here (the pass waits for that table); none is dropped. With the packet clock (capture files) the
  * owners scan their own tables at packet-time boundaries instead, so this
  * role has nothing to do.
  */
@@ -52,6 +54,7 @@ wt_scanner_poll(struct wt_scanner *sc)
 			return 0;
 		/* The next pass is timed from the start of this one (Figure 7). */
 		sc->next_ns = now + pl->scan_interval_ns;
+		sc->pass_ns = now;
 		sc->in_pass = 1;
 		for (unsigned int j = 0; j < pl->n_rx; j++) {
 			sc->cursor[j] = 0;
@@ -73,7 +76,7 @@ wt_scanner_poll(struct wt_scanner *sc)
 		}
 		int pass_done = 0;
 		uint32_t n = wt_calltab_scan_remote(rx->tab, &sc->cursor[j], SCAN_SLICE,
-		                                    sc->held[j], 64, &pass_done);
+		                                    sc->pass_ns, sc->held[j], 64, &pass_done);
 		sc->n_held[j] = n;
 		work += SCAN_SLICE;
 		if (push_held(sc, j) && pass_done)

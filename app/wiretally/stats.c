@@ -36,6 +36,8 @@ wt_totals_get(const struct wt_pipeline *pl, struct wt_totals *t)
 		t->tab.expire_requests += ts.expire_requests;
 		t->tab.expire_stale += ts.expire_stale;
 		t->tab.expire_active += ts.expire_active;
+		t->tab.interim += ts.interim;
+		t->tab.interim_declined += ts.interim_declined;
 		t->frag.learned += fs.learned;
 		t->frag.attributed += fs.attributed;
 		t->frag.unattributed += fs.unattributed;
@@ -72,12 +74,12 @@ wt_stats_text(const struct wt_pipeline *pl, uint64_t run_id, char *buf, size_t l
 	PUT("note.vlan_restored=%" PRIu64 "\n", t.rx.vlan_restored);
 	PUT("forwarded=%" PRIu64 "\nforward_ring_full=%" PRIu64 "\n", t.rx.fwd_out, t.rx.fwd_full);
 	PUT("records.created=%" PRIu64 "\nrecords.idle=%" PRIu64 "\nrecords.evicted=%" PRIu64
-	    "\nrecords.shutdown=%" PRIu64 "\nrecords.written=%" PRIu64
+	    "\nrecords.shutdown=%" PRIu64 "\nrecords.interim=%" PRIu64 "\nrecords.written=%" PRIu64
 	    "\nrecords.unwritten=%" PRIu64 "\nrecords.export_ring_full=%" PRIu64
 	    "\nrecords.export_stalls=%" PRIu64 "\nrecords.log_retries=%" PRIu64 "\n",
 	    t.tab.created, ex->by_reason[WT_END_IDLE], ex->by_reason[WT_END_EVICTED],
-	    ex->by_reason[WT_END_SHUTDOWN], ex->written, ex->n_backlog, t.rx.rec_full,
-	    t.rx.rec_stalls, ex->retries);
+	    ex->by_reason[WT_END_SHUTDOWN], ex->by_reason[WT_END_ACTIVE], ex->written,
+	    ex->n_backlog, t.rx.rec_full, t.rx.rec_stalls, ex->retries);
 	struct wt_seglog_stats ls;
 	wt_seglog_writer_stats(ex->log, &ls);
 	PUT("log.segments_created=%" PRIu64 "\nlog.segments_archived=%" PRIu64
@@ -86,9 +88,11 @@ wt_stats_text(const struct wt_pipeline *pl, uint64_t run_id, char *buf, size_t l
 	    ls.segments_created, ls.segments_archived, ls.eagain, ls.fallback_segments,
 	    ls.archive_failures, ls.recovered_spool);
 	PUT("scan.passes=%" PRIu64 "\nscan.requests=%" PRIu64 "\nscan.stale=%" PRIu64
-	    "\nscan.active_again=%" PRIu64 "\n",
+	    "\nscan.active_again=%" PRIu64 "\nscan.interim_declined=%" PRIu64
+	    "\nactive_timeout_ns=%" PRIu64 "\n",
 	    pl->packet_clock ? t.tab.scans / (pl->n_rx ? pl->n_rx : 1) : pl->sc.passes,
-	    t.tab.expire_requests, t.tab.expire_stale, t.tab.expire_active);
+	    t.tab.expire_requests, t.tab.expire_stale, t.tab.expire_active, t.tab.interim_declined,
+	    pl->active_timeout_ns);
 	PUT("frag.learned=%" PRIu64 "\nfrag.attributed=%" PRIu64 "\nfrag.unattributed=%" PRIu64
 	    "\nfrag.replaced=%" PRIu64 "\nfrag.expired=%" PRIu64 "\n",
 	    t.frag.learned, t.frag.attributed, t.frag.unattributed, t.frag.replaced,
@@ -149,15 +153,27 @@ wt_summary_print(const struct wt_pipeline *pl)
 			fprintf(stderr, "  note %-19s %14" PRIu64 " pkts  (%s)\n", wt_note_name(b),
 			        t.rx.note_pkts[b], wt_note_desc(b));
 	uint64_t rec_pkts = ex->written_pkts + ex->backlog_pkts;
+	uint64_t final = ex->by_reason[WT_END_IDLE] + ex->by_reason[WT_END_EVICTED] +
+	                 ex->by_reason[WT_END_SHUTDOWN];
 	fprintf(stderr,
 	        "  records: %" PRIu64 " created, %" PRIu64 " idle, %" PRIu64 " evicted, %" PRIu64
-	        " at shutdown; %" PRIu64 " written",
+	        " at shutdown",
 	        t.tab.created, ex->by_reason[WT_END_IDLE], ex->by_reason[WT_END_EVICTED],
-	        ex->by_reason[WT_END_SHUTDOWN], ex->written);
+	        ex->by_reason[WT_END_SHUTDOWN]);
+	if (pl->active_timeout_ns || ex->by_reason[WT_END_ACTIVE])
+		fprintf(stderr, ", %" PRIu64 " interim", ex->by_reason[WT_END_ACTIVE]);
+	fprintf(stderr, "; %" PRIu64 " written", ex->written);
 	if (ex->written)
 		fprintf(stderr, " (seq up to %" PRIu64 ")", wt_seglog_next_seq(ex->log) - 1);
 	fprintf(stderr, "\n  records hold %" PRIu64 " pkts %s\n", rec_pkts,
 	        rec_pkts == t.rx.acct_pkts ? "= in call records" : "!= in call records (BUG)");
+	/* Every created record ends in exactly one final record; interim
+	 * records come on top. */
+	uint64_t all = final + ex->by_reason[WT_END_ACTIVE];
+	fprintf(stderr, "  final records %" PRIu64 " %s; final + interim %" PRIu64 " %s\n", final,
+	        final == t.tab.created ? "= created" : "!= created (BUG)", all,
+	        all == ex->written + ex->n_backlog ? "= written + unwritten"
+	                                           : "!= written + unwritten (BUG)");
 	if (pl->n_rx > 1)
 		fprintf(stderr,
 		        "  %u RX lcores: %" PRIu64
@@ -232,6 +248,7 @@ tel_add_tab(struct rte_tel_data *d, const struct wt_calltab_stats *ts)
 	rte_tel_data_add_dict_u64(d, "completed_idle", ts->completed_idle);
 	rte_tel_data_add_dict_u64(d, "evicted", ts->evicted);
 	rte_tel_data_add_dict_u64(d, "completed_shutdown", ts->completed_shutdown);
+	rte_tel_data_add_dict_u64(d, "interim", ts->interim);
 }
 
 /* /wiretally/stats: totals of every lcore, the log and the ports. */

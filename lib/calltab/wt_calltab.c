@@ -120,7 +120,9 @@ wt_calltab_create(const struct wt_calltab_params *p)
 	struct wt_calltab *t = NULL;
 
 	if (p == NULL || p->emit == NULL || p->capacity < 16 ||
-	    p->capacity > WT_CALLTAB_MAX_CAPACITY) {
+	    p->capacity > WT_CALLTAB_MAX_CAPACITY ||
+	    p->active_timeout_ns > WT_CALLTAB_MAX_ACTIVE_TIMEOUT_NS ||
+	    (p->active_timeout_ns > 0 && p->active_timeout_ns < 1000000)) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -143,6 +145,7 @@ wt_calltab_create(const struct wt_calltab_params *p)
 	t->vmask = wt_key_vlan_mask(p->vlan_in_key);
 	t->call_id_hi = p->run_id;
 	t->call_id_lo_tag = (uint64_t)p->lcore_index << 56;
+	t->active_ms = calltab_ms(p->active_timeout_ns);
 	wt_key_seed_init(&t->seed, p->hash_seed);
 	t->emit = p->emit;
 	t->emit_ctx = p->emit_ctx;
@@ -203,14 +206,16 @@ emit_record(struct wt_calltab *t, uint32_t idx, uint8_t reason)
 	t->emit(t->emit_ctx, &cr);
 }
 
-/* Emit record @idx with @reason, take it out of the index, free its slot. */
+/* Emit record @idx with @reason, take it out of the index, free its slot.
+ * The record does not keep its hash: the key gives it again (the table hash
+ * of a canonical key equals that of its packets, wt_key.h). */
 static void
 complete_record(struct wt_calltab *t, uint32_t idx, uint8_t reason)
 {
 	struct crec *r = &t->recs[idx];
 
 	emit_record(t, idx, reason);
-	index_remove(t, r->hash_hi, idx);
+	index_remove(t, (uint32_t)(wt_key_hash(&r->key, &t->seed) >> 32), idx);
 	/* Free: family 0 marks it (read by a remote scanner); the other fields
 	 * are rewritten by the next creation. */
 	__atomic_store_n(&r->key.family, 0, __ATOMIC_RELAXED);
@@ -291,14 +296,20 @@ origin_of(uint8_t tcp_flags, unsigned int dir)
 	return originator_is_b ? WT_ORIGIN_B : WT_ORIGIN_A;
 }
 
-/* First packet of a direction, or first with a sequence number. */
+/* First packet of a direction in this part, or first with a sequence
+ * number; the very first packet of the part sets its start time (so the
+ * packet path needs no test of its own for a part begun by an interim
+ * record: that record cleared the seen bits). */
 static wt_noinline void
-update_first(struct wt_calltab *t, uint32_t idx, const struct wt_pkt *p, unsigned int dir)
+update_first(struct wt_calltab *t, uint32_t idx, const struct wt_pkt *p, unsigned int dir,
+             uint64_t ts)
 {
 	struct crec *r = &t->recs[idx];
 	uint8_t seen = (uint8_t)(CREC_SEEN_A << dir), sv = (uint8_t)(CREC_SEQ_VALID_A << dir);
 
 	if (!(r->meta & seen)) {
+		if (!(r->meta & CREC_SEEN))
+			t->cold[idx].start_ns = ts;
 		r->meta |= seen;
 		memcpy(t->cold[idx].mac[dir], p->src_mac, 6);
 	}
@@ -319,7 +330,7 @@ update_record(struct wt_calltab *t, uint32_t idx, const struct wt_pkt *p, unsign
 	uint8_t want = (uint8_t)((CREC_SEEN_A | (p->has_seq ? CREC_SEQ_VALID_A : 0)) << dir);
 
 	if (wt_unlikely((r->meta & want) != want))
-		update_first(t, idx, p, dir);
+		update_first(t, idx, p, dir, ts);
 	r->end_ns = ts > r->end_ns ? ts : r->end_ns;
 	__atomic_store_n(&r->active, 1, __ATOMIC_RELAXED); /* a scanner clears it */
 	r->flags[dir] |= flags;
@@ -343,19 +354,19 @@ create_record(struct wt_calltab *t, const struct wt_key *key, uint32_t hash_hi, 
 		idx = alloc_slot(t); /* the slot evict_one() just freed */
 	}
 	struct crec *r = &t->recs[idx];
-	/* The fields a remote scanner reads (family, incarnation, active) are
-	 * atomic stores; the family last, as it marks the slot used. */
+	/* The fields a remote scanner reads (family, incarnation, active,
+	 * cut_ms) are atomic stores; the family last, as it marks the slot used.
+	 * The start time is set by the first update (update_first()). */
 	memcpy(&r->key, key, offsetof(struct wt_key, family));
 	r->end_ns = ts;
 	__atomic_store_n(&r->incarnation, t->next_incarnation++ & ((1ull << 56) - 1),
 	                 __ATOMIC_RELAXED);
-	r->hash_hi = hash_hi;
+	__atomic_store_n(&r->cut_ms, calltab_ms(ts), __ATOMIC_RELAXED);
 	__atomic_store_n(&r->active, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&r->key.family, key->family, __ATOMIC_RELEASE);
 	r->meta = 0;
 	r->flags[0] = r->flags[1] = 0;
 	memset(r->d, 0, sizeof(r->d));
-	t->cold[idx].start_ns = ts;
 	memset(t->cold[idx].mac, 0, sizeof(t->cold[idx].mac));
 	index_insert(t, hash_hi, sig, idx);
 	t->st.created++;
@@ -434,9 +445,59 @@ wt_calltab_update_burst(struct wt_calltab *t, const struct wt_pkt *pkts, const u
 	t->st.pkts += n;
 }
 
-int
-wt_calltab_scan(struct wt_calltab *t, uint32_t budget)
+/*
+ * Interim records.
+ *
+ * A call longer than the active timeout is written in parts: at a scan pass,
+ * a record that was active in the last interval and whose current part began
+ * at least the timeout before the pass emits an interim record (end_reason
+ * active) and stays in the table, starting the next part: counters, TCP
+ * flags, seq-valid and seen bits and MACs reset, so the next part's start
+ * time, MACs and first sequence numbers are those of its own first packets
+ * (update_first(), already on the packet path for a record's first packets:
+ * no test is added per packet). Key, origin, end time and incarnation carry
+ * over, so every part has the same call_id. The part's age is measured from
+ * cut_ms: the creation time, then the time of the pass that cut the previous
+ * part, so with a timeout of k scan intervals a running call is cut every k
+ * passes exactly after its first cut. A part without packets is never emitted as an interim
+ * record: the call completes idle at the next pass instead (its final record
+ * then has no packets, and start = end = the call's last packet).
+ *
+ * Merging the parts (sum the counters, union the flags, first_seq of the
+ * first part where that side has one, last_seq of the last such part, start
+ * of the first, end of the last, MAC of the first part where that side sent)
+ * gives exactly the record the call would have had without interim records.
+ * Ages are compared in signed 32-bit ms (valid up to 24 days: the timeout is
+ * at most 7 days and a part is cut or completed within two passes of it);
+ * a part begun after the pass time (live: created during the pass) is young.
+ */
+static wt_always_inline int
+interim_due(const struct wt_calltab *t, const struct crec *r, uint32_t now_ms)
 {
+	return t->active_ms != 0 && (int32_t)(now_ms - r->cut_ms) >= (int32_t)t->active_ms;
+}
+
+static void
+emit_interim(struct wt_calltab *t, uint32_t idx, uint32_t now_ms)
+{
+	struct crec *r = &t->recs[idx];
+	struct crec_cold *c = &t->cold[idx];
+
+	emit_record(t, idx, WT_END_ACTIVE);
+	memset(r->d, 0, sizeof(r->d));
+	r->flags[0] = r->flags[1] = 0;
+	r->meta &= CREC_ORIGIN_MASK;
+	c->start_ns = r->end_ns; /* the next part's first packet sets it */
+	memset(c->mac, 0, sizeof(c->mac));
+	__atomic_store_n(&r->cut_ms, now_ms, __ATOMIC_RELAXED);
+	t->st.interim++;
+}
+
+int
+wt_calltab_scan(struct wt_calltab *t, uint32_t budget, uint64_t now_ns)
+{
+	uint32_t now_ms = calltab_ms(now_ns);
+
 	while (budget-- > 0 && t->scan_cursor < t->hw) {
 		uint32_t idx = t->scan_cursor++;
 		struct crec *r = &t->recs[idx];
@@ -444,6 +505,8 @@ wt_calltab_scan(struct wt_calltab *t, uint32_t budget)
 			continue;
 		if (__atomic_load_n(&r->active, __ATOMIC_RELAXED)) {
 			__atomic_store_n(&r->active, 0, __ATOMIC_RELAXED);
+			if (interim_due(t, r, now_ms) && (r->meta & CREC_SEEN))
+				emit_interim(t, idx, now_ms);
 		} else {
 			complete_record(t, idx, WT_END_IDLE);
 		}
@@ -482,13 +545,23 @@ wt_calltab_scan(struct wt_calltab *t, uint32_t budget)
  * of activity credit, and it is still only completed after a whole interval
  * without packets. Limits: requests lost (a full ring) only delay a
  * completion to a later pass.
+ *
+ * Interim requests follow the same pattern: for a record whose flag was set,
+ * the scanner reads cut_ms (an atomic 32-bit load; the owner stores it
+ * atomically at creation and at each interim record) and, when the part
+ * looks old enough at the pass time, sends (slot, generation, pass time).
+ * The owner re-checks with its own view: same generation, packets in the
+ * part, and age at the pass time from its current cut_ms. So a request read
+ * from a stale cut_ms (the previous pass's interim not yet applied) is
+ * declined, two interim records never cover one part, and a part is cut
+ * between two packets on the owner: every packet is in exactly one part.
  */
 uint32_t
-wt_calltab_scan_remote(struct wt_calltab *t, uint32_t *cursor, uint32_t budget,
+wt_calltab_scan_remote(struct wt_calltab *t, uint32_t *cursor, uint32_t budget, uint64_t now_ns,
                        struct wt_calltab_expire *out, uint32_t max_out, int *pass_done)
 {
 	uint32_t hw = __atomic_load_n(&t->hw, __ATOMIC_ACQUIRE);
-	uint32_t i = *cursor, n = 0;
+	uint32_t i = *cursor, n = 0, now_ms = calltab_ms(now_ns);
 
 	*pass_done = 0;
 	while (budget > 0 && i < hw && n < max_out) {
@@ -496,12 +569,22 @@ wt_calltab_scan_remote(struct wt_calltab *t, uint32_t *cursor, uint32_t budget,
 		budget--;
 		if (__atomic_load_n(&r->key.family, __ATOMIC_ACQUIRE) != 0) {
 			uint64_t gen = __atomic_load_n(&r->incarnation, __ATOMIC_RELAXED);
+			int op = -1;
 			if (__atomic_load_n(&r->active, __ATOMIC_RELAXED)) {
 				(void)__atomic_exchange_n(&r->active, 0, __ATOMIC_RELAXED);
+				uint32_t cut = __atomic_load_n(&r->cut_ms, __ATOMIC_RELAXED);
+				if (t->active_ms != 0 &&
+				    (int32_t)(now_ms - cut) >= (int32_t)t->active_ms)
+					op = WT_CALLTAB_REQ_INTERIM;
 			} else {
+				op = WT_CALLTAB_REQ_IDLE;
+			}
+			if (op >= 0) {
+				memset(&out[n], 0, sizeof(out[n]));
 				out[n].idx = i;
-				out[n].reserved = 0;
+				out[n].op = (uint8_t)op;
 				out[n].gen = gen;
+				out[n].now_ns = now_ns;
 				n++;
 			}
 		}
@@ -528,6 +611,15 @@ wt_calltab_expire(struct wt_calltab *t, const struct wt_calltab_expire *req)
 		t->st.expire_stale++;
 		return 0;
 	}
+	if (req->op == WT_CALLTAB_REQ_INTERIM) {
+		uint32_t now_ms = calltab_ms(req->now_ns);
+		if (!interim_due(t, r, now_ms) || !(r->meta & CREC_SEEN)) {
+			t->st.interim_declined++; /* empty, or cut since the scanner looked */
+			return 0;
+		}
+		emit_interim(t, req->idx, now_ms);
+		return 1;
+	}
 	if (__atomic_load_n(&r->active, __ATOMIC_RELAXED)) {
 		t->st.expire_active++; /* a packet came after the scanner looked */
 		return 0;
@@ -537,9 +629,9 @@ wt_calltab_expire(struct wt_calltab *t, const struct wt_calltab_expire *req)
 }
 
 void
-wt_calltab_scan_pass(struct wt_calltab *t)
+wt_calltab_scan_pass(struct wt_calltab *t, uint64_t now_ns)
 {
-	while (!wt_calltab_scan(t, UINT32_MAX))
+	while (!wt_calltab_scan(t, UINT32_MAX, now_ns))
 		;
 }
 

@@ -7,7 +7,10 @@
  * Figures 5 and 6), completed by the activity-flag scan (Figure 7), evicted
  * when the table is full, and completed at shutdown. A completed record is
  * handed to the emit callback as a struct wt_callrec (seq still 0; the log
- * writer numbers it).
+ * writer numbers it). With an active timeout, a call still running also
+ * emits interim records (end_reason active) at scan passes, each with what
+ * the call did since its previous record; all records of one call carry the
+ * same call_id.
  *
  * Threading: every function here must be called by the owning lcore only.
  */
@@ -20,6 +23,9 @@
 #include "wt_mem.h"
 #include "wt_parse.h"
 #include "wt_record.h"
+
+/* Longest active timeout (7 days): a part's age must fit in 31 bits of ms. */
+#define WT_CALLTAB_MAX_ACTIVE_TIMEOUT_NS (7ull * 86400 * 1000000000)
 
 /* Largest number of records one table can hold. */
 #define WT_CALLTAB_MAX_CAPACITY (1u << 28)
@@ -43,6 +49,10 @@ struct wt_calltab_params {
 	uint64_t run_id;         /* call_id[0] */
 	wt_calltab_emit_fn emit; /* required */
 	void *emit_ctx;
+	/* Interim records: a call whose current part is at least this old at a
+	 * scan pass emits one (end_reason active) and goes on from zero.
+	 * 0: never; else 1 ms .. WT_CALLTAB_MAX_ACTIVE_TIMEOUT_NS. */
+	uint64_t active_timeout_ns;
 };
 
 struct wt_calltab_stats {
@@ -56,12 +66,14 @@ struct wt_calltab_stats {
 	uint64_t expire_requests;    /* remote scanner requests handled */
 	uint64_t expire_stale;       /* ... for a record completed or reused meanwhile */
 	uint64_t expire_active;      /* ... for a record that saw a packet meanwhile */
+	uint64_t interim;            /* interim records emitted (end_reason active) */
+	uint64_t interim_declined;   /* interim requests for a part empty or too young */
 };
 
 /**
  * Create a table.
- * @return the table, or NULL with errno set: EINVAL (bad capacity, no emit),
- * ENOMEM.
+ * @return the table, or NULL with errno set: EINVAL (bad capacity, no emit,
+ * active timeout out of range), ENOMEM.
  */
 struct wt_calltab *wt_calltab_create(const struct wt_calltab_params *p);
 
@@ -82,46 +94,63 @@ void wt_calltab_update_burst(struct wt_calltab *t, const struct wt_pkt *pkts, co
 /**
  * Completion scan (Figure 7) over at most @budget slots from a saved cursor:
  * records whose activity flag is clear are completed (end_reason idle) and
- * removed; the flag of the others is cleared. Call repeatedly; a pass ends
- * when the cursor wraps.
+ * removed; the flag of the others is cleared, and those whose current part
+ * is at least the active timeout old at @now_ns emit an interim record
+ * (unless the part is empty). Call repeatedly; a pass ends when the cursor
+ * wraps.
+ * @param now_ns  the time of the pass (capture files: the scan boundary)
  * @return 1 when this call finished a pass, else 0.
  */
-int wt_calltab_scan(struct wt_calltab *t, uint32_t budget);
+int wt_calltab_scan(struct wt_calltab *t, uint32_t budget, uint64_t now_ns);
 
 /*
  * The completion scan run by another lcore (the scanner): it reads and clears
- * activity flags and asks the owner to complete idle records; only the owner
- * completes. How it works and why it is race-free: wt_calltab.c and
- * docs/ARCHITECTURE.md.
+ * activity flags and asks the owner to complete idle records or to emit
+ * interim records of long ones; only the owner completes or emits. How it
+ * works and why it is race-free: wt_calltab.c and docs/ARCHITECTURE.md.
  */
+#define WT_CALLTAB_REQ_IDLE    0 /* complete the record if it is still idle */
+#define WT_CALLTAB_REQ_INTERIM 1 /* emit an interim record if the part is old enough */
+
 struct wt_calltab_expire {
-	uint32_t idx;      /* record slot */
-	uint32_t reserved; /* 0 */
-	uint64_t gen;      /* the record's creation number when the scanner saw it */
+	uint32_t idx;        /* record slot */
+	uint8_t op;          /* WT_CALLTAB_REQ_* */
+	uint8_t reserved[3]; /* 0 */
+	uint64_t gen;        /* the record's creation number when the scanner saw it */
+	uint64_t now_ns;     /* the time of the scanner's pass */
 };
 
 /**
  * Scanner side: visit up to @budget slots from *@cursor, clearing set
- * activity flags and writing an expire request for each record whose flag
- * was clear, at most @max_out of them (the cursor stops there).
+ * activity flags; write a WT_CALLTAB_REQ_IDLE request for each record whose
+ * flag was clear, and (active timeout set) a WT_CALLTAB_REQ_INTERIM request
+ * for each record whose flag was set and whose current part began at least
+ * the active timeout before @now_ns; at most @max_out requests (the cursor
+ * stops there).
+ * @param now_ns     the time of this pass (the same for all its slices)
  * @param pass_done  set to 1 when the cursor wrapped (a pass ended)
  * @return requests written to @out.
  * Threading: one scanner per table, any lcore but the owner; concurrent with
  * the owner's packet path. Does not modify anything but activity flags.
  */
 uint32_t wt_calltab_scan_remote(struct wt_calltab *t, uint32_t *cursor, uint32_t budget,
-                                struct wt_calltab_expire *out, uint32_t max_out, int *pass_done);
+                                uint64_t now_ns, struct wt_calltab_expire *out, uint32_t max_out,
+                                int *pass_done);
 
 /**
- * Owner side: complete the record of @req (end_reason idle) if it is still
- * the same record (generation) and still idle (flag clear).
- * @return 1 when completed, 0 when the request was stale or the record active.
+ * Owner side: act on a scanner request if it is still the same record
+ * (generation). WT_CALLTAB_REQ_IDLE: complete it (end_reason idle) if its
+ * flag is still clear. WT_CALLTAB_REQ_INTERIM: emit an interim record
+ * (end_reason active) if the part holds packets and began at least the
+ * active timeout before the request's now_ns, and start the next part.
+ * @return 1 when done, 0 when the request was stale, the record active
+ * again, or the part empty or too young.
  * Threading: the owner only.
  */
 int wt_calltab_expire(struct wt_calltab *t, const struct wt_calltab_expire *req);
 
-/** Run one whole scan pass now (capture files: the clock is the packets'). */
-void wt_calltab_scan_pass(struct wt_calltab *t);
+/** Run one whole scan pass at @now_ns (capture files: the clock is the packets'). */
+void wt_calltab_scan_pass(struct wt_calltab *t, uint64_t now_ns);
 
 /** Complete every record with @reason (WT_END_SHUTDOWN at exit), in slot order. */
 void wt_calltab_complete_all(struct wt_calltab *t, uint8_t reason);

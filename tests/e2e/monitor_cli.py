@@ -167,7 +167,8 @@ def test_help_and_config(wt, rd, tmp, example_conf):
                 '--vlan-key', '--segment-size', '--frag-table-size', '--frag-timeout',
                 '--hash-seed', '--burst', '--rx-desc', '--mbufs', '--config', '--quiet',
                 '--rx-cores', '--record-ring', '--forward-ring', '--duration', '--progress',
-                '--spool', '--spool-segments', '--export-lcore', '--scan-lcore'):
+                '--spool', '--spool-segments', '--export-lcore', '--scan-lcore',
+                '--active-timeout'):
         check(opt in r.out, '--help documents ' + opt)
     r = Run(wt, rd, ['--version'])
     check(r.rc == 0 and r.out.startswith('wiretally '), '--version')
@@ -179,7 +180,7 @@ def test_help_and_config(wt, rd, tmp, example_conf):
                 'segment-size', 'frag-table-size', 'frag-timeout', 'hash-seed', 'burst',
                 'rx-desc', 'mbufs', 'quiet', 'rx-cores', 'record-ring', 'forward-ring',
                 'duration', 'progress', 'spool', 'spool-segments', 'export-lcore',
-                'scan-lcore'):
+                'scan-lcore', 'active-timeout'):
         check((';%s =' % opt) in conf_text, 'config/wiretally.conf documents ' + opt)
 
     good = os.path.join(tmp, 'cfg.pcap')

@@ -8,7 +8,9 @@
    that make the completion scan split connections) and, when given, every
    capture of the external corpus: wiretally with --rx-cores 1, 2 and 4 must
    write exactly the same records (every column but seq and call_id), at the
-   default scan interval and at one that splits connections.
+   default scan interval and at one that splits connections; with
+   --active-timeout, long calls (pcapgen.long_calls()) and the corpus give
+   the same interim records too.
 2. Two tap ports: each capture is split by direction (frames sent by the
    lower and by the higher MAC address) into two files replayed as two
    ports, merged by time: the records must equal the single-file run's.
@@ -24,7 +26,7 @@ import sys
 import tempfile
 
 import wtpcap
-from pcapgen import pcap_bytes, tcp4, udp4, udp4_fragments, write, MAC_A, MAC_B
+from pcapgen import long_calls, pcap_bytes, tcp4, udp4, udp4_fragments, write, MAC_A, MAC_B
 
 FAILS = []
 
@@ -146,6 +148,14 @@ def main(argv):
                                                [pcap], extra)
                 check(ok and len(base) > 0, '%s%s: the same %d records with 1, 2 and 4 RX '
                       'lcores' % (name, ' (scan 0.5 s)' if extra else '', len(base)))
+        # interim records: cut at packet-time scan passes, so the same for any N
+        longp = os.path.join(tmp, 'long.pcap')
+        write(longp, pcap_bytes(long_calls()[0]))
+        ok, base, _ = compare_rx_cores(wt, rd, tmp, 'long-interim', [longp],
+                                       ['--scan-interval', '2', '--active-timeout', '10'])
+        n_int = sum(1 for r in base if r['end_reason'] == 'active')
+        check(ok and n_int > 0, 'long calls, --active-timeout 10: the same %d records (%d '
+              'interim) with 1, 2 and 4 RX lcores' % (len(base), n_int))
         _, gen_rows, _ = compare_rx_cores(wt, rd, tmp, 'gen-check', [gen], ['--scan-interval', '0.5'])
         idle = sum(1 for r in gen_rows if r['end_reason'] == 'idle')
         check(idle >= 4, 'the generated capture does split connections at 0.5 s scans '
@@ -182,16 +192,20 @@ def main(argv):
         # 3. the external corpus, when present
         if corpus and os.path.isdir(corpus):
             names = sorted(f for f in os.listdir(corpus) if f.endswith(('.pcap', '.pcapng')))
-            bad = []
+            bad, n_int = [], 0
             for f in names:
-                for extra in ([], ['--scan-interval', '0.001']):
-                    ok, _, _ = compare_rx_cores(wt, rd, tmp, f + ('-s' if extra else ''),
-                                                [os.path.join(corpus, f)], extra)
+                for suffix, extra in (('', []), ('-s', ['--scan-interval', '0.001']),
+                                      ('-si', ['--scan-interval', '0.001',
+                                               '--active-timeout', '0.002'])):
+                    ok, base, _ = compare_rx_cores(wt, rd, tmp, f + suffix,
+                                                   [os.path.join(corpus, f)], extra)
+                    n_int += sum(1 for r in base if r['end_reason'] == 'active')
                     if not ok:
                         bad.append(f)
-            check(not bad and len(names) > 0, 'corpus: %d captures, the same records with '
-                  '1, 2 and 4 RX lcores at both scan intervals%s' %
-                  (len(names), (' (differ: %s)' % ', '.join(bad)) if bad else ''))
+            check(not bad and len(names) > 0 and n_int > 0, 'corpus: %d captures, the same '
+                  'records with 1, 2 and 4 RX lcores at both scan intervals and with interim '
+                  'records (%d)%s' % (len(names), n_int,
+                                      (' (differ: %s)' % ', '.join(bad)) if bad else ''))
         else:
             print('*** corpus part SKIPPED: no corpus directory given or found ***')
     print('%d failed' % len(FAILS))

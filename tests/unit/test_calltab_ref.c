@@ -214,7 +214,7 @@ run(uint32_t capacity, int scans, uint64_t npkts)
 		wt_calltab_update_burst(t, burst, ts, n);
 		done += n;
 		if (scans && rnd() % 100 == 0)
-			wt_calltab_scan(t, (uint32_t)(rnd() % 5000));
+			wt_calltab_scan(t, (uint32_t)(rnd() % 5000), 0);
 	}
 	wt_calltab_complete_all(t, WT_END_SHUTDOWN);
 	int bad = 0;

@@ -6,15 +6,21 @@
  * go active and idle at random, and handles the scanner's expire requests
  * from an SPSC rte_ring; the scanner (the main lcore) runs completion passes
  * over the owner's table every 300 us for about 1.5 s (thousands of scan
- * intervals), clearing flags and sending requests. Afterwards, per
- * connection: the records' packets and bytes add up to what was sent (none
- * lost, none counted twice), their time ranges (packet numbers) follow each
- * other without overlap (no packet went into a record after it was
- * completed), every record has its own call id, and the races were taken
- * (requests for records that became active again, idle completions).
+ * intervals), clearing flags and sending requests; with an active timeout
+ * of 1 ms (about 3 passes) connections that stay busy are also cut into
+ * interim records. Afterwards, per connection: the records' packets and
+ * bytes add up to what was sent (none lost, none counted twice), their time
+ * ranges (packet times) follow each other without overlap (no packet went
+ * into a record after it was completed or cut), every call has its own call
+ * id, its interim records come before its one final record and none is
+ * empty, and the races were taken (requests for records that became active
+ * again, idle completions, interim records; the owner declining interim
+ * requests read from a stale cut time is printed, not required: it depends
+ * on how far the owner lags behind the scanner).
  * Suite 'eal': needs an EAL with two lcores (--no-huge).
  */
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <rte_cycles.h>
@@ -41,8 +47,16 @@ static uint64_t owner_pkts;
  * completed in time order, since the next one can only be created once the
  * previous one has left the table. */
 static uint64_t got_pkts[CONNS], got_bytes[CONNS], last_end[CONNS];
-static uint8_t *id_seen; /* one byte per creation number */
-static uint64_t n_seen, bad_conn, overlap, dup_id, id_range;
+static uint8_t *id_seen; /* per creation number: 1 interim record seen, 2 final */
+static uint64_t n_seen, n_final, bad_conn, overlap, dup_id, id_range, empty_interim;
+
+static uint64_t
+mono_ns(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
 
 static void
 on_emit(void *ctx, const struct wt_callrec *r)
@@ -55,15 +69,23 @@ on_emit(void *ctx, const struct wt_callrec *r)
 		bad_conn++;
 		return;
 	}
-	got_pkts[c] += r->d[0].pkts + r->d[1].pkts;
+	uint64_t pkts = r->d[0].pkts + r->d[1].pkts;
+	got_pkts[c] += pkts;
 	got_bytes[c] += r->d[0].bytes + r->d[1].bytes;
-	if (r->start_ns <= last_end[c])
-		overlap++; /* a packet counted in a record after its successor began */
+	/* a packet counted in a record after its successor began; an empty
+	 * final part has start = end = the last packet of the call */
+	if (pkts > 0 && r->start_ns <= last_end[c])
+		overlap++;
 	last_end[c] = r->end_ns;
+	int interim = r->end_reason == WT_END_ACTIVE;
+	empty_interim += interim && pkts == 0;
+	n_final += !interim;
 	if (inc >= MAX_CREATED)
 		id_range++;
-	else if (id_seen[inc]++)
-		dup_id++;
+	else if (id_seen[inc] == 2)
+		dup_id++; /* a record of a call after its final record */
+	else
+		id_seen[inc] = interim ? 1 : 2;
 }
 
 static struct wt_pkt
@@ -125,7 +147,9 @@ owner_main(void *arg)
 				continue;
 			uint32_t len = (uint32_t)(rnd() % 1000);
 			burst[n] = conn_pkt(c, (int)(rnd() & 1), len);
-			t[n] = ts++;
+			uint64_t clk = mono_ns();
+			ts = clk > ts ? clk : ts + 1; /* the scanner's clock, strictly rising */
+			t[n] = ts;
 			sent_pkts[c]++;
 			sent_bytes[c] += len;
 			n++;
@@ -173,7 +197,8 @@ main(void)
 	                               .socket = WT_SOCKET_ANY,
 	                               .hash_seed = 7,
 	                               .vlan_in_key = 1,
-	                               .emit = on_emit};
+	                               .emit = on_emit,
+	                               .active_timeout_ns = 1000000};
 	tab = wt_calltab_create(&tp);
 	req_ring = rte_ring_create_elem("stress_req", sizeof(struct wt_calltab_expire), 1024,
 	                                SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
@@ -187,12 +212,14 @@ main(void)
 	uint64_t interval = hz * 300 / 1000000, next = t0 + interval, end = t0 + hz * 3 / 2;
 	uint64_t passes = 0, sent_req = 0, ring_full = 0;
 	uint32_t cursor = 0;
+	uint64_t pass_ns = 0;
 	int in_pass = 0;
 	while (rte_get_timer_cycles() < end) {
 		uint64_t now = rte_get_timer_cycles();
 		if (!in_pass && now >= next) {
 			in_pass = 1;
 			next = now + interval;
+			pass_ns = mono_ns();
 		}
 		if (!in_pass) {
 			rte_pause();
@@ -200,7 +227,7 @@ main(void)
 		}
 		struct wt_calltab_expire req[64];
 		int done;
-		uint32_t n = wt_calltab_scan_remote(tab, &cursor, 256, req, 64, &done);
+		uint32_t n = wt_calltab_scan_remote(tab, &cursor, 256, pass_ns, req, 64, &done);
 		uint32_t off = 0;
 		while (off < n) { /* never lose a request: wait for room */
 			off += rte_ring_sp_enqueue_burst_elem(req_ring, req + off, sizeof(req[0]),
@@ -224,15 +251,20 @@ main(void)
 	wt_calltab_get_stats(tab, &st);
 	printf("  %" PRIu64 " packets, %" PRIu64 " scan passes, %" PRIu64 " requests (%" PRIu64
 	       " ring-full waits), %" PRIu64 " records: %" PRIu64 " idle, %" PRIu64
-	       " shutdown; requests stale %" PRIu64 ", active again %" PRIu64 "\n",
+	       " shutdown, %" PRIu64 " interim; requests stale %" PRIu64 ", active again %" PRIu64
+	       ", interim declined %" PRIu64 "\n",
 	       owner_pkts, passes, sent_req, ring_full, n_seen, st.completed_idle,
-	       st.completed_shutdown, st.expire_stale, st.expire_active);
+	       st.completed_shutdown, st.interim, st.expire_stale, st.expire_active,
+	       st.interim_declined);
 	CHECK(passes >= 1000);                      /* many scan intervals */
 	CHECK_EQ_U64(st.expire_requests, sent_req); /* every request reached the owner */
 	CHECK(st.completed_idle >= 1000);           /* the scanner did complete records */
 	CHECK(st.expire_active > 0);                /* the active-again race was taken */
-	CHECK_EQ_U64(st.created, n_seen);           /* each record completed exactly once */
-	CHECK_EQ_U64(st.completed_idle + st.completed_shutdown + st.evicted, n_seen);
+	CHECK(st.interim >= 1000);                  /* busy calls were cut */
+	CHECK_EQ_U64(st.created, n_final);          /* each call completed exactly once */
+	CHECK_EQ_U64(st.completed_idle + st.completed_shutdown + st.evicted, n_final);
+	CHECK_EQ_U64(st.interim + n_final, n_seen);
+	CHECK_EQ_U64(empty_interim, 0);
 	CHECK_EQ_U64(st.pkts, owner_pkts);
 	CHECK_EQ_U64(bad_conn, 0);
 	CHECK_EQ_U64(overlap, 0);
