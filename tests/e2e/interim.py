@@ -252,6 +252,34 @@ def check_against_model(name, rows, model):
     check(not empty, '%s: no interim record is empty (%d are)' % (name, len(empty)))
 
 
+def check_ipfix(rd, out, rows):
+    """The interim records as IPFIX (wiretally-read --format ipfix, decoded by
+    the tests' independent decoder): flowEndReason activeTimeout (2) for
+    every interim record, the same call_id and counters as the CSV."""
+    from ipfix_collector import Decoder, biflow, split_stream
+    r = subprocess.run([rd, '--format', 'ipfix', out], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=120)
+    msgs, rest = split_stream(r.stdout)
+    dec = Decoder()
+    flows = {}
+    for m in msgs:
+        for rec in dec.message(m)[1]:
+            f = biflow(rec)
+            flows[f['record_seq']] = f
+    bad = []
+    for row in rows:
+        f = flows.get(int(row['seq']))
+        pkts = int(row['a_pkts']) + int(row['b_pkts'])
+        want_reason = 2 if row['end_reason'] == 'active' else None
+        if f is None or f['call_id'] != row['call_id'] or f['pkts'] + f['rev_pkts'] != pkts or \
+                (want_reason is not None and f['end_reason'] != want_reason):
+            bad.append((row['seq'], row['end_reason'], f and f['end_reason']))
+    n_active = sum(1 for row in rows if row['end_reason'] == 'active')
+    check(r.returncode == 0 and not rest and len(flows) == len(rows) and not bad and n_active,
+          'IPFIX: %d records, %d interim ones with flowEndReason activeTimeout, call_id and '
+          'packets as in the CSV%s' % (len(flows), n_active, (': ' + str(bad[:3])) if bad else ''))
+
+
 def test_pcap(tmp, wt, rd):
     frames, known = long_calls()
     pcap = os.path.join(tmp, 'long.pcap')
@@ -284,6 +312,8 @@ def test_pcap(tmp, wt, rd):
     check(sorted(map(lambda r: tuple(strip(r).items()), runs[1])) ==
           sorted(map(lambda r: tuple(strip(r).items()), runs[2])),
           'the same records with 1 and 2 RX lcores')
+
+    check_ipfix(rd, os.path.join(tmp, 'a1'), runs[1])
 
     # without interim records: auto is off for capture files
     ref, stats, err = run_pcap(wt, rd, pcap, os.path.join(tmp, 'ref'), ['--scan-interval', '2'])
