@@ -16,6 +16,7 @@
 #include "ipfix.h"
 #include "monitor.h"
 #include "wt_ipfix_export.h"
+#include "wt_seglog.h"
 
 #define BATCH        64
 #define SAY_EVERY_NS (60 * WT_NS_PER_SEC)
@@ -29,14 +30,22 @@ struct wt_ipfix_sender {
 	double stall_s;
 	int stop; /* atomic: the exporter offers no more; send what is left */
 	char url[300];
+	char log_dir[4096], spool_dir[4096];
 	/* written by the exporter lcore only (read racily for display) */
 	uint64_t offered, queue_full, full_first_seq, full_last_seq, queue_max;
+	uint64_t last_seq; /* of the last record offered (atomic) */
+	int diverted;      /* atomic, release after full_first_seq: the ring is no longer fed */
 	/* published by the sender thread under lock */
 	pthread_mutex_t lock;
 	struct wt_ipfix_exporter_stats xst;
 	uint64_t unsent_at_exit;
 	/* sender thread only */
 	uint64_t said_full, said_full_ns;
+	struct wt_seglog_reader *log; /* after the ring filled: the log, followed */
+	uint64_t log_next_seq;        /* next seq wanted from the log */
+	int log_failed;               /* the log could not be opened (said) */
+	int log_seq_set;              /* log_next_seq is meaningful */
+	uint64_t from_log;            /* atomic: records read back from the log */
 };
 
 static void
@@ -66,11 +75,11 @@ report_full(struct wt_ipfix_sender *s)
 	if (full == s->said_full || (s->said_full_ns && now - s->said_full_ns < SAY_EVERY_NS))
 		return;
 	WT_LOG(WARNING,
-	       "IPFIX: the queue to %s is full (%u records): %" PRIu64
-	       " records not sent over IPFIX so far (seq %" PRIu64 " to %" PRIu64
-	       "); they are in the log (wiretally-read --ipfix can send them)\n",
-	       s->url, rte_ring_get_capacity(s->ring), full,
-	       __atomic_load_n(&s->full_first_seq, __ATOMIC_RELAXED),
+	       "IPFIX: the queue to %s is full (%u records): from seq %" PRIu64
+	       " on, records are read back from the log and sent from there (%" PRIu64
+	       " so far, up to seq %" PRIu64 ")\n",
+	       s->url, rte_ring_get_capacity(s->ring),
+	       __atomic_load_n(&s->full_first_seq, __ATOMIC_RELAXED), full,
 	       __atomic_load_n(&s->full_last_seq, __ATOMIC_RELAXED));
 	s->said_full = full;
 	s->said_full_ns = now;
@@ -84,6 +93,60 @@ mono_s(void)
 	return (uint64_t)ts.tv_sec;
 }
 
+/*
+ * After the ring filled: the next records from the log, from
+ * full_first_seq on, into @batch (at most BATCH). The log is followed: a
+ * record the exporter wrote after the last call is found by the next one.
+ * @return the number of records, 0 when nothing new is committed yet.
+ */
+static unsigned int
+read_log(struct wt_ipfix_sender *s, struct wt_callrec *batch)
+{
+	if (s->log == NULL) {
+		if (s->log_failed)
+			return 0;
+		const char *paths[1] = {s->log_dir};
+		struct wt_seglog_reader_conf rc = {
+		        .paths = paths,
+		        .npaths = 1,
+		        .spool_dir = s->spool_dir[0] ? s->spool_dir : NULL,
+		        .follow = 1,
+		};
+		char err[512];
+		s->log = wt_seglog_reader_open(&rc, err, sizeof(err));
+		if (s->log == NULL) {
+			WT_LOG(ERR,
+			       "IPFIX: cannot read the log back after the queue filled: %s; "
+			       "records "
+			       "from seq %" PRIu64 " on are not sent over IPFIX\n",
+			       err, s->log_next_seq);
+			s->log_failed = 1;
+			return 0;
+		}
+	}
+	struct wt_seglog_frame f;
+	unsigned int n = 0;
+	while (n < BATCH && wt_seglog_reader_next(s->log, &f) == 1) {
+		if (f.type != WT_SEGLOG_FRAME_RECORD || f.seq < s->log_next_seq ||
+		    wt_seglog_frame_record(&f, &batch[n]) != 0)
+			continue;
+		s->log_next_seq = f.seq + 1;
+		n++;
+	}
+	if (n)
+		__atomic_store_n(&s->from_log, s->from_log + n, __ATOMIC_RELAXED);
+	return n;
+}
+
+/* Every record offered is in the ring or was read from the log. */
+static int
+log_caught_up(const struct wt_ipfix_sender *s)
+{
+	if (!__atomic_load_n(&s->diverted, __ATOMIC_ACQUIRE))
+		return 1;
+	return s->log_failed || s->log_next_seq > __atomic_load_n(&s->last_seq, __ATOMIC_ACQUIRE);
+}
+
 static void *
 sender_main(void *arg)
 {
@@ -91,6 +154,7 @@ sender_main(void *arg)
 	struct wt_callrec batch[BATCH];
 	unsigned int n = 0, pos = 0;
 	uint64_t last_progress = mono_s();
+	int from_log = 0; /* the last batch was looked for in the log */
 
 	for (;;) {
 		int stopping = __atomic_load_n(&s->stop, __ATOMIC_ACQUIRE);
@@ -99,6 +163,16 @@ sender_main(void *arg)
 			n = rte_ring_sc_dequeue_burst_elem(s->ring, batch, sizeof(batch[0]), BATCH,
 			                                   NULL);
 			pos = 0;
+			/* the ring is empty for good once it filled: the rest from the log */
+			if (n == 0 && __atomic_load_n(&s->diverted, __ATOMIC_ACQUIRE)) {
+				if (!s->log_seq_set) {
+					s->log_next_seq = __atomic_load_n(&s->full_first_seq,
+					                                  __ATOMIC_RELAXED);
+					s->log_seq_set = 1;
+				}
+				n = read_log(s, batch);
+				from_log = 1;
+			}
 		}
 		while (pos < n && (rc = wt_ipfix_exporter_add(s->x, &batch[pos])) == 0) {
 			pos++;
@@ -111,7 +185,7 @@ sender_main(void *arg)
 			rc = wt_ipfix_exporter_flush(s->x);
 			if (rc == 0 && before.records_pending)
 				last_progress = mono_s();
-			if (rc == 0 && stopping)
+			if (rc == 0 && stopping && log_caught_up(s))
 				break;
 		}
 		publish(s);
@@ -126,14 +200,25 @@ sender_main(void *arg)
 		if (rc == -EAGAIN)
 			wt_ipfix_exporter_wait(s->x, WAIT_MS);
 		else if (n == 0)
-			usleep(1000); /* idle: the ring is polled every millisecond */
+			/* idle: the ring is polled every millisecond, the log (which
+			 * lists its directories again) every 20 */
+			usleep(from_log ? 20000 : 1000);
+		from_log = 0;
 	}
 	struct wt_ipfix_exporter_stats st;
 	wt_ipfix_exporter_stats(s->x, &st);
 	pthread_mutex_lock(&s->lock);
 	s->xst = st;
 	s->unsent_at_exit = (n - pos) + rte_ring_count(s->ring) + st.records_pending;
+	/* after a full ring: what the log did not give back in time */
+	uint64_t last = __atomic_load_n(&s->last_seq, __ATOMIC_ACQUIRE);
+	uint64_t next = s->log_seq_set ? s->log_next_seq
+	                               : __atomic_load_n(&s->full_first_seq, __ATOMIC_RELAXED);
+	if (__atomic_load_n(&s->diverted, __ATOMIC_ACQUIRE) && next <= last)
+		s->unsent_at_exit += last + 1 - next;
 	pthread_mutex_unlock(&s->lock);
+	wt_seglog_reader_close(s->log);
+	s->log = NULL;
 	return NULL;
 }
 
@@ -147,6 +232,12 @@ wt_ipfix_sender_start(const struct wt_ipfix_sender_conf *conf, char *err, size_t
 	}
 	pthread_mutex_init(&s->lock, NULL);
 	snprintf(s->url, sizeof(s->url), "%s", conf->url);
+	if (conf->log_dir != NULL)
+		snprintf(s->log_dir, sizeof(s->log_dir), "%s", conf->log_dir);
+	if (conf->spool_dir != NULL)
+		snprintf(s->spool_dir, sizeof(s->spool_dir), "%s", conf->spool_dir);
+	if (!s->log_dir[0])
+		s->log_failed = 1; /* nothing to read back: a full ring loses records */
 	struct wt_ipfix_exporter_conf xc = {
 	        .url = conf->url,
 	        .domain = conf->domain,
@@ -191,11 +282,15 @@ void
 wt_ipfix_sender_offer(struct wt_ipfix_sender *s, const struct wt_callrec *r)
 {
 	__atomic_store_n(&s->offered, s->offered + 1, __ATOMIC_RELAXED);
-	if (rte_ring_sp_enqueue_elem(s->ring, (void *)(uintptr_t)r, sizeof(*r)) != 0) {
+	__atomic_store_n(&s->last_seq, r->seq, __ATOMIC_RELEASE);
+	if (s->diverted ||
+	    rte_ring_sp_enqueue_elem(s->ring, (void *)(uintptr_t)r, sizeof(*r)) != 0) {
 		if (s->queue_full == 0)
 			__atomic_store_n(&s->full_first_seq, r->seq, __ATOMIC_RELAXED);
 		__atomic_store_n(&s->full_last_seq, r->seq, __ATOMIC_RELAXED);
 		__atomic_store_n(&s->queue_full, s->queue_full + 1, __ATOMIC_RELAXED);
+		/* from here on the sender reads the log: nothing more in the ring */
+		__atomic_store_n(&s->diverted, 1, __ATOMIC_RELEASE);
 		return;
 	}
 	unsigned int depth = rte_ring_count(s->ring);
@@ -224,6 +319,7 @@ wt_ipfix_sender_stats(const struct wt_ipfix_sender *s, struct wt_ipfix_sender_st
 	st->full_first_seq = __atomic_load_n(&s->full_first_seq, __ATOMIC_RELAXED);
 	st->full_last_seq = __atomic_load_n(&s->full_last_seq, __ATOMIC_RELAXED);
 	st->queue_max = __atomic_load_n(&s->queue_max, __ATOMIC_RELAXED);
+	st->from_log = __atomic_load_n(&s->from_log, __ATOMIC_RELAXED);
 	st->queued = rte_ring_count(s->ring);
 	pthread_mutex_lock(&m->lock);
 	st->sent = s->xst.records_sent;
@@ -247,6 +343,7 @@ wt_ipfix_sender_stats(const struct wt_ipfix_sender *s, struct wt_ipfix_sender_st
 	_(records_sent, sent)                     \
 	_(records_resent, resent)                 \
 	_(records_queue_full, queue_full)         \
+	_(records_from_log, from_log)             \
 	_(records_lost, lost)                     \
 	_(records_unsent_at_exit, unsent_at_exit) \
 	_(queued, queued)                         \
@@ -290,19 +387,21 @@ wt_ipfix_sender_summary(const struct wt_ipfix_sender *s, FILE *f)
 	if (st.resent)
 		fprintf(f, ", %" PRIu64 " sent again after a broken connection", st.resent);
 	fprintf(f, "\n");
-	uint64_t not_sent = st.queue_full + st.lost + st.unsent_at_exit;
+	if (st.queue_full)
+		fprintf(f,
+		        "  ipfix: the queue filled at seq %" PRIu64 ": %" PRIu64
+		        " records (to seq %" PRIu64 ") went through the log, %" PRIu64
+		        " read back from it\n",
+		        st.full_first_seq, st.queue_full, st.full_last_seq, st.from_log);
+	uint64_t not_sent = st.lost + st.unsent_at_exit;
 	if (not_sent == 0 && st.connect_failures == 0)
 		return;
 	fprintf(f,
-	        "  ipfix: %" PRIu64 " not sent (%" PRIu64 " queue full, %" PRIu64
-	        " refused by the kernel, %" PRIu64 " left at exit); %" PRIu64
-	        " connections, %" PRIu64 " broken, %" PRIu64 " failed attempts",
-	        not_sent, st.queue_full, st.lost, st.unsent_at_exit, st.connects, st.disconnects,
+	        "  ipfix: %" PRIu64 " not sent (%" PRIu64 " refused by the kernel, %" PRIu64
+	        " left at exit); %" PRIu64 " connections, %" PRIu64 " broken, %" PRIu64
+	        " failed attempts; they are in the log (wiretally-read --ipfix sends a log)\n",
+	        not_sent, st.lost, st.unsent_at_exit, st.connects, st.disconnects,
 	        st.connect_failures);
-	if (st.queue_full)
-		fprintf(f, "; queue full for seq %" PRIu64 " to %" PRIu64, st.full_first_seq,
-		        st.full_last_seq);
-	fprintf(f, "\n");
 }
 
 static const struct wt_ipfix_sender *tel_sender;

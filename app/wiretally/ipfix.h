@@ -8,12 +8,14 @@
  * records from the ring and hands them to lib/ipfix's exporting process
  * (UDP or TCP), which may wait for the collector as long as it needs: the
  * log never waits for it. When the ring is full (collector down or slower
- * than the traffic for longer than the ring lasts), the record is not sent
- * over IPFIX and is counted (queue_full, first and last seq): it stays in
- * the log, where `wiretally-read --ipfix` can send it later. Over TCP,
- * what waits in the ring and what the collector did not acknowledge before
- * a broken connection is sent after the reconnect. docs/ARCHITECTURE.md,
- * "IPFIX sender".
+ * than the traffic for longer than the ring lasts), the exporter stops
+ * offering: that record and every later one reach the sender through the
+ * log itself, which the sender then follows (a wt_seglog follow-mode reader
+ * on the output directory and the spool, from the first record the ring
+ * did not take), so a full ring loses nothing (counted: queue_full, the
+ * records read back: from_log). Over TCP, what waits in the ring and what
+ * the collector did not acknowledge before a broken connection is sent after
+ * the reconnect. docs/ARCHITECTURE.md, "IPFIX sender".
  */
 #ifndef WT_MONITOR_IPFIX_H
 #define WT_MONITOR_IPFIX_H
@@ -33,13 +35,16 @@ struct wt_ipfix_sender_conf {
 	double template_refresh;  /* UDP template re-send interval, s */
 	uint32_t queue;           /* ring capacity, records */
 	const rte_cpuset_t *cpus; /* where the sender thread runs (the control CPUs) */
+	const char *log_dir;      /* the log (output directory), read back after a full ring */
+	const char *spool_dir;    /* and its spool, or NULL */
 };
 
 /* Counters: the sender thread's, plus the exporter's offers. */
 struct wt_ipfix_sender_stats {
 	uint64_t offered;    /* records written to the log and offered */
-	uint64_t queue_full; /* offered while the ring was full: not sent over IPFIX */
+	uint64_t queue_full; /* offered when the ring was full, or after: read from the log */
 	uint64_t full_first_seq, full_last_seq; /* seq range of those (when queue_full) */
+	uint64_t from_log;                      /* records the sender read back from the log */
 	uint64_t queued;                        /* in the ring now */
 	uint64_t queue_max;                     /* most records the ring held */
 	uint64_t sent, resent, lost, pending;
@@ -60,14 +65,16 @@ struct wt_ipfix_sender *wt_ipfix_sender_start(const struct wt_ipfix_sender_conf 
 
 /**
  * Offer one record written to the log. Exporter lcore only (the single
- * producer). Never blocks: a full ring counts the record in queue_full.
+ * producer). Never blocks: from the first record the ring does not take,
+ * the sender reads the records from the log instead (queue_full).
  */
 void wt_ipfix_sender_offer(struct wt_ipfix_sender *s, const struct wt_callrec *r);
 
 /**
- * After the last offer: let the sender send what is left (giving up when it
- * made no progress for @stall_s seconds: collector unreachable), stop and
- * join the thread. Control thread.
+ * After the last offer (and before the log is closed): let the sender send
+ * what is left, from the ring and from the log (giving up when it made no
+ * progress for @stall_s seconds: collector unreachable), stop and join the
+ * thread. Control thread.
  */
 void wt_ipfix_sender_stop(struct wt_ipfix_sender *s, double stall_s);
 

@@ -896,7 +896,9 @@ main(int argc, char **argv)
 		                                  .domain = (uint32_t)o.ipfix_domain,
 		                                  .template_refresh = o.ipfix_template_refresh,
 		                                  .queue = (uint32_t)o.ipfix_queue,
-		                                  .cpus = &ctl_cpus};
+		                                  .cpus = &ctl_cpus,
+		                                  .log_dir = o.output,
+		                                  .spool_dir = spool};
 		pl.ex.ipfix = wt_ipfix_sender_start(&ic, errbuf, sizeof(errbuf));
 		if (pl.ex.ipfix == NULL) {
 			fprintf(stderr, "wiretally: %s\n", errbuf);

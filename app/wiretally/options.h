@@ -81,8 +81,8 @@ enum wt_opt_kind {
 	_(IPFIX_TEMPLATE_REFRESH, "ipfix-template-refresh", 0, WT_OPT_SECS, "60", 0.1, 86400,      \
 	  "IPFIX over UDP: seconds between template re-sends (also every 1000 messages)")          \
 	_(IPFIX_QUEUE, "ipfix-queue", 0, WT_OPT_UINT, "65536", 64, 16777216,                       \
-	  "records waiting for the IPFIX sender; when it is full a record is not sent over IPFIX " \
-	  "(counted; it stays in the log)")                                                        \
+	  "records waiting for the IPFIX sender; when it is full the sender reads that record "    \
+	  "and every later one back from the log (none is skipped)")                               \
 	_(PROGRESS, "progress", 0, WT_OPT_STR, "auto", 0, 0,                                       \
 	  "one-line rate display on stderr every second: on, off, or auto (on a terminal)")        \
 	_(DURATION, "duration", 0, WT_OPT_SECS, "0", 0, 31536000,                                  \
