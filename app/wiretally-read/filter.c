@@ -17,6 +17,7 @@ static const char *const kind_opt[] = {
         [WTR_FILTER_SINCE] = "--since", [WTR_FILTER_UNTIL] = "--until",
         [WTR_FILTER_PROTO] = "--proto", [WTR_FILTER_HOST] = "--host",
         [WTR_FILTER_PORT] = "--port",   [WTR_FILTER_NET] = "--net",
+        [WTR_FILTER_SEQ] = "--seq",
 };
 
 static void __attribute__((format(printf, 3, 4)))
@@ -338,6 +339,44 @@ parse_net(const char *s, struct wtr_net *n, char *why, size_t len)
 	return 0;
 }
 
+/* N, N-M (M >= N) or N- (to the end): record seqs, decimal. */
+static int
+parse_seq(const char *s, struct wtr_seqrange *r, char *why, size_t len)
+{
+	char *end;
+
+	if (s[0] < '0' || s[0] > '9')
+		goto bad;
+	errno = 0;
+	r->first = strtoull(s, &end, 10);
+	if (errno)
+		goto bad;
+	if (*end == '\0') {
+		r->last = r->first;
+		return 0;
+	}
+	if (*end != '-')
+		goto bad;
+	s = end + 1;
+	if (*s == '\0') {
+		r->last = UINT64_MAX;
+		return 0;
+	}
+	if (s[0] < '0' || s[0] > '9')
+		goto bad;
+	r->last = strtoull(s, &end, 10);
+	if (errno || *end != '\0')
+		goto bad;
+	if (r->last < r->first) {
+		seterr(why, len, "the range ends before it starts");
+		return -1;
+	}
+	return 0;
+bad:
+	seterr(why, len, "not a record seq N, a range N-M, or N- (from N on)");
+	return -1;
+}
+
 static void *
 append(void *v, size_t *n, size_t size, const void *item)
 {
@@ -401,6 +440,13 @@ wtr_filter_add(struct wtr_filter *f, enum wtr_filter_kind kind, const char *valu
 		if (rc == 0)
 			f->nets = append(f->nets, &f->nnets, sizeof(n), &n);
 		break;
+	case WTR_FILTER_SEQ: {
+		struct wtr_seqrange sr;
+		rc = parse_seq(value, &sr, why, sizeof(why));
+		if (rc == 0)
+			f->seqs = append(f->seqs, &f->nseqs, sizeof(sr), &sr);
+		break;
+	}
 	}
 	if (rc != 0)
 		fprintf(stderr, PROG ": %s '%s': %s\n", kind_opt[kind], value, why);
@@ -425,7 +471,7 @@ bool
 wtr_filter_empty(const struct wtr_filter *f)
 {
 	return !f->have_since && !f->have_until && !f->any_proto && f->nhosts == 0 &&
-	       f->nports == 0 && f->nnets == 0;
+	       f->nports == 0 && f->nnets == 0 && f->nseqs == 0;
 }
 
 /* @addr (of @family) is in @n. */
@@ -468,6 +514,13 @@ wtr_filter_match(const struct wtr_filter *f, const struct wt_callrec *r)
 		if (i == f->nports)
 			return false;
 	}
+	if (f->nseqs) {
+		size_t i = 0;
+		while (i < f->nseqs && (r->seq < f->seqs[i].first || r->seq > f->seqs[i].last))
+			i++;
+		if (i == f->nseqs)
+			return false;
+	}
 	return true;
 }
 
@@ -477,5 +530,6 @@ wtr_filter_free(struct wtr_filter *f)
 	free(f->hosts);
 	free(f->ports);
 	free(f->nets);
+	free(f->seqs);
 	memset(f, 0, sizeof(*f));
 }

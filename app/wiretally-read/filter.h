@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* filter.h: which records wiretally-read prints (--since, --until, --proto, --host, --port, --net).
- */
+/* filter.h: which records wiretally-read prints (--since, --until, --proto, --host, --port, --net,
+ * --seq). */
 #ifndef WTR_FILTER_H
 #define WTR_FILTER_H
 
@@ -29,7 +29,8 @@ struct wtr_net {
  *   --proto P   when its protocol is P,
  *   --host A    when a_addr or b_addr is A,
  *   --port N    when a_port or b_port is N (0 for protocols without ports),
- *   --net C     when a_addr or b_addr is in the network C.
+ *   --net C     when a_addr or b_addr is in the network C,
+ *   --seq R     when its seq is in the range R (N, N-M or N-).
  */
 struct wtr_filter {
 	bool have_since, have_until;
@@ -42,6 +43,10 @@ struct wtr_filter {
 	size_t nports;
 	struct wtr_net *nets;
 	size_t nnets;
+	struct wtr_seqrange {
+		uint64_t first, last;
+	} * seqs;
+	size_t nseqs;
 };
 
 /* Which filter option a value is for. */
@@ -52,6 +57,7 @@ enum wtr_filter_kind {
 	WTR_FILTER_HOST,
 	WTR_FILTER_PORT,
 	WTR_FILTER_NET,
+	WTR_FILTER_SEQ,
 };
 
 /**

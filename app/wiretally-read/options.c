@@ -63,6 +63,9 @@ usage(FILE *f)
 	        "      --port N           either endpoint's port is N (protocols without ports: "
 	        "0)\n"
 	        "      --net CIDR         either endpoint is in CIDR (10.0.0.0/8, 2001:db8::/32)\n"
+	        "      --seq N|N-M|N-     the record's seq is N, in N..M, or N and later (to send\n"
+	        "                         again what a consumer misses; with --stitch: the seq\n"
+	        "                         of a merged record's first fragment)\n"
 	        "\n"
 	        "Fragments:\n"
 	        "      --stitch           merge the records the completion scan split from one\n"
@@ -126,8 +129,10 @@ enum {
 	OPT_HOST,
 	OPT_PORT,
 	OPT_NET,
+	OPT_SEQ,
 };
-_Static_assert(OPT_NET - OPT_SINCE == WTR_FILTER_NET && OPT_PORT - OPT_SINCE == WTR_FILTER_PORT,
+_Static_assert(OPT_NET - OPT_SINCE == WTR_FILTER_NET && OPT_PORT - OPT_SINCE == WTR_FILTER_PORT &&
+                       OPT_SEQ - OPT_SINCE == WTR_FILTER_SEQ,
                "filter options in the order of enum wtr_filter_kind");
 
 static int
@@ -221,6 +226,7 @@ wtr_opts_parse(int argc, char **argv, struct wtr_opts *o)
 	        {"host", required_argument, NULL, OPT_HOST},
 	        {"port", required_argument, NULL, OPT_PORT},
 	        {"net", required_argument, NULL, OPT_NET},
+	        {"seq", required_argument, NULL, OPT_SEQ},
 	        IPFIX_OUT_LONGOPTS,
 	        {NULL, 0, NULL, 0},
 	};
@@ -294,6 +300,7 @@ wtr_opts_parse(int argc, char **argv, struct wtr_opts *o)
 		case OPT_HOST:
 		case OPT_PORT:
 		case OPT_NET:
+		case OPT_SEQ:
 			if (wtr_filter_add(&o->filter, (enum wtr_filter_kind)(c - OPT_SINCE),
 			                   optarg) != 0)
 				return -1;

@@ -399,7 +399,8 @@ wt_ipfix_sender_summary(const struct wt_ipfix_sender *s, FILE *f)
 	fprintf(f,
 	        "  ipfix: %" PRIu64 " not sent (%" PRIu64 " refused by the kernel, %" PRIu64
 	        " left at exit); %" PRIu64 " connections, %" PRIu64 " broken, %" PRIu64
-	        " failed attempts; they are in the log (wiretally-read --ipfix sends a log)\n",
+	        " failed attempts; they are in the log (wiretally-read --ipfix URL --seq sends "
+	        "them)\n",
 	        not_sent, st.lost, st.unsent_at_exit, st.connects, st.disconnects,
 	        st.connect_failures);
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: BSD-3-Clause
-# test_select.py: wiretally-read's filters (--since/--until/--proto/--host/--port/--net) and --summary against Python's own computation.
+# test_select.py: wiretally-read's filters (--since/--until/--proto/--host/--port/--net/--seq) and --summary against Python's own computation.
 """Usage: test_select.py WIRETALLY_READ WT_MKLOG
 
 A log of 900 varied records (IPv4 and IPv6, five protocols, times spread
@@ -84,8 +84,10 @@ def rfc3339(ns, offset_min=0, sep="T"):
     return dt.strftime("%Y-%m-%d" + sep + "%H:%M:%S") + frac + z
 
 
-def matches(r, since=None, until=None, protos=(), hosts=(), ports=(), nets=()):
+def matches(r, since=None, until=None, protos=(), hosts=(), ports=(), nets=(), seqs=()):
     """The documented rule, evaluated independently."""
+    if seqs and not any(lo <= int(r["seq"]) <= hi for lo, hi in seqs):
+        return False
     if since is not None and int(r["end_ns"]) < since:
         return False
     if until is not None and int(r["start_ns"]) >= until:
@@ -146,6 +148,9 @@ def case_filters(t, d, rows):
          dict(protos=("tcp",), nets=("10.0.0.0/8",), ports=(443,), since=T0 + 300 * 10**9)),
         (["--host", "10.1.1.1", "--net", "192.168.0.0/16"],
          dict(hosts=("10.1.1.1",), nets=("192.168.0.0/16",))),
+        (["--seq", "7"], dict(seqs=((7, 7),))),
+        (["--seq", "10-19", "--seq", "40-"], dict(seqs=((10, 19), (40, 2**64 - 1)))),
+        (["--seq", "0-99", "--proto", "udp"], dict(seqs=((0, 99),), protos=("udp",))),
     ]
     for args, rule in cases:
         want = [int(r["seq"]) for r in rows if matches(r, **rule)]
@@ -193,6 +198,9 @@ def case_errors(t, d):
         (["--port", "65536"], "--port '65536': not a port number 0-65535"),
         (["--port", "-1"], "--port '-1': not a port number 0-65535"),
         (["--port", "8o"], "--port '8o': not a port number 0-65535"),
+        (["--seq", "5-2"], "--seq '5-2': the range ends before it starts"),
+        (["--seq", "x"], "--seq 'x': not a record seq N, a range N-M, or N- (from N on)"),
+        (["--seq", "1-2-3"], "--seq '1-2-3': not a record seq N"),
         (["--host", "10.0.0.256"], "--host '10.0.0.256': not an IPv4 or IPv6 address"),
         (["--net", "10.0.0.0"], "--net '10.0.0.0': not a network: give ADDRESS/PREFIX-LENGTH"),
         (["--net", "10.0.0.0/33"], "--net '10.0.0.0/33': prefix length '33' is not a number 0-32"),
