@@ -314,6 +314,46 @@ mbuf_ts(const struct wt_pipeline *pl, const struct rte_mbuf *mb)
  * have interleaved on the wire; packets then go to their owners in that
  * order. @return packets read; sets producing_done at the end of input.
  */
+/* Every file port is at its end and empty: the input is over. */
+static void
+reader_check_end(struct wt_rx *rx)
+{
+	struct wt_pipeline *pl = rx->pl;
+	int all_eof = 1;
+
+	for (unsigned int i = 0; i < rx->nq; i++)
+		all_eof &= rx->q[i].eof && rx->q[i].pos == rx->q[i].nb;
+	if (all_eof) {
+		__atomic_store_n(&pl->last_ts, rx->read_max_ns, __ATOMIC_RELAXED);
+		__atomic_store_n(&pl->input_done, 1, __ATOMIC_RELEASE);
+		__atomic_store_n(&rx->producing_done, 1, __ATOMIC_RELEASE);
+	}
+}
+
+/* Refill @q when it is used up. @return 0, or -1 when the pool ran dry
+ * (the file is not at its end: retry later, order matters). */
+static int
+reader_refill(struct wt_rx *rx, struct wt_rxq *q)
+{
+	if (q->pos < q->nb || q->eof)
+		return 0;
+	q->nb = rte_eth_rx_burst(q->port->port_id, q->queue, q->buf, rx->pl->burst);
+	q->pos = 0;
+	if (q->nb == 0) {
+		if (!file_ended(q))
+			return -1;
+		q->eof = 1;
+	}
+	return 0;
+}
+
+/*
+ * The reader (capture files): every file port is read by this lcore and
+ * the files are merged by packet time, as a tap's two directions would
+ * have interleaved on the wire; packets then go to their owners in that
+ * order. One file needs no merge: its bursts go through whole.
+ * @return packets read; sets producing_done at the end of input.
+ */
 static unsigned int
 reader_poll(struct wt_rx *rx)
 {
@@ -321,23 +361,31 @@ reader_poll(struct wt_rx *rx)
 	struct rte_mbuf *m[WT_CALLTAB_BURST_MAX];
 	uint16_t n = 0;
 
+	if (rx->nq == 1) {
+		struct wt_rxq *q = &rx->q[0];
+		if (reader_refill(rx, q) != 0)
+			return 0;
+		if (q->pos < q->nb) {
+			n = (uint16_t)(q->nb - q->pos);
+			struct rte_mbuf **b = q->buf + q->pos;
+			if (pl->t0 == 0 && rx->st.rx_pkts == 0)
+				__atomic_store_n(&pl->t0, mbuf_ts(pl, b[0]), __ATOMIC_RELEASE);
+			q->pos = q->nb;
+			process_mbufs(rx, b, n, 1);
+			rte_pktmbuf_free_bulk(b, n);
+			return n;
+		}
+		reader_check_end(rx);
+		return 0;
+	}
 	while (n < pl->burst) {
 		struct wt_rxq *best = NULL;
 		uint64_t best_ts = 0;
 		int starved = 0;
 		for (unsigned int i = 0; i < rx->nq; i++) {
 			struct wt_rxq *q = &rx->q[i];
-			if (q->pos == q->nb && !q->eof) {
-				q->nb = rte_eth_rx_burst(q->port->port_id, q->queue, q->buf,
-				                         pl->burst);
-				q->pos = 0;
-				if (q->nb == 0) {
-					if (file_ended(q))
-						q->eof = 1;
-					else
-						starved = 1; /* pool empty: retry, order matters */
-				}
-			}
+			if (reader_refill(rx, q) != 0)
+				starved = 1;
 			if (q->pos < q->nb) {
 				uint64_t t = mbuf_ts(pl, q->buf[q->pos]);
 				if (best == NULL || t < best_ts) {
@@ -357,14 +405,7 @@ reader_poll(struct wt_rx *rx)
 		rte_pktmbuf_free_bulk(m, n);
 		return n;
 	}
-	int all_eof = 1;
-	for (unsigned int i = 0; i < rx->nq; i++)
-		all_eof &= rx->q[i].eof && rx->q[i].pos == rx->q[i].nb;
-	if (all_eof) {
-		__atomic_store_n(&pl->last_ts, rx->read_max_ns, __ATOMIC_RELAXED);
-		__atomic_store_n(&pl->input_done, 1, __ATOMIC_RELEASE);
-		__atomic_store_n(&rx->producing_done, 1, __ATOMIC_RELEASE);
-	}
+	reader_check_end(rx);
 	return 0;
 }
 
