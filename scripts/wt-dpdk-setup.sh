@@ -227,11 +227,10 @@ cmd_bind() {
 	fi
 	mkdir -p "$STATE_DIR"
 	echo "${cur:-none}" >"$STATE_DIR/bound-$pci"
-	if [ "$force" = 1 ]; then
-		devbind --force -b "$driver" "$pci" || { rm -f "$STATE_DIR/bound-$pci"; die "dpdk-devbind.py could not bind $pci to $driver"; }
-	else
-		devbind -b "$driver" "$pci" || { rm -f "$STATE_DIR/bound-$pci"; die "dpdk-devbind.py could not bind $pci to $driver"; }
-	fi
+	force_opt=""
+	[ "$force" = 1 ] && force_opt=--force
+	# shellcheck disable=SC2086
+	devbind $force_opt -b "$driver" "$pci" || { rm -f "$STATE_DIR/bound-$pci"; die "dpdk-devbind.py could not bind $pci to $driver"; }
 	now=$(basename "$(readlink -f "/sys/bus/pci/devices/$pci/driver" 2>/dev/null)" 2>/dev/null || true)
 	[ "$now" = "$driver" ] || { rm -f "$STATE_DIR/bound-$pci"; die "$pci is bound to '${now:-nothing}' after dpdk-devbind.py, not $driver"; }
 	echo "$PROG: $pci bound to $driver (was ${cur:-none}); use it with wiretally -a $pci"

@@ -154,7 +154,7 @@ sender_main(void *arg)
 	struct wt_callrec batch[BATCH];
 	unsigned int n = 0, pos = 0;
 	uint64_t last_progress = mono_s();
-	int from_log = 0; /* the last batch was looked for in the log */
+	int polled_log = 0; /* this round looked for records in the log */
 
 	for (;;) {
 		int stopping = __atomic_load_n(&s->stop, __ATOMIC_ACQUIRE);
@@ -171,7 +171,7 @@ sender_main(void *arg)
 					s->log_seq_set = 1;
 				}
 				n = read_log(s, batch);
-				from_log = 1;
+				polled_log = 1;
 			}
 		}
 		while (pos < n && (rc = wt_ipfix_exporter_add(s->x, &batch[pos])) == 0) {
@@ -202,8 +202,8 @@ sender_main(void *arg)
 		else if (n == 0)
 			/* idle: the ring is polled every millisecond, the log (which
 			 * lists its directories again) every 20 */
-			usleep(from_log ? 20000 : 1000);
-		from_log = 0;
+			usleep(polled_log ? 20000 : 1000);
+		polled_log = 0;
 	}
 	struct wt_ipfix_exporter_stats st;
 	wt_ipfix_exporter_stats(s->x, &st);

@@ -25,14 +25,9 @@ import tempfile
 import time
 
 from pcapgen import pcap_bytes, udp4, write
+from wtcheck import FAILS, check
 
-FAILS = []
 
-
-def check(cond, what):
-    print(('ok   ' if cond else 'FAIL ') + what)
-    if not cond:
-        FAILS.append(what)
 
 
 def read(rd, args):

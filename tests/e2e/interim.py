@@ -45,16 +45,10 @@ import time
 
 import wtpcap
 from pcapgen import long_calls, pcap_bytes, write
+from wtcheck import FAILS, check
 
-FAILS = []
 SCAN_NS, ACTIVE_NS = 2 * 10**9, 10 * 10**9
 IGNORED = ('seq', 'call_id')
-
-
-def check(cond, what):
-    print(('ok   ' if cond else 'FAIL ') + what, flush=True)
-    if not cond:
-        FAILS.append(what)
 
 
 def monitor(wt, args, timeout=300):

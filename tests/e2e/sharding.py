@@ -27,14 +27,9 @@ import tempfile
 
 import wtpcap
 from pcapgen import long_calls, pcap_bytes, tcp4, udp4, udp4_fragments, write, MAC_A, MAC_B
+from wtcheck import FAILS, check
 
-FAILS = []
 
-
-def check(cond, what):
-    print(('ok   ' if cond else 'FAIL ') + what)
-    if not cond:
-        FAILS.append(what)
 
 
 def run(wt, rd, pcaps, out, extra):

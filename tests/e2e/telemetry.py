@@ -20,14 +20,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from wtcheck import FAILS, check
 
-FAILS = []
 
-
-def check(cond, what):
-    print(('ok   ' if cond else 'FAIL ') + what)
-    if not cond:
-        FAILS.append(what)
 
 
 def query(prefix, cmd):

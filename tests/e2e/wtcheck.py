@@ -10,7 +10,7 @@ SKIPS = []
 
 
 def check(cond, what):
-    print(('ok   ' if cond else 'FAIL ') + what)
+    print(('ok   ' if cond else 'FAIL ') + what, flush=True)
     if not cond:
         FAILS.append(what)
 
