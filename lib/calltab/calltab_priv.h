@@ -16,11 +16,63 @@
 #define CREC_SEEN        (CREC_SEEN_A | CREC_SEEN_B)
 
 /*
- * An active call record: two cache lines. Line 0 holds what every lookup
+ * TCP stream state of one direction (calltab_tcp.c has how it works).
+ * Positions are the stream's sequence numbers unwrapped to 64 bits: the
+ * first one is its 32-bit value + 2^32, and every later one is placed
+ * within 2^31 of `top`, so arithmetic on them is exact across wraparound.
+ */
+struct tcp_dir {
+	uint64_t top;   /* one past the highest byte known to exist; 0: base not known yet */
+	uint64_t acked; /* this part: advance of the peer's cumulative ACK */
+	uint64_t retx;  /* this part: payload over space already seen (or not placed) */
+	uint32_t ack;   /* the peer's highest cumulative ACK of this stream (TCPD_ACKBASE) */
+	uint32_t st;    /* TCPD_* bits, and the index + 1 of the stream's tcp_ext (0: none) */
+};
+_Static_assert(sizeof(struct tcp_dir) == 32, "two directions in a cache line");
+
+#define TCPD_BASE      0x01 /* top (and the cold base) are set */
+#define TCPD_ACKBASE   0x02 /* ack is set (by the SYN, or the peer's first ACK) */
+#define TCPD_ACKSEEN   0x04 /* an ACK from the peer was seen: acked is meaningful */
+#define TCPD_SYN       0x08 /* the base is ISN + 1 */
+#define TCPD_FIN       0x10 /* the stream's FIN was seen at top */
+#define TCPD_EXT_SHIFT 8
+
+/* Holes tracked per direction (tcp_ext); more are forgotten, lowest first. */
+#define TCP_EXT_HOLES 7
+
+/* Sequence space beyond which a position is held until a second packet
+ * confirms it (calltab_tcp.c, "Jumps"). */
+#define WT_TCP_JUMP_MAX (16u << 20)
+
+/*
+ * Holes and a held jump of one direction, from a per-table pool, taken when
+ * the stream first needs one and given back when it is empty again.
+ */
+struct tcp_ext {
+	uint64_t lo[TCP_EXT_HOLES]; /* holes [lo, hi): space no seen segment carried, sorted */
+	uint64_t hi[TCP_EXT_HOLES];
+	union {
+		uint64_t jump_pos;  /* a held position beyond top + WT_TCP_JUMP_MAX */
+		uint32_t next_free; /* on the free list: index + 1 of the next, 0: last */
+	};
+	uint32_t jump_len; /* payload of the held data segment */
+	uint8_t nholes;
+	uint8_t jump; /* 0: none; TCPX_JUMP_* */
+	uint8_t reserved[2];
+};
+_Static_assert(sizeof(struct tcp_ext) == 128, "two cache lines");
+
+#define TCPX_JUMP_DATA 1 /* held position from a data segment (its start) */
+#define TCPX_JUMP_ACK  2 /* from the peer's ACK */
+#define TCPX_JUMP_FIN  4 /* the held data segment carried a FIN */
+
+/*
+ * An active call record: three cache lines. Line 0 holds what every lookup
  * and every packet touches (key, end time, activity flag, flags); line 1 the
- * per-direction counters. What is written only at creation or read only at
- * completion (start time, MACs) lives in a separate cold array so that the
- * record stays at 128 bytes.
+ * per-direction counters; line 2 the TCP stream state (touched by TCP
+ * packets only). What is written only at creation or read only at
+ * completion (start time, MACs, the streams' bases) lives in a separate
+ * cold array.
  *
  * A record describes one *part* of a call: from its creation, or from the
  * interim record that ended the previous part, to now. An interim record
@@ -40,16 +92,21 @@ struct crec {
 	uint8_t flags[2];     /* union of TCP flags sent by a, by b (in this part) */
 	/* line 1 */
 	struct wt_dirstats d[2];
+	/* line 2 */
+	struct tcp_dir tcp[2];
 } wt_cache_aligned;
 
-_Static_assert(sizeof(struct crec) == 128, "a record is two cache lines");
+_Static_assert(sizeof(struct crec) == 192, "a record is three cache lines");
 _Static_assert(offsetof(struct crec, d) == 64, "counters start the second line");
+_Static_assert(offsetof(struct crec, tcp) == 128, "TCP state is the third line");
 
 struct crec_cold {
 	uint64_t start_ns; /* first packet of this part */
 	uint8_t mac[2][6]; /* source MAC of a's, b's first packet of this part */
+	uint64_t base[2];  /* TCP: first byte of a's, b's stream (unwrapped position) */
+	uint64_t acct[2];  /* TCP: base + the seq_bytes of the call's interim records */
 } wt_packed;
-_Static_assert(sizeof(struct crec_cold) == 20, "cold part of a record");
+_Static_assert(sizeof(struct crec_cold) == 52, "cold part of a record");
 
 #define CREC_NONE UINT32_MAX
 
@@ -89,9 +146,27 @@ struct wt_calltab {
 	struct wt_key_seed seed;
 	wt_calltab_emit_fn emit;
 	void *emit_ctx;
-	size_t recs_bytes, cold_bytes, index_bytes;
+	size_t recs_bytes, cold_bytes, index_bytes, ext_bytes;
+	struct tcp_ext *ext; /* n_ext entries */
+	uint32_t n_ext;
+	uint32_t ext_free; /* index + 1 of the first free entry, 0: none */
 	struct wt_calltab_stats st;
 };
+
+/* ---- TCP streams (calltab_tcp.c) ---- */
+
+/* Slow path of a TCP segment (anything but in-order data or a pure ACK at
+ * the top): its payload, SYN and FIN for the sender's stream @x. */
+void calltab_tcp_data(struct wt_calltab *t, uint32_t idx, const struct wt_pkt *p, unsigned int dir);
+/* Slow path of an ACK of stream @dir (the receiver of the data acks it). */
+void calltab_tcp_ack(struct wt_calltab *t, uint32_t idx, unsigned int dir, uint32_t ack);
+/* Fill the version 2 TCP fields of @cr for record @idx; @final: not an
+ * interim record. */
+void calltab_tcp_emit(struct wt_calltab *t, uint32_t idx, struct wt_callrec *cr, int final);
+/* After an interim record: start the next part. */
+void calltab_tcp_cut(struct wt_calltab *t, uint32_t idx, const struct wt_callrec *cr);
+/* The record is being freed: give its holes back. */
+void calltab_tcp_release(struct wt_calltab *t, uint32_t idx);
 
 /* A time as crec.cut_ms counts it: ms since the epoch, mod 2^32. */
 static wt_always_inline uint32_t

@@ -135,11 +135,20 @@ wt_calltab_create(const struct wt_calltab_params *p)
 	t->recs_bytes = (size_t)p->capacity * sizeof(struct crec);
 	t->cold_bytes = (size_t)p->capacity * sizeof(struct crec_cold);
 	t->index_bytes = (size_t)t->nbuckets * sizeof(struct bucket);
+	/* Hole lists: one per direction with open holes or a held jump, given
+	 * back when empty; a stream that finds none is counted and loses only
+	 * the hole's later fill (calltab_tcp.c). */
+	t->n_ext = p->capacity / 16 < 64 ? 64 : p->capacity / 16;
+	t->ext_bytes = (size_t)t->n_ext * sizeof(struct tcp_ext);
 	t->recs = wt_mem_alloc(t->recs_bytes, p->socket);
 	t->cold = wt_mem_alloc(t->cold_bytes, p->socket);
 	t->index = wt_mem_alloc(t->index_bytes, p->socket);
-	if (t->recs == NULL || t->cold == NULL || t->index == NULL)
+	t->ext = wt_mem_alloc(t->ext_bytes, p->socket);
+	if (t->recs == NULL || t->cold == NULL || t->index == NULL || t->ext == NULL)
 		goto err;
+	for (uint32_t i = 0; i < t->n_ext; i++)
+		t->ext[i].next_free = i + 2 <= t->n_ext ? i + 2 : 0;
+	t->ext_free = 1;
 	t->free_head = CREC_NONE;
 	t->vlan_in_key = p->vlan_in_key;
 	t->vmask = wt_key_vlan_mask(p->vlan_in_key);
@@ -156,6 +165,7 @@ err:
 		wt_mem_free(t->recs, t->recs_bytes);
 		wt_mem_free(t->cold, t->cold_bytes);
 		wt_mem_free(t->index, t->index_bytes);
+		wt_mem_free(t->ext, t->ext_bytes);
 		wt_mem_free(t, sizeof(*t));
 		errno = e;
 	}
@@ -170,12 +180,14 @@ wt_calltab_free(struct wt_calltab *t)
 	wt_mem_free(t->recs, t->recs_bytes);
 	wt_mem_free(t->cold, t->cold_bytes);
 	wt_mem_free(t->index, t->index_bytes);
+	wt_mem_free(t->ext, t->ext_bytes);
 	wt_mem_free(t, sizeof(*t));
 }
 
-/* Build the exported form of record @idx and hand it to the emit callback. */
+/* Build the exported form of record @idx into @out and hand it to the emit
+ * callback. */
 static void
-emit_record(struct wt_calltab *t, uint32_t idx, uint8_t reason)
+emit_record(struct wt_calltab *t, uint32_t idx, uint8_t reason, struct wt_callrec *out)
 {
 	const struct crec *r = &t->recs[idx];
 	const struct crec_cold *c = &t->cold[idx];
@@ -203,7 +215,10 @@ emit_record(struct wt_calltab *t, uint32_t idx, uint8_t reason)
 	memcpy(cr.mac_b, c->mac[1], 6);
 	cr.d[0] = r->d[0];
 	cr.d[1] = r->d[1];
+	calltab_tcp_emit(t, idx, &cr, reason != WT_END_ACTIVE);
 	t->emit(t->emit_ctx, &cr);
+	if (out != NULL)
+		*out = cr;
 }
 
 /* Emit record @idx with @reason, take it out of the index, free its slot.
@@ -214,7 +229,8 @@ complete_record(struct wt_calltab *t, uint32_t idx, uint8_t reason)
 {
 	struct crec *r = &t->recs[idx];
 
-	emit_record(t, idx, reason);
+	emit_record(t, idx, reason, NULL);
+	calltab_tcp_release(t, idx);
 	index_remove(t, (uint32_t)(wt_key_hash(&r->key, &t->seed) >> 32), idx);
 	/* Free: family 0 marks it (read by a remote scanner); the other fields
 	 * are rewritten by the next creation. */
@@ -319,6 +335,38 @@ update_first(struct wt_calltab *t, uint32_t idx, const struct wt_pkt *p, unsigne
 	}
 }
 
+/*
+ * TCP stream accounting, the hot path (calltab_tcp.c has how it works and
+ * the slow paths): a segment at the top of its stream without SYN, FIN or
+ * RST moves the top by its payload; an ACK that advances within the known
+ * space adds its advance to the peer stream's acknowledged bytes.
+ */
+static wt_always_inline void
+update_tcp(struct wt_calltab *t, uint32_t idx, struct crec *r, const struct wt_pkt *p,
+           unsigned int dir)
+{
+	struct tcp_dir *x = &r->tcp[dir], *y = &r->tcp[dir ^ 1];
+	uint8_t fl = p->tcp_flags;
+
+	if (wt_likely(!(fl & (WT_TCP_SYN | WT_TCP_FIN | WT_TCP_RST)) && (x->st & TCPD_BASE) &&
+	              (uint32_t)x->top == p->seq))
+		x->top += p->payload_len;
+	else
+		calltab_tcp_data(t, idx, p, dir);
+	if ((fl & (WT_TCP_ACK | WT_TCP_RST)) == WT_TCP_ACK) {
+		int32_t adv = (int32_t)(p->ack - y->ack);
+		if (wt_likely((y->st & TCPD_ACKSEEN) && adv <= 0))
+			return;
+		if (wt_likely((y->st & TCPD_ACKSEEN) &&
+		              (int32_t)(p->ack - (uint32_t)y->top) <= 0)) {
+			y->acked += (uint32_t)adv;
+			y->ack = p->ack;
+			return;
+		}
+		calltab_tcp_ack(t, idx, dir ^ 1, p->ack);
+	}
+}
+
 static wt_always_inline void
 update_record(struct wt_calltab *t, uint32_t idx, const struct wt_pkt *p, unsigned int dir,
               uint64_t ts)
@@ -340,6 +388,10 @@ update_record(struct wt_calltab *t, uint32_t idx, const struct wt_pkt *p, unsign
 	d->pkts++;
 	d->bytes += p->payload_len;
 	d->ip_bytes += p->ip_len;
+	if (p->has_seq)
+		update_tcp(t, idx, r, p, dir);
+	else if (wt_unlikely(p->proto == WT_IPPROTO_TCP))
+		r->tcp[dir].retx += p->payload_len; /* a later fragment: not placed */
 }
 
 /* Create a record for @key (hash halves @hash_hi and @sig). */
@@ -367,6 +419,7 @@ create_record(struct wt_calltab *t, const struct wt_key *key, uint32_t hash_hi, 
 	r->meta = 0;
 	r->flags[0] = r->flags[1] = 0;
 	memset(r->d, 0, sizeof(r->d));
+	memset(r->tcp, 0, sizeof(r->tcp));
 	memset(t->cold[idx].mac, 0, sizeof(t->cold[idx].mac));
 	index_insert(t, hash_hi, sig, idx);
 	t->st.created++;
@@ -425,6 +478,8 @@ wt_calltab_update_burst(struct wt_calltab *t, const struct wt_pkt *pkts, const u
 			const struct crec *r = &t->recs[cand[i]];
 			wt_prefetch_w(r);
 			wt_prefetch_w(&r->d[0]);
+			if (pkts[i].has_seq)
+				wt_prefetch_w(&r->tcp[0]);
 		}
 	}
 
@@ -482,8 +537,10 @@ emit_interim(struct wt_calltab *t, uint32_t idx, uint32_t now_ms)
 {
 	struct crec *r = &t->recs[idx];
 	struct crec_cold *c = &t->cold[idx];
+	struct wt_callrec cr;
 
-	emit_record(t, idx, WT_END_ACTIVE);
+	emit_record(t, idx, WT_END_ACTIVE, &cr);
+	calltab_tcp_cut(t, idx, &cr);
 	memset(r->d, 0, sizeof(r->d));
 	r->flags[0] = r->flags[1] = 0;
 	r->meta &= CREC_ORIGIN_MASK;
@@ -660,7 +717,8 @@ wt_calltab_capacity(const struct wt_calltab *t)
 double
 wt_calltab_bytes_per_record(const struct wt_calltab *t)
 {
-	return (double)(t->recs_bytes + t->cold_bytes + t->index_bytes) / t->capacity;
+	return (double)(t->recs_bytes + t->cold_bytes + t->index_bytes + t->ext_bytes) /
+	       t->capacity;
 }
 
 int
@@ -672,5 +730,5 @@ wt_calltab_on_hugepages(const struct wt_calltab *t)
 uint64_t
 wt_calltab_memory(const struct wt_calltab *t)
 {
-	return t->recs_bytes + t->cold_bytes + t->index_bytes + sizeof(*t);
+	return t->recs_bytes + t->cold_bytes + t->index_bytes + t->ext_bytes + sizeof(*t);
 }

@@ -68,6 +68,15 @@ struct wt_calltab_stats {
 	uint64_t expire_active;      /* ... for a record that saw a packet meanwhile */
 	uint64_t interim;            /* interim records emitted (end_reason active) */
 	uint64_t interim_declined;   /* interim requests for a part empty or too young */
+	/* TCP streams (record version 2; calltab_tcp.c) */
+	uint64_t tcp_acked_bytes;    /* acknowledged bytes in the records emitted */
+	uint64_t tcp_retx_bytes;     /* retransmitted bytes in the records emitted */
+	uint64_t tcp_missed_bytes;   /* missed bytes in the records emitted */
+	uint64_t tcp_jump_held;      /* positions more than 16 MiB beyond a stream, held */
+	uint64_t tcp_jump_confirmed; /* ... confirmed by a second packet */
+	uint64_t tcp_hole_untracked; /* holes forgotten (list or pool full) */
+	uint64_t tcp_ext_full;       /* a stream found the hole pool empty */
+	uint64_t tcp_inconsistent;   /* a stream's figures did not add up (a bug; never) */
 };
 
 /**
@@ -162,8 +171,9 @@ void wt_calltab_get_stats(const struct wt_calltab *t, struct wt_calltab_stats *s
 uint32_t wt_calltab_capacity(const struct wt_calltab *t);
 
 /**
- * Memory the table uses per record of capacity (records, cold data and the
- * index), in bytes, for the start-up message and the benchmarks.
+ * Memory the table uses per record of capacity (records, cold data, the
+ * index and the TCP hole pool), in bytes, for the start-up message and the
+ * benchmarks.
  */
 double wt_calltab_bytes_per_record(const struct wt_calltab *t);
 

@@ -400,6 +400,7 @@ parse_l4(const struct frame *c, uint32_t l4, uint32_t pay, int jumbo, struct wt_
 		p->sport = wt_be16(h);
 		p->dport = wt_be16(h + 2);
 		p->seq = wt_be32(h + 4);
+		p->ack = wt_be32(h + 8);
 		p->tcp_flags = h[13];
 		p->has_seq = 1;
 		p->payload_len = pay - doff;

@@ -23,7 +23,8 @@
 
 #include "wt_common.h"
 #include "wt_counters.h"
-#include "wt_mem.h" /* WT_SOCKET_ANY for wt_frag_create() */
+#include "wt_mem.h"    /* WT_SOCKET_ANY for wt_frag_create() */
+#include "wt_record.h" /* enum wt_tunnel */
 
 /* Most VLAN tags + MPLS labels + FabricPath headers followed before giving up. */
 #define WT_PARSE_MAX_L2 8
@@ -39,16 +40,6 @@ enum wt_frag {
 	WT_FRAG_NONE = 0,  /* not a fragment */
 	WT_FRAG_FIRST = 1, /* offset 0 with more fragments: carries the ports */
 	WT_FRAG_LATER = 2, /* offset > 0: ports must come from the fragment table */
-};
-
-enum wt_tunnel {
-	WT_TUNNEL_NONE = 0,
-	WT_TUNNEL_GRE,    /* IP protocol 47 */
-	WT_TUNNEL_IPIP,   /* IP protocol 4 (IPv4) or 41 (IPv6) inside IP */
-	WT_TUNNEL_VXLAN,  /* UDP port 4789 */
-	WT_TUNNEL_GENEVE, /* UDP port 6081 */
-	WT_TUNNEL_GTPU,   /* UDP port 2152 */
-	WT_TUNNEL_TEREDO, /* UDP port 3544 */
 };
 
 /* What the parser learned from one frame. Only the fields named for the
@@ -75,9 +66,10 @@ struct wt_pkt {
 	uint16_t inner_off;   /* offset of the tunnelled packet, 0 = none */
 	uint8_t src_mac[6];   /* source MAC of the innermost Ethernet header */
 	uint8_t dst_mac[6];
+	uint32_t ack; /* TCP acknowledgement number, host order; 0 for other protocols */
 };
 
-_Static_assert(sizeof(struct wt_pkt) == 80, "wt_pkt has no padding: results compare with memcmp");
+_Static_assert(sizeof(struct wt_pkt) == 84, "wt_pkt has no padding: results compare with memcmp");
 
 /**
  * Parse one frame.

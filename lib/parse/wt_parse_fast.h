@@ -71,7 +71,8 @@ wt_parse_ld16(const uint8_t *p)
 #endif
 
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-/* The fast path writes struct wt_pkt as ten little-endian 64-bit words; this
+/* The fast path writes struct wt_pkt as ten little-endian 64-bit words and the
+ * ACK number; this
  * pins the layout it assumes. */
 #include <stddef.h>
 _Static_assert(
@@ -84,7 +85,8 @@ _Static_assert(
                 offsetof(struct wt_pkt, ip_len) == 52 && offsetof(struct wt_pkt, frag_id) == 56 &&
                 offsetof(struct wt_pkt, notes) == 60 && offsetof(struct wt_pkt, l3_off) == 62 &&
                 offsetof(struct wt_pkt, l4_off) == 64 && offsetof(struct wt_pkt, inner_off) == 66 &&
-                offsetof(struct wt_pkt, src_mac) == 68 && offsetof(struct wt_pkt, dst_mac) == 74,
+                offsetof(struct wt_pkt, src_mac) == 68 && offsetof(struct wt_pkt, dst_mac) == 74 &&
+                offsetof(struct wt_pkt, ack) == 80,
         "struct wt_pkt layout changed: update wt_parse_fast_store()");
 
 static wt_always_inline void
@@ -100,8 +102,9 @@ wt_parse_st64(struct wt_pkt *pkt, size_t off, uint64_t w)
 static wt_always_inline void
 wt_parse_fast_store(struct wt_pkt *pkt, const uint8_t *frame, const uint8_t *ip, const uint32_t l3,
                     uint16_t vlan, uint8_t proto, uint32_t raw_ports, uint64_t w40,
-                    uint32_t payload, uint32_t ip_len)
+                    uint32_t payload, uint32_t ip_len, uint32_t ack)
 {
+	pkt->ack = ack;
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 	uint32_t ports = __builtin_bswap32(raw_ports); /* sport << 16 | dport */
 
@@ -172,7 +175,7 @@ wt_parse_fast_ipv4(const uint8_t *frame, uint32_t caplen, uint32_t wirelen, stru
                    const uint32_t l3, uint16_t vlan)
 {
 	const uint8_t *ip = frame + l3, *l4 = ip + 20;
-	uint32_t ip_len, payload, raw_ports;
+	uint32_t ip_len, payload, raw_ports, ack;
 	uint64_t w40;
 	uint8_t proto;
 
@@ -192,6 +195,7 @@ wt_parse_fast_ipv4(const uint8_t *frame, uint32_t caplen, uint32_t wirelen, stru
 		payload = ip_len - 20 - doff;
 		/* tcp_flags, has_seq = 1, frag = tunnel = 0, seq */
 		w40 = l4[13] | 1u << 8 | (uint64_t)wt_be32(l4 + 4) << 32;
+		ack = wt_be32(l4 + 8);
 	} else if (proto == 17) {
 		uint32_t ulen = wt_be16(l4 + 4);
 		if (wt_unlikely(ulen < 8 || ulen + 20 > ip_len ||
@@ -199,10 +203,11 @@ wt_parse_fast_ipv4(const uint8_t *frame, uint32_t caplen, uint32_t wirelen, stru
 			goto slow;
 		payload = ulen - 8;
 		w40 = 0;
+		ack = 0;
 	} else {
 		goto slow;
 	}
-	wt_parse_fast_store(pkt, frame, ip, l3, vlan, proto, raw_ports, w40, payload, ip_len);
+	wt_parse_fast_store(pkt, frame, ip, l3, vlan, proto, raw_ports, w40, payload, ip_len, ack);
 	return WT_DROP_NONE;
 slow:
 	return wt_parse_full(frame, caplen, wirelen, pkt);

@@ -49,6 +49,31 @@ enum wt_end_reason {
 #define WT_SEQ_VALID_A 0x01
 #define WT_SEQ_VALID_B 0x02
 
+/* tcp_valid bits (record version 2) */
+#define WT_TCP_VALID   0x01 /* t[0], t[1] seq/retx/missed hold figures (a TCP record) */
+#define WT_TCP_ACKED_A 0x02 /* t[0].acked_bytes meaningful: an ACK from b was seen */
+#define WT_TCP_ACKED_B 0x04 /* t[1].acked_bytes meaningful: an ACK from a was seen */
+#define WT_TCP_BASE_A  0x08 /* tcp_base[0] is a's first stream byte */
+#define WT_TCP_BASE_B  0x10
+
+/* Tunnels removed around a record's connection, outer first. */
+#define WT_TUNNEL_MAX_DEPTH 4
+
+/* tun_flags bits */
+#define WT_TUN_OUTER_A 0x01 /* outer_a holds a's outermost source address */
+#define WT_TUN_OUTER_B 0x02
+
+/* Encapsulations the parser recognises (DESIGN.md section 3 names them). */
+enum wt_tunnel {
+	WT_TUNNEL_NONE = 0,
+	WT_TUNNEL_GRE,    /* IP protocol 47 */
+	WT_TUNNEL_IPIP,   /* IP protocol 4 (IPv4) or 41 (IPv6) inside IP */
+	WT_TUNNEL_VXLAN,  /* UDP port 4789 */
+	WT_TUNNEL_GENEVE, /* UDP port 6081 */
+	WT_TUNNEL_GTPU,   /* UDP port 2152 */
+	WT_TUNNEL_TEREDO, /* UDP port 3544 */
+};
+
 /* Per-direction figures: what one endpoint sent. */
 struct wt_dirstats {
 	uint64_t pkts;      /* packets (IP datagrams or fragments) */
@@ -56,6 +81,16 @@ struct wt_dirstats {
 	uint64_t ip_bytes;  /* sum of IP total lengths */
 	uint32_t first_seq; /* TCP: sequence number of the first segment seen */
 	uint32_t last_seq;  /* TCP: last segment's sequence number + its payload length */
+};
+
+/* Per-direction figures of a TCP stream (record version 2; DESIGN.md
+ * section 3, docs/FORMAT.md 5.1 and 5.5). For a record of a call with
+ * interim records: what this part added (5.4). */
+struct wt_tcpstats {
+	uint64_t seq_bytes;    /* sequence space from the first byte to the highest known */
+	uint64_t acked_bytes;  /* advance of the peer's cumulative ACK over this stream */
+	uint64_t retx_bytes;   /* payload over sequence space already seen */
+	uint64_t missed_bytes; /* sequence space no seen segment carried */
 };
 
 struct wt_callrec {
@@ -78,6 +113,20 @@ struct wt_callrec {
 	uint8_t mac_b[6];
 	uint8_t reserved[5]; /* zero */
 	struct wt_dirstats d[2];
+	/* ---- record version 2 (offset 168) ---- */
+	struct wt_tcpstats t[2]; /* a's stream, b's stream */
+	uint32_t tcp_base[2];    /* first byte of a's, b's stream (ISN + 1 or first seen) */
+	uint8_t tcp_valid;       /* WT_TCP_VALID, WT_TCP_ACKED_A/B, WT_TCP_BASE_A/B */
+	uint8_t tun_depth;       /* tunnels removed, 0 .. WT_TUNNEL_MAX_DEPTH */
+	uint8_t tun_type[WT_TUNNEL_MAX_DEPTH]; /* enum wt_tunnel of each, outer first */
+	uint8_t tun_idmask;   /* bit i: tun_id[i] holds level i's id (a's TEID for GTP-U);
+	                       * bit 4 + i: tun_teid_b holds level i's b TEID */
+	uint8_t outer_family; /* 4 or 6: family of outer_a, outer_b; 0 = none */
+	uint32_t tun_id[WT_TUNNEL_MAX_DEPTH]; /* VXLAN/Geneve VNI, GRE key, GTP-U TEID of a */
+	uint32_t tun_teid_b;                  /* GTP-U: TEID of the packets b sent */
+	uint32_t tun_flags;                   /* WT_TUN_OUTER_A/B */
+	uint8_t outer_a[16];                  /* outermost source address of a's packets (tunnel) */
+	uint8_t outer_b[16];                  /* ... of b's packets */
 };
 
 _Static_assert(sizeof(struct wt_dirstats) == 32, "wt_dirstats layout");
@@ -86,10 +135,17 @@ _Static_assert(offsetof(struct wt_callrec, port_a) == 72, "wt_callrec layout");
 _Static_assert(offsetof(struct wt_callrec, origin) == 80, "wt_callrec layout");
 _Static_assert(offsetof(struct wt_callrec, mac_a) == 85, "wt_callrec layout");
 _Static_assert(offsetof(struct wt_callrec, d) == 104, "wt_callrec layout");
-_Static_assert(sizeof(struct wt_callrec) == 168, "wt_callrec layout");
+_Static_assert(offsetof(struct wt_callrec, t) == 168, "wt_callrec layout");
+_Static_assert(offsetof(struct wt_callrec, tcp_valid) == 240, "wt_callrec layout");
+_Static_assert(offsetof(struct wt_callrec, tun_id) == 248, "wt_callrec layout");
+_Static_assert(offsetof(struct wt_callrec, outer_a) == 272, "wt_callrec layout");
+_Static_assert(sizeof(struct wt_callrec) == 304, "wt_callrec layout");
+
+/* Payload bytes of a version 1 record (the first fields of struct wt_callrec). */
+#define WT_CALLREC_V1_SIZE 168
 
 /* Longest CSV or JSON line wt_callrec_format_*() can produce, with newline. */
-#define WT_CALLREC_LINE_MAX 1024
+#define WT_CALLREC_LINE_MAX 2048
 
 /** The CSV header line of DESIGN.md section 3, without a newline. */
 extern const char wt_callrec_csv_header[];
@@ -112,6 +168,9 @@ const char *wt_origin_name(uint8_t origin);
 
 /** "idle", "active", "evicted", "shutdown", or "?" */
 const char *wt_end_reason_name(uint8_t reason);
+
+/** "gre", "ipip", "vxlan", "geneve", "gtpu", "teredo", or "?" */
+const char *wt_tunnel_name(uint8_t type);
 
 /** TCP flags as letters in the order FSRPAUEC into @buf (>= 9 bytes). */
 const char *wt_tcp_flags_str(uint8_t flags, char buf[9]);

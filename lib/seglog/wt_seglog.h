@@ -31,7 +31,7 @@
 #define WT_SEGLOG_MAX_SEGMENT_SIZE     (1ull << 40) /* 1 TiB */
 
 /* Frame types (docs/FORMAT.md). 3..127 are reserved; readers skip them. */
-#define WT_SEGLOG_FRAME_RECORD 1 /* payload: struct wt_callrec (168 bytes) */
+#define WT_SEGLOG_FRAME_RECORD 1 /* payload: struct wt_callrec (304 bytes; version 1: 168) */
 #define WT_SEGLOG_FRAME_STATS  2 /* payload: UTF-8 "name=value\n" lines */
 
 /* Largest stats text: the frame length field has 24 bits (and the frame
@@ -360,8 +360,10 @@ const struct wt_seglog_read_stats *wt_seglog_reader_stats(const struct wt_seglog
 void wt_seglog_reader_close(struct wt_seglog_reader *r);
 
 /**
- * Copy the record of a record frame into @rec (payload bytes beyond 168,
- * which a future minor version may add, are ignored).
+ * Copy the record of a record frame into @rec. A version 1 record (168
+ * bytes) gets its version 2 fields zeroed (they render empty); payload
+ * bytes beyond struct wt_callrec, which a future minor version may add,
+ * are ignored.
  * @return 0, or -EINVAL when @f is not a record frame of at least 168 bytes.
  */
 int wt_seglog_frame_record(const struct wt_seglog_frame *f, struct wt_callrec *rec);

@@ -790,7 +790,7 @@ wt_seglog_reader_next(struct wt_seglog_reader *r, struct wt_seglog_frame *out)
 		out->segment_no = r->hdr.segment_no;
 		out->seq = 0;
 		if (f.type == WT_SEGLOG_FRAME_RECORD) {
-			if (f.len < sizeof(struct wt_callrec)) {
+			if (f.len < WT_CALLREC_V1_SIZE) {
 				report(r, WT_SEGLOG_PROBLEM_FRAME, r->path, f.offset,
 				       "record frame too short (%" PRIu32 " bytes); frame skipped",
 				       f.len);
@@ -843,8 +843,12 @@ wt_seglog_reader_log_closed(const struct wt_seglog_reader *r)
 int
 wt_seglog_frame_record(const struct wt_seglog_frame *f, struct wt_callrec *rec)
 {
-	if (f->type != WT_SEGLOG_FRAME_RECORD || f->len < sizeof(*rec))
+	if (f->type != WT_SEGLOG_FRAME_RECORD || f->len < WT_CALLREC_V1_SIZE)
 		return -EINVAL;
-	memcpy(rec, f->payload, sizeof(*rec));
+	/* Version 1 records are the first 168 bytes: their version 2 fields
+	 * read as zero, which renders as empty columns. */
+	size_t n = f->len < sizeof(*rec) ? f->len : sizeof(*rec);
+	memcpy(rec, f->payload, n);
+	memset((uint8_t *)rec + n, 0, sizeof(*rec) - n);
 	return 0;
 }

@@ -404,7 +404,7 @@ wt_seg_recover(struct wt_seglog_writer *w, const char *dir, int dirfd, const cha
 		if (st != WT_SEG_STEP_FRAME)
 			continue;
 		h->frame_count++;
-		if (f.type != WT_SEGLOG_FRAME_RECORD || f.len < sizeof(struct wt_callrec))
+		if (f.type != WT_SEGLOG_FRAME_RECORD || f.len < WT_CALLREC_V1_SIZE)
 			continue;
 		memcpy(&seq, f.payload + offsetof(struct wt_callrec, seq), sizeof(seq));
 		if (h->record_count == 0 || seq > h->last_seq)

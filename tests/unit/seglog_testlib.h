@@ -21,9 +21,10 @@
 #include "wt_test.h"
 
 #define SMALL_SEG WT_SEGLOG_MIN_SEGMENT_SIZE
-/* Records per 64 KiB segment: (65536 - 256) / 176 */
-#define PER_SMALL_SEG 370u
-#define FRAME_SPAN    176u
+/* A record frame: 8 + 304 bytes; records per 64 KiB segment: (65536 - 256) / 312 */
+#define FRAME_SPAN    312u
+#define PER_SMALL_SEG 209u
+_Static_assert(FRAME_SPAN == 8 + sizeof(struct wt_callrec), "record frame size");
 
 struct problem {
 	enum wt_seglog_problem kind;

@@ -47,6 +47,30 @@ make_rec(struct wt_callrec *r, uint64_t i)
 	r->d[1].ip_bytes = 50 * i + 80;
 	r->d[1].first_seq = (uint32_t)(i * 11);
 	r->d[1].last_seq = (uint32_t)(i * 11 + 50 * i);
+	if (r->proto == 6) {
+		/* record version 2: bytes = seq - missed + retx per side */
+		r->t[0] = (struct wt_tcpstats){.seq_bytes = 100 * i + i % 5,
+		                               .acked_bytes = 100 * i,
+		                               .retx_bytes = i % 7,
+		                               .missed_bytes = i % 5 + i % 7};
+		r->t[1] = (struct wt_tcpstats){.seq_bytes = 50 * i, .acked_bytes = 50 * i};
+		r->tcp_base[0] = (uint32_t)(i * 7 + 1);
+		r->tcp_base[1] = (uint32_t)(i * 11 + 1);
+		r->tcp_valid = WT_TCP_VALID | WT_TCP_ACKED_A | WT_TCP_ACKED_B | WT_TCP_BASE_A |
+		               WT_TCP_BASE_B;
+	}
+	if (i % 4 == 1) {
+		r->tun_depth = 2;
+		r->tun_type[0] = WT_TUNNEL_GENEVE;
+		r->tun_type[1] = WT_TUNNEL_VXLAN;
+		r->tun_idmask = 3;
+		r->tun_id[0] = (uint32_t)i & 0xffffff;
+		r->tun_id[1] = 5000;
+		r->outer_family = 4;
+		r->tun_flags = WT_TUN_OUTER_A | WT_TUN_OUTER_B;
+		memcpy(r->outer_a, "\xc6\x33\x64\x01", 4);
+		memcpy(r->outer_b, "\xc6\x33\x64\x02", 4);
+	}
 }
 
 #endif /* SEGLOG_TESTUTIL_H */

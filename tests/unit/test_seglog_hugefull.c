@@ -10,7 +10,7 @@
 #include "seglog_testlib.h"
 
 #define SEG     (2u << 20)
-#define PER_SEG ((SEG - 256) / FRAME_SPAN) /* 11914 */
+#define PER_SEG ((SEG - 256) / FRAME_SPAN) /* 6720 */
 
 /*
  * Four spool slots but two hugepages: two slots get spool files, the other
