@@ -38,9 +38,19 @@
  *   end_ns the latest end; end_reason of the last; packets and bytes
  *   summed; flags or-ed; per side first_seq of the first fragment with
  *   sequence numbers on that side, last_seq of the last one; MAC of the
- *   first fragment in which that side sent.
+ *   first fragment in which that side sent. TCP stream figures (record
+ *   version 2): the parts of one call are summed (FORMAT.md 5.4); a fragment
+ *   of another call whose stream starts below the chain's end on that side
+ *   (each call numbers its stream from its own first byte: a retransmission
+ *   or keep-alive after an idle split) has that overlap taken out of its
+ *   seq_bytes and counted as retransmitted, so no byte of the stream counts
+ *   twice; one that starts beyond it adds the space between the calls to
+ *   seq_bytes and missed_bytes (no segment seen carried it); so the merged
+ *   record's space runs from the first byte to the last, and bytes = seq -
+ *   missed + retx still holds. Acknowledged bytes are summed (the ACK advance
+ *   across an idle split is in neither call).
  *
- * Limits: every record is held in memory (168 bytes each, plus 16 of
+ * Limits: every record is held in memory (304 bytes each, plus 16 of
  * index); a connection whose fragments are in different logs is only
  * stitched when the logs are read together.
  */
@@ -168,8 +178,46 @@ decide(const struct wtr_stitch *s, const struct wt_callrec *m, const uint64_t la
 	return -1;
 }
 
+/* The TCP figures of fragment @n into the chain @m (DESIGN.md section 3;
+ * the retransmission rule across calls above). */
 static void
-merge_into(struct wt_callrec *m, const struct wt_callrec *n)
+merge_tcp(struct wt_callrec *m, const struct wt_callrec *n, bool same_call)
+{
+	if (!(n->tcp_valid & WT_TCP_VALID))
+		return;
+	if (!(m->tcp_valid & WT_TCP_VALID)) {
+		memcpy(m->t, n->t, sizeof(m->t));
+		memcpy(m->tcp_base, n->tcp_base, sizeof(m->tcp_base));
+		m->tcp_valid = n->tcp_valid;
+		return;
+	}
+	for (int side = 0; side < 2; side++) {
+		struct wt_tcpstats *mt = &m->t[side];
+		const struct wt_tcpstats *nt = &n->t[side];
+		uint8_t base = (uint8_t)(WT_TCP_BASE_A << side);
+		uint64_t overlap = 0, gap = 0;
+		if (!same_call && (m->tcp_valid & n->tcp_valid & base)) {
+			uint32_t chain_end = m->tcp_base[side] + (uint32_t)mt->seq_bytes;
+			int32_t d = (int32_t)(n->tcp_base[side] - chain_end);
+			if (d < 0)
+				overlap = (uint64_t) - (int64_t)d < nt->seq_bytes
+				                  ? (uint64_t) - (int64_t)d
+				                  : nt->seq_bytes;
+			else
+				gap = (uint64_t)d; /* bytes between the calls no segment carried */
+		}
+		mt->seq_bytes += nt->seq_bytes - overlap + gap;
+		mt->retx_bytes += nt->retx_bytes + overlap;
+		mt->missed_bytes += nt->missed_bytes + gap;
+		mt->acked_bytes += nt->acked_bytes;
+		if ((n->tcp_valid & base) && (same_call || !(m->tcp_valid & base)))
+			m->tcp_base[side] = n->tcp_base[side];
+	}
+	m->tcp_valid |= n->tcp_valid;
+}
+
+static void
+merge_into(struct wt_callrec *m, const struct wt_callrec *n, bool same_call)
 {
 	if (n->end_ns > m->end_ns)
 		m->end_ns = n->end_ns;
@@ -194,6 +242,7 @@ merge_into(struct wt_callrec *m, const struct wt_callrec *n)
 		}
 	}
 	m->seq_valid |= n->seq_valid;
+	merge_tcp(m, n, same_call);
 }
 
 /* A TCP record that still looks like a fragment: its start (SYN) is
@@ -235,7 +284,7 @@ wtr_stitch_finish(struct wtr_stitch *s, wtr_stitch_emit_fn emit, void *arg)
 		if (k > 0 && key_cmp(&s->recs[head], r) == 0)
 			why = decide(s, &s->recs[head], last_id, r, &same_call);
 		if (why == -1) {
-			merge_into(&s->recs[head], r);
+			merge_into(&s->recs[head], r, same_call);
 			parts[head]++;
 			s->st.same_call += same_call;
 		} else {

@@ -10,6 +10,11 @@
  *   round (an address at both ends gets both); its packets likewise; its
  *   records count the records it is in, once each. Talkers are ranked by
  *   bytes sent + received, then by address.
+ *   TCP (record version 2): delivered = a_acked_bytes + b_acked_bytes (an
+ *   empty column counts 0), retx = a_retx_bytes + b_retx_bytes, retx% =
+ *   100 x retx / the TCP payload bytes; a talker's delivered and retx are
+ *   those of the stream it sent (a's figures for the address of a), its
+ *   retx% against the TCP payload it sent. Records of version 1 add 0.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -22,12 +27,14 @@
 
 struct totals {
 	uint64_t records, pkts, bytes, ip_bytes;
+	uint64_t tcp_bytes, delivered, retx; /* TCP records of version 2 */
 };
 
 struct talker {
 	uint8_t family; /* 0: free slot */
 	uint8_t addr[16];
 	uint64_t sent, received, pkts, records;
+	uint64_t tcp_sent, delivered, retx; /* of the TCP streams it sent */
 };
 
 struct wtr_summary {
@@ -112,6 +119,11 @@ credit(struct wtr_summary *s, uint8_t family, const uint8_t addr[16], const stru
 	t->received += r->d[!side].bytes;
 	t->pkts += r->d[0].pkts + r->d[1].pkts;
 	t->records += count_record;
+	if (r->proto == WT_IPPROTO_TCP && (r->tcp_valid & WT_TCP_VALID)) {
+		t->tcp_sent += r->d[side].bytes;
+		t->delivered += r->t[side].acked_bytes;
+		t->retx += r->t[side].retx_bytes;
+	}
 	return 0;
 }
 
@@ -125,6 +137,11 @@ wtr_summary_add(struct wtr_summary *s, const struct wt_callrec *r)
 		t[i]->pkts += r->d[0].pkts + r->d[1].pkts;
 		t[i]->bytes += r->d[0].bytes + r->d[1].bytes;
 		t[i]->ip_bytes += r->d[0].ip_bytes + r->d[1].ip_bytes;
+		if (r->proto == WT_IPPROTO_TCP && (r->tcp_valid & WT_TCP_VALID)) {
+			t[i]->tcp_bytes += r->d[0].bytes + r->d[1].bytes;
+			t[i]->delivered += r->t[0].acked_bytes + r->t[1].acked_bytes;
+			t[i]->retx += r->t[0].retx_bytes + r->t[1].retx_bytes;
+		}
 	}
 	s->reason[r->end_reason < WT_END_MAX ? r->end_reason : WT_END_MAX]++;
 	if (s->all.records == 1 || r->start_ns < s->first_start)
@@ -151,11 +168,28 @@ talker_cmp(const void *a, const void *b)
 	return memcmp(x->addr, y->addr, 16);
 }
 
-static void
-print_totals(FILE *f, const char *name, const struct totals *t)
+/* 100 x retx / bytes with two decimals, "-" without TCP bytes. */
+static const char *
+ratio_str(uint64_t retx, uint64_t bytes, char buf[16])
 {
-	fprintf(f, "  %-8s %12" PRIu64 " %14" PRIu64 " %18" PRIu64 " %18" PRIu64 "\n", name,
-	        t->records, t->pkts, t->bytes, t->ip_bytes);
+	if (bytes == 0)
+		return "-";
+	snprintf(buf, 16, "%.2f", 100.0 * (double)retx / (double)bytes);
+	return buf;
+}
+
+static void
+print_totals(FILE *f, const char *name, const struct totals *t, int tcp)
+{
+	char d[24] = "-", x[24] = "-", pc[16];
+
+	if (tcp) {
+		snprintf(d, sizeof(d), "%" PRIu64, t->delivered);
+		snprintf(x, sizeof(x), "%" PRIu64, t->retx);
+	}
+	fprintf(f, "  %-8s %12" PRIu64 " %14" PRIu64 " %18" PRIu64 " %18" PRIu64 " %18s %14s %7s\n",
+	        name, t->records, t->pkts, t->bytes, t->ip_bytes, d, x,
+	        ratio_str(t->retx, t->tcp_bytes, pc));
 }
 
 void
@@ -169,12 +203,13 @@ wtr_summary_print(const struct wtr_summary *s, FILE *f)
 		        wtr_time_str(s->first_start, a, sizeof(a)),
 		        wtr_time_str(s->last_end, b, sizeof(b)),
 		        (double)(s->last_end - s->first_start) / 1e9);
-	fprintf(f, "\nper protocol:\n  %-8s %12s %14s %18s %18s\n", "proto", "records", "packets",
-	        "bytes", "ip_bytes");
+	fprintf(f, "\nper protocol:\n  %-8s %12s %14s %18s %18s %18s %14s %7s\n", "proto",
+	        "records", "packets", "bytes", "ip_bytes", "delivered", "retx_bytes", "retx%");
 	for (int p = 0; p < 256; p++)
 		if (s->proto[p].records)
-			print_totals(f, wt_proto_name((uint8_t)p, pn), &s->proto[p]);
-	print_totals(f, "total", &s->all);
+			print_totals(f, wt_proto_name((uint8_t)p, pn), &s->proto[p],
+			             p == WT_IPPROTO_TCP);
+	print_totals(f, "total", &s->all, s->proto[WT_IPPROTO_TCP].records != 0);
 	fprintf(f, "\nper end_reason:\n");
 	for (int i = WT_END_IDLE; i < WT_END_MAX; i++)
 		fprintf(f, "  %-8s %12" PRIu64 "\n", wt_end_reason_name((uint8_t)i), s->reason[i]);
@@ -195,14 +230,18 @@ wtr_summary_print(const struct wtr_summary *s, FILE *f)
 	qsort(v, n, sizeof(*v), talker_cmp);
 	size_t shown = n < s->top ? n : s->top;
 	fprintf(f, "\ntop %zu talkers of %zu, by payload bytes sent + received:\n", shown, n);
-	fprintf(f, "  %4s  %-39s %18s %18s %18s %14s %12s\n", "rank", "address", "bytes", "sent",
-	        "received", "packets", "records");
-	for (size_t i = 0; i < shown; i++)
+	fprintf(f, "  %4s  %-39s %18s %18s %18s %18s %14s %7s %14s %12s\n", "rank", "address",
+	        "bytes", "sent", "received", "delivered", "retx_bytes", "retx%", "packets",
+	        "records");
+	for (size_t i = 0; i < shown; i++) {
+		char pc[16];
 		fprintf(f,
-		        "  %4zu  %-39s %18" PRIu64 " %18" PRIu64 " %18" PRIu64 " %14" PRIu64
-		        " %12" PRIu64 "\n",
+		        "  %4zu  %-39s %18" PRIu64 " %18" PRIu64 " %18" PRIu64 " %18" PRIu64
+		        " %14" PRIu64 " %7s %14" PRIu64 " %12" PRIu64 "\n",
 		        i + 1, wt_addr_str(v[i].addr, v[i].family, a), v[i].sent + v[i].received,
-		        v[i].sent, v[i].received, v[i].pkts, v[i].records);
+		        v[i].sent, v[i].received, v[i].delivered, v[i].retx,
+		        ratio_str(v[i].retx, v[i].tcp_sent, pc), v[i].pkts, v[i].records);
+	}
 	free(v);
 }
 

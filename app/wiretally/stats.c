@@ -26,18 +26,11 @@ wt_totals_get(const struct wt_pipeline *pl, struct wt_totals *t)
 		struct wt_frag_stats fs;
 		wt_calltab_get_stats(rx->tab, &ts);
 		wt_frag_get_stats(rx->frag, &fs);
-		t->tab.active += ts.active;
-		t->tab.created += ts.created;
-		t->tab.completed_idle += ts.completed_idle;
-		t->tab.evicted += ts.evicted;
-		t->tab.completed_shutdown += ts.completed_shutdown;
-		t->tab.pkts += ts.pkts;
-		t->tab.scans += ts.scans;
-		t->tab.expire_requests += ts.expire_requests;
-		t->tab.expire_stale += ts.expire_stale;
-		t->tab.expire_active += ts.expire_active;
-		t->tab.interim += ts.interim;
-		t->tab.interim_declined += ts.interim_declined;
+		/* every field of wt_calltab_stats is a uint64_t counter too */
+		const uint64_t *tsrc = (const uint64_t *)(const void *)&ts;
+		uint64_t *tdst = (uint64_t *)(void *)&t->tab;
+		for (size_t k = 0; k < sizeof(ts) / sizeof(uint64_t); k++)
+			tdst[k] += tsrc[k];
 		t->frag.learned += fs.learned;
 		t->frag.attributed += fs.attributed;
 		t->frag.unattributed += fs.unattributed;
@@ -93,6 +86,12 @@ wt_stats_text(const struct wt_pipeline *pl, uint64_t run_id, char *buf, size_t l
 	    pl->packet_clock ? t.tab.scans / (pl->n_rx ? pl->n_rx : 1) : pl->sc.passes,
 	    t.tab.expire_requests, t.tab.expire_stale, t.tab.expire_active, t.tab.interim_declined,
 	    pl->active_timeout_ns);
+	PUT("tcp.acked_bytes=%" PRIu64 "\ntcp.retx_bytes=%" PRIu64 "\ntcp.missed_bytes=%" PRIu64
+	    "\ntcp.jump_held=%" PRIu64 "\ntcp.jump_confirmed=%" PRIu64
+	    "\ntcp.hole_untracked=%" PRIu64 "\ntcp.hole_pool_empty=%" PRIu64 "\n",
+	    t.tab.tcp_acked_bytes, t.tab.tcp_retx_bytes, t.tab.tcp_missed_bytes,
+	    t.tab.tcp_jump_held, t.tab.tcp_jump_confirmed, t.tab.tcp_hole_untracked,
+	    t.tab.tcp_ext_full);
 	PUT("frag.learned=%" PRIu64 "\nfrag.attributed=%" PRIu64 "\nfrag.unattributed=%" PRIu64
 	    "\nfrag.replaced=%" PRIu64 "\nfrag.expired=%" PRIu64 "\n",
 	    t.frag.learned, t.frag.attributed, t.frag.unattributed, t.frag.replaced,
@@ -174,6 +173,17 @@ wt_summary_print(const struct wt_pipeline *pl)
 	        final == t.tab.created ? "= created" : "!= created (BUG)", all,
 	        all == ex->written + ex->n_backlog ? "= written + unwritten"
 	                                           : "!= written + unwritten (BUG)");
+	fprintf(stderr,
+	        "  TCP streams in the records: %" PRIu64 " bytes acknowledged, %" PRIu64
+	        " retransmitted, %" PRIu64 " missed\n",
+	        t.tab.tcp_acked_bytes, t.tab.tcp_retx_bytes, t.tab.tcp_missed_bytes);
+	if (t.tab.tcp_jump_held || t.tab.tcp_hole_untracked)
+		fprintf(stderr,
+		        "  TCP sequence notes: %" PRIu64 " jumps beyond 16 MiB held (%" PRIu64
+		        " confirmed), %" PRIu64 " holes not tracked (%" PRIu64
+		        " times the hole pool was empty)\n",
+		        t.tab.tcp_jump_held, t.tab.tcp_jump_confirmed, t.tab.tcp_hole_untracked,
+		        t.tab.tcp_ext_full);
 	if (pl->n_rx > 1)
 		fprintf(stderr,
 		        "  %u RX lcores: %" PRIu64
@@ -249,6 +259,11 @@ tel_add_tab(struct rte_tel_data *d, const struct wt_calltab_stats *ts)
 	rte_tel_data_add_dict_u64(d, "evicted", ts->evicted);
 	rte_tel_data_add_dict_u64(d, "completed_shutdown", ts->completed_shutdown);
 	rte_tel_data_add_dict_u64(d, "interim", ts->interim);
+	rte_tel_data_add_dict_u64(d, "tcp_acked_bytes", ts->tcp_acked_bytes);
+	rte_tel_data_add_dict_u64(d, "tcp_retx_bytes", ts->tcp_retx_bytes);
+	rte_tel_data_add_dict_u64(d, "tcp_missed_bytes", ts->tcp_missed_bytes);
+	rte_tel_data_add_dict_u64(d, "tcp_jump_held", ts->tcp_jump_held);
+	rte_tel_data_add_dict_u64(d, "tcp_hole_untracked", ts->tcp_hole_untracked);
 }
 
 /* /wiretally/stats: totals of every lcore, the log and the ports. */

@@ -336,6 +336,8 @@ calltab_tcp_ack(struct wt_calltab *t, uint32_t idx, unsigned int dir, uint32_t a
 			} else {
 				q = c->base[dir];
 			}
+		} else if ((x->st & TCPD_FIN) && q == x->top + 1) {
+			q = x->top; /* the ACK of the FIN: not a byte */
 		} else if (q > x->top + WT_TCP_JUMP_MAX && !jump_check(t, x, q, 0, 0)) {
 			return; /* held: no baseline from it */
 		}

@@ -234,6 +234,19 @@ def check_summary(text, records, frames):
                      % (len(records), got, acct))
     if written is not None and written != len(records):
         fails.append("records: summary says %d written, the reader printed %d" % (written, len(records)))
+    for r in records:  # record version 2: the rules of DESIGN.md section 3
+        if r["proto"] != "tcp":
+            continue
+        for x in ("a", "b"):
+            b, sq, ms, rt = (int(r[x + k] or -1) for k in ("_bytes", "_seq_bytes", "_missed_bytes",
+                                                          "_retx_bytes"))
+            if min(sq, ms, rt) < 0 or b != sq - ms + rt:
+                fails.append("record seq %s: %s_bytes %d != seq %d - missed %d + retx %d"
+                             % (r["seq"], x, b, sq, ms, rt))
+            if r[x + "_acked_bytes"] and r["end_reason"] != "active" and \
+                    int(r[x + "_acked_bytes"]) > sq:
+                fails.append("record seq %s: %s_acked_bytes %s > seq_bytes %d"
+                             % (r["seq"], x, r[x + "_acked_bytes"], sq))
     seqs = sorted(int(r["seq"]) for r in records)
     if seqs != list(range(len(seqs))):
         fails.append("records: seq is not gap-free 0..%d" % (len(seqs) - 1))
@@ -271,6 +284,8 @@ class Conn:
         self.inner = False  # the oracle marks it as inside a tunnel
         self.times = None  # (first, last) packet in microseconds
         self.flags = {}  # endpoint -> set of TCP flag letters (S, F, R) it sent
+        self.seq = {}  # TCP: endpoint -> sequence-space bytes of its stream
+        self.missed = None  # TCP: bytes missed in both streams (Zeek: one figure)
 
     def add(self, ep, pkts, ip_bytes, payload):
         cur = self.sent.setdefault(ep, [0, 0, 0])
@@ -280,9 +295,17 @@ class Conn:
     def get(self, ep, i):
         return self.sent.get(ep, [0, 0, 0])[i]
 
+    def add_tcp(self, ep, seq, missed):
+        self.seq[ep] = self.seq.get(ep, 0) + seq
+        self.missed = (self.missed or 0) + missed
+
     def merge(self, other):
         for ep, vals in other.sent.items():
             self.add(ep, *vals)
+        for ep, v in other.seq.items():
+            self.seq[ep] = self.seq.get(ep, 0) + v
+        if other.missed is not None:
+            self.missed = (self.missed or 0) + other.missed
         for ep, fl in other.flags.items():
             self.flags.setdefault(ep, set()).update(fl)
         if other.times:
@@ -324,6 +347,9 @@ def wt_conns(records):
             c.flags.setdefault(ep, set()).update(set(fl) & set("SFR"))
         c.add(ea, int(r["a_pkts"]), int(r["a_ip_bytes"]), int(r["a_bytes"]))
         c.add(eb, int(r["b_pkts"]), int(r["b_ip_bytes"]), int(r["b_bytes"]))
+        if proto == TCP:
+            for ep, x in ((ea, "a"), (eb, "b")):
+                c.add_tcp(ep, int(r[x + "_seq_bytes"]), int(r[x + "_missed_bytes"]))
         if r["origin"] in ("a", "b"):
             c.origins.append(ea if r["origin"] == "a" else eb)
     return conns, fails
@@ -369,6 +395,9 @@ def oracle_conns(path, tool):
                                              and not set(h) & set("TtGg")))
             c.syn_seen = proto == TCP and bool(set(h) & set("SsHh"))
             c.inner = not re.search(r"tunnel_parents=-?$", f[15])
+            if proto == TCP:  # orig_bytes/resp_bytes are sequence space; missed_bytes both
+                c.add_tcp(src, num(f[7]) or 0, missed)
+                c.add_tcp(dst, num(f[10]) or 0, 0)
             if proto == TCP:  # history: upper case = originator, lower = responder
                 for ep, letters in ((src, h.translate(LOWER_DROP)), (dst, h.translate(UPPER_DROP))):
                     c.flags[ep] = {ZEEK_FLAGS[x] for x in letters.lower() if x in ZEEK_FLAGS}
@@ -432,6 +461,12 @@ def compare(capture, oracle, oconns, wt):
                 got = w.get(ep, i)
                 if got != exp:
                     dev(conn, "%s_%s" % (side, field), exp, got)
+        if oc.missed is not None and w.missed is not None:  # Zeek TCP: sequence space
+            for side, ep in (("orig", oc.src), ("resp", oc.dst)):
+                if oc.seq.get(ep, 0) != w.seq.get(ep, 0):
+                    dev(conn, side + "_seq_bytes", oc.seq.get(ep, 0), w.seq.get(ep, 0))
+            if oc.missed != w.missed:
+                dev(conn, "missed_bytes", oc.missed, w.missed)
         for side, ep in (("orig", oc.src), ("resp", oc.dst)):
             if ep in oc.flags:
                 exp, got = "".join(sorted(oc.flags[ep])), "".join(sorted(w.flags.get(ep, ())))

@@ -42,7 +42,7 @@ def seq_of(line):
 
 
 def call_id_of(line):
-    return line.rsplit(',', 1)[1]
+    return line.split(',')[25]  # DESIGN.md section 3: the 26th column
 
 
 def hugetlbfs_mount():

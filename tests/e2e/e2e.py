@@ -9,9 +9,10 @@
                                                  while tcpdump records the same frames
 
 Every record is compared with what tests/e2e/wtpcap.py (an independent pcap
-reader) finds in the capture, column by column; every manifest connection
-must have exactly one record whose payload bytes per direction equal the
-application's counts. Exit 0 pass, 1 fail, 77 skipped (the reason is printed).
+reader) finds in the capture, column by column (the TCP stream figures of
+record version 2 from its own byte-interval model); every manifest
+connection must have exactly one record whose payload bytes, and for TCP
+acknowledged bytes, per direction equal the application's counts. Exit 0 pass, 1 fail, 77 skipped (the reason is printed).
 """
 import csv
 import io
@@ -165,6 +166,12 @@ def check(records, cap, manifest, times=None):
                            row['s2c_bytes']))
             ok = False
         if row['proto'] == 'tcp':
+            # delivered bytes (record version 2): what the peer acknowledged
+            got = (r[cs + '_acked_bytes'], r[ss + '_acked_bytes'])
+            if got != (str(row['c2s_bytes']), str(row['s2c_bytes'])):
+                errors.append('%s: acknowledged bytes c2s %s s2c %s, manifest %d %d' %
+                              (name, got[0], got[1], row['c2s_bytes'], row['s2c_bytes']))
+                ok = False
             if r['origin'] != cs:
                 errors.append('%s: origin %r, the client is %r' % (name, r['origin'], cs))
                 ok = False

@@ -16,7 +16,7 @@ pcap: a capture of long calls (pcapgen.long_calls(): a 100 s TCP call, a
     interim record, the final record last;
   - the records of one call share one call_id, different calls differ;
   - the merge of a call's parts (sum, union, first of the first, last of the
-    last) equals the record of a run without --active-timeout, and the
+    last; the TCP figures of record version 2 summed) equals the record of a run without --active-timeout, and the
     payload bytes per connection equal the sizes pcapgen wrote;
   - the summary and the stored counters count the interim records and add
     up; a restart into the same log gets other call_ids;
@@ -113,6 +113,14 @@ def part_record(key, pkts, call, reason, prev_end):
     r = conv.as_record()
     if not pkts:  # an empty last part: start = end = the call's last packet
         r['start_ns'] = r['end_ns'] = str(prev_end)
+    if key[2] == 6:  # TCP figures: from the whole call's streams (FORMAT.md 5.4, 5.5)
+        prev = getattr(call, 'tcp_prev', {})
+        for s in 'ab':
+            (sq, ak, rt, ms), prev[s] = call.d[s].stream.part_figures(prev.get(s),
+                                                                      reason != 'active')
+            r[s + '_seq_bytes'], r[s + '_retx_bytes'] = str(sq), str(rt)
+            r[s + '_missed_bytes'], r[s + '_acked_bytes'] = str(ms), '' if ak is None else str(ak)
+        call.tcp_prev = prev
     r['origin'] = call.origin
     r['end_reason'] = reason
     return r
@@ -173,6 +181,9 @@ def merge(parts):
                 if m[s + '_first_seq'] == '':
                     m[s + '_first_seq'] = r[s + '_first_seq']
                 m[s + '_last_seq'] = r[s + '_last_seq']
+            for c in ('_seq_bytes', '_retx_bytes', '_missed_bytes', '_acked_bytes'):
+                if r[s + c] != '':  # record version 2: sums (empty acked: none yet)
+                    m[s + c] = str(int(m[s + c] or 0) + int(r[s + c]))
         for c in ('end_ns', 'origin', 'end_reason'):
             m[c] = r[c]
     return m

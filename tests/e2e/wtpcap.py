@@ -20,12 +20,15 @@ import ipaddress
 import struct
 import sys
 
-# CSV columns of wiretally-read (DESIGN.md section 3).
+# CSV columns of wiretally-read (DESIGN.md section 3, record version 2).
 RECORD_COLUMNS = (
     'seq,start_ns,end_ns,proto,a_addr,a_port,b_addr,b_port,origin,vlan,'
     'a_mac,a_pkts,a_bytes,a_ip_bytes,a_flags,a_first_seq,a_last_seq,'
     'b_mac,b_pkts,b_bytes,b_ip_bytes,b_flags,b_first_seq,b_last_seq,end_reason,'
-    'call_id').split(',')
+    'call_id,'
+    'a_seq_bytes,a_acked_bytes,a_retx_bytes,a_missed_bytes,'
+    'b_seq_bytes,b_acked_bytes,b_retx_bytes,b_missed_bytes,'
+    'tunnel,tunnel_id,outer_a_addr,outer_b_addr').split(',')
 
 MANIFEST_COLUMNS = ['proto', 'client_ip', 'client_port', 'server_ip', 'server_port',
                     'c2s_bytes', 's2c_bytes']
@@ -83,7 +86,7 @@ def read_pcap(path):
 class Packet:
     """What one IP packet tells a call record."""
     __slots__ = ('ts', 'mac', 'vlan', 'family', 'src', 'dst', 'proto', 'sport', 'dport',
-                 'ip_len', 'payload', 'flags', 'seq', 'icmp_type')
+                 'ip_len', 'payload', 'flags', 'seq', 'ack', 'icmp_type')
 
 
 def parse_frame(ts, frame):
@@ -102,7 +105,7 @@ def parse_frame(ts, frame):
     p = Packet()
     p.ts, p.mac, p.vlan = ts, mac, vlan
     p.sport = p.dport = 0
-    p.flags = p.seq = p.icmp_type = None
+    p.flags = p.seq = p.ack = p.icmp_type = None
     if etype == 0x0800 and len(frame) >= off + 20:
         vihl, total, frag, proto = struct.unpack_from('!BxHxxHxB', frame, off)
         ihl = (vihl & 15) * 4
@@ -143,7 +146,7 @@ def parse_frame(ts, frame):
         return None
     p.payload = l4_len
     if p.proto == 6 and len(frame) >= l4 + 20:
-        p.sport, p.dport, p.seq, doff, p.flags = struct.unpack_from('!HHIxxxxBB', frame, l4)
+        p.sport, p.dport, p.seq, p.ack, doff, p.flags = struct.unpack_from('!HHIIBB', frame, l4)
         p.payload = l4_len - (doff >> 4) * 4
     elif p.proto == 17 and len(frame) >= l4 + 8:
         p.sport, p.dport = struct.unpack_from('!HH', frame, l4)
@@ -174,6 +177,126 @@ class Direction:
         self.pkts = self.bytes = self.ip_bytes = self.flags = 0
         self.mac = None
         self.first_seq = self.last_seq = None
+        self.stream = Stream()
+
+
+JUMP_MAX = 16 << 20  # wiretally holds positions further beyond the stream (not modelled)
+
+
+def s32(x):
+    """A 32-bit difference as a signed number."""
+    x &= 0xffffffff
+    return x - (1 << 32) if x & 0x80000000 else x
+
+
+class Stream:
+    """One side's TCP byte stream, the way DESIGN.md section 3 defines its four
+    figures: every byte interval seen is kept (no limit), and the figures are
+    computed from the intervals at the end. Positions are Python integers:
+    a sequence number is placed within 2^31 of the highest position known."""
+
+    def __init__(self):
+        self.base = None        # first byte of the stream (a position)
+        self.syn = False        # base is ISN + 1
+        self.top = None         # one past the highest byte known
+        self.fin = False        # the FIN was seen at top
+        self.ack = None         # the peer's highest ACK (a position), from the SYN or 1st ACK
+        self.ack_seen = False
+        self.acked = 0
+        self.seen = []          # sorted, disjoint [lo, hi) intervals of payload seen
+        self.payload = 0        # every payload byte (placed or not)
+
+    def pos(self, seq):
+        return self.top + s32(seq - self.top)
+
+    def set_base(self, seq):
+        self.base = self.top = seq + (1 << 32)
+
+    def add_seen(self, lo, hi):
+        if lo >= hi:
+            return
+        out, placed = [], False
+        for a, b in self.seen:
+            if b < lo or a > hi:
+                out.append((a, b))
+            else:
+                lo, hi = min(a, lo), max(b, hi)
+        out.append((lo, hi))
+        self.seen = sorted(out)
+
+    def data(self, seq, length, flags):
+        self.payload += length
+        syn, fin = flags & 0x02, flags & 0x01
+        if syn:
+            seq = (seq + 1) & 0xffffffff
+            if self.base is None:
+                self.set_base(seq)
+                self.syn = True
+                if self.ack is None:
+                    self.ack = self.base
+        if self.base is None:
+            if length == 0 and not fin:
+                return
+            self.set_base(seq)
+        p = self.pos(seq)
+        if p > self.top + JUMP_MAX:
+            raise ValueError('sequence jump beyond %d bytes: not modelled' % JUMP_MAX)
+        self.add_seen(p, p + length)
+        if length or (fin and p > self.top):
+            self.top = max(self.top, p + length)
+        if fin and p + length == self.top:
+            self.fin = True
+
+    def peer_ack(self, ack):
+        if self.base is None:
+            self.set_base(ack)
+            self.ack, self.ack_seen = self.base, True
+            return
+        q = self.pos(ack)
+        if self.ack is None:
+            if q < self.base:
+                if self.base - q <= JUMP_MAX:
+                    self.base = q
+                else:
+                    q = self.base
+            elif self.fin and q == self.top + 1:
+                q = self.top
+            self.top = max(self.top, q)
+            self.ack, self.ack_seen = q, True
+            return
+        self.ack_seen = True
+        if q <= self.ack:
+            return
+        if self.fin and q == self.top + 1:
+            q = self.top
+        self.top = max(self.top, q)
+        self.acked += q - self.ack
+        self.ack = q
+
+    def totals(self):
+        """(new bytes, sequence space, payload, acked) so far."""
+        if self.base is None:
+            return 0, 0, self.payload, self.acked
+        new = sum(max(0, min(b, self.top) - max(a, self.base)) for a, b in self.seen)
+        return new, self.top - self.base, self.payload, self.acked
+
+    def figures(self):
+        """(seq_bytes, acked_bytes or None, retx_bytes, missed_bytes)."""
+        new, space, payload, acked = self.totals()
+        return space, (acked if self.ack_seen else None), payload - new, space - new
+
+    def part_figures(self, prev, final):
+        """The figures of one record of a call cut into parts (FORMAT.md 5.4,
+        5.5): @prev is this method's second result for the previous part (None
+        for the first). An interim part's sequence space is its new bytes, its
+        missed bytes 0; the final part carries the rest of the space."""
+        new, space, payload, acked = self.totals()
+        p_new, p_payload, p_acked, p_seq = prev or (0, 0, 0, 0)
+        part_new = new - p_new
+        seq = space - p_seq if final else part_new
+        out = (seq, (acked - p_acked) if self.ack_seen else None,
+               payload - p_payload - part_new, seq - part_new)
+        return out, (new, payload, acked, p_seq + seq)
 
 
 class Conversation:
@@ -201,11 +324,17 @@ class Conversation:
             d.mac = p.mac
         if p.icmp_type is not None:
             self.icmp_types.add(p.icmp_type)
+        if p.flags is None and self.proto == 6:
+            d.stream.payload += p.payload  # a later fragment: not placed
         if p.flags is not None:
             d.flags |= p.flags
             if d.first_seq is None:
                 d.first_seq = p.seq
             d.last_seq = (p.seq + p.payload) & 0xffffffff
+            other = self.d['b' if side == 'a' else 'a']
+            d.stream.data(p.seq, p.payload, p.flags)
+            if p.flags & 0x10 and not p.flags & 0x04:  # ACK, not in a RST
+                other.stream.peer_ack(p.ack)
             if p.flags & 0x02 and not self.syn_seen:
                 self.syn_seen = True
                 other = 'b' if side == 'a' else 'a'
@@ -257,6 +386,11 @@ class Conversation:
             r[side + '_flags'] = flags_text(d.flags) if tcp else ''
             r[side + '_first_seq'] = str(d.first_seq) if tcp and d.pkts else ''
             r[side + '_last_seq'] = str(d.last_seq) if tcp and d.pkts else ''
+            if tcp:
+                sq, ak, rt, ms = d.stream.figures()
+                r[side + '_seq_bytes'], r[side + '_retx_bytes'] = str(sq), str(rt)
+                r[side + '_missed_bytes'] = str(ms)
+                r[side + '_acked_bytes'] = '' if ak is None else str(ak)
         return r
 
 

@@ -15,7 +15,10 @@ import tempfile
 CSV_HEADER = ("seq,start_ns,end_ns,proto,a_addr,a_port,b_addr,b_port,origin,vlan,"
               "a_mac,a_pkts,a_bytes,a_ip_bytes,a_flags,a_first_seq,a_last_seq,"
               "b_mac,b_pkts,b_bytes,b_ip_bytes,b_flags,b_first_seq,b_last_seq,end_reason,"
-              "call_id")
+              "call_id,"
+              "a_seq_bytes,a_acked_bytes,a_retx_bytes,a_missed_bytes,"
+              "b_seq_bytes,b_acked_bytes,b_retx_bytes,b_missed_bytes,"
+              "tunnel,tunnel_id,outer_a_addr,outer_b_addr")
 COLUMNS = CSV_HEADER.split(",")
 FLAG_ORDER = "FSRPAUEC"
 
@@ -50,10 +53,14 @@ class Tools:
         """A log in the new directory d with the records rows (seq assigned 0..)."""
         os.makedirs(d, exist_ok=True)
         path = d.rstrip("/") + ".input.csv"
+        # two columns no CSV shows, for the stitching tests: the first byte
+        # of a's and b's TCP stream (record version 2's tcp_base)
+        cols = COLUMNS + (["a_tcp_base", "b_tcp_base"] if any("a_tcp_base" in r for r in rows)
+                          else [])
         with open(path, "w") as f:
-            f.write(CSV_HEADER + "\n")
+            f.write(",".join(cols) + "\n")
             for r in rows:
-                f.write(",".join(str(r[c]) for c in COLUMNS) + "\n")
+                f.write(",".join(str(r.get(c, "")) for c in cols) + "\n")
         modes = "csv=" + path + ("," + mode if mode else "")
         subprocess.run([self.mklog, d, "0", str(seg), modes], check=True)
 
@@ -78,6 +85,7 @@ def rec(**kw):
              a_flags="", a_first_seq="", a_last_seq="", b_mac="02:00:00:00:00:01",
              b_pkts=1, b_bytes=0, b_ip_bytes=40, b_flags="", b_first_seq="",
              b_last_seq="", end_reason="idle", call_id="%032x" % 1)
+    r.update(dict.fromkeys(COLUMNS[26:], ""))  # record version 2: none by default
     r.update(kw)
     return {k: str(v) for k, v in r.items()}
 

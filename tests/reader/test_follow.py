@@ -104,15 +104,15 @@ def case_direct(t, tmp):
     os.mkdir(d)
     fl = Follower(t.reader, d)  # before the first segment exists
     time.sleep(0.3)
-    commits = write(t.mklog, d, 600, "pace=4,stats")  # 370 per segment: a roll
+    commits = write(t.mklog, d, 600, "pace=4,stats")  # 209 per segment: two rolls
     check(fl.wait_for(600), "direct: 600 records arrive (%d)" % len(fl.lines))
     closed = "wiretally-read: the monitor closed the log (its counters at %s offset %d, " \
              "segment sealed); still following: a restart continues the log\n" % (
-                 os.path.join(d, "seg-%020d.wts" % 2), 256 + 230 * 176)
+                 os.path.join(d, "seg-%020d.wts" % 3), 256 + 182 * 312)
     check(fl.wait_stderr(closed), "direct: the close is said: %r" % fl.stderr())
-    c2 = write(t.mklog, d, 100, "pace=3,crash")  # restart, then killed: segment 3 open
+    c2 = write(t.mklog, d, 100, "pace=3,crash")  # restart, then killed: segment 4 open
     check(fl.wait_for(700), "direct: a restart's records arrive (%d)" % len(fl.lines))
-    c3 = write(t.mklog, d, 50, "pace=2")  # recovers segment 3, writes segment 4
+    c3 = write(t.mklog, d, 50, "pace=2")  # recovers segment 4, writes segment 5
     check(fl.wait_for(750), "direct: after the recovery (%d)" % len(fl.lines))
     time.sleep(0.3)
     rc = fl.stop(signal.SIGTERM)
@@ -212,7 +212,7 @@ def case_filters(t, d):
     time.sleep(1)
     rc = fl.stop()
     check(rc == 0 and [l for _, l in fl.lines][:2] == [
-        "# stats: %s offset %d" % (os.path.join(d, "seg-%020d.wts" % 2), 256 + 230 * 176),
+        "# stats: %s offset %d" % (os.path.join(d, "seg-%020d.wts" % 3), 256 + 182 * 312),
         "rx_packets=12345"], "--follow --stats: %s" % fl.lines[:2])
 
 

@@ -36,6 +36,7 @@ def endpoint(rng, family):
 
 def make_rows(n):
     rng = random.Random(7)
+    rng2 = random.Random(11)  # the version 2 columns: rng's sequence stays as it was
     rows = []
     for i in range(n):
         family = rng.choice([4, 4, 6])
@@ -69,6 +70,19 @@ def make_rows(n):
             r["b_flags"] = ""
         elif tcp:
             r["b_first_seq"], r["b_last_seq"] = str(rng.randrange(2**32)), str(rng.randrange(2**32))
+        if tcp and rng2.randrange(10):  # record version 2 (else a version 1 TCP record)
+            for x in "ab":
+                b = int(r[x + "_bytes"])
+                retx, missed = rng2.randrange(0, b // 4 + 1), rng2.randrange(0, 5000)
+                sq = b - retx + missed  # bytes = seq - missed + retx
+                r[x + "_seq_bytes"], r[x + "_retx_bytes"] = str(sq), str(retx)
+                r[x + "_missed_bytes"] = str(missed)
+                r[x + "_acked_bytes"] = str(rng2.randrange(0, sq + 1)) if rng2.randrange(4) else ""
+        if rng2.randrange(6) == 0:
+            r["tunnel"], r["tunnel_id"] = rng2.choice([("gre", "7"), ("vxlan", "5000"),
+                                                      ("geneve/vxlan", "10/20"), ("ipip", ""),
+                                                      ("gtpu", "100:200"), ("teredo", "")])
+            r["outer_a_addr"], r["outer_b_addr"] = "198.51.100.1", rng2.choice(["198.51.100.2", ""])
         rows.append(r)
     for i, r in enumerate(rows):
         r["seq"] = str(i)
@@ -235,20 +249,33 @@ def case_errors(t, d):
 
 def expected_summary(recs, top):
     """The summary text computed from CSV records (docs/READER.md, "Summary")."""
+    def n(v):
+        return int(v) if v else 0
+
     def tot(rs):
+        v2 = [r for r in rs if r["proto"] == "tcp" and r["a_seq_bytes"] != ""]
+        tcp_bytes = sum(int(r["a_bytes"]) + int(r["b_bytes"]) for r in v2)
+        retx = sum(n(r["a_retx_bytes"]) + n(r["b_retx_bytes"]) for r in v2)
+        tcp = any(r["proto"] == "tcp" for r in rs)
         return (len(rs), sum(int(r["a_pkts"]) + int(r["b_pkts"]) for r in rs),
                 sum(int(r["a_bytes"]) + int(r["b_bytes"]) for r in rs),
-                sum(int(r["a_ip_bytes"]) + int(r["b_ip_bytes"]) for r in rs))
+                sum(int(r["a_ip_bytes"]) + int(r["b_ip_bytes"]) for r in rs),
+                sum(n(r["a_acked_bytes"]) + n(r["b_acked_bytes"]) for r in v2) if tcp else "-",
+                retx if tcp else "-", "%.2f" % (100.0 * retx / tcp_bytes) if tcp_bytes else "-")
     pnum = {"icmp": 1, "tcp": 6, "udp": 17, "icmp6": 58}
     protos = sorted({r["proto"] for r in recs}, key=lambda p: pnum[p] if p in pnum else int(p))
     talkers = {}
     for r in recs:
         for side, other in (("a", "b"), ("b", "a")):
             ip = ipaddress.ip_address(r[side + "_addr"])
-            t = talkers.setdefault(ip, [0, 0, 0, 0])
+            t = talkers.setdefault(ip, [0, 0, 0, 0, 0, 0, 0])
             t[0] += int(r[side + "_bytes"])
             t[1] += int(r[other + "_bytes"])
             t[2] += int(r["a_pkts"]) + int(r["b_pkts"])
+            if r["proto"] == "tcp" and r["a_seq_bytes"] != "":
+                t[4] += int(r[side + "_bytes"])
+                t[5] += n(r[side + "_acked_bytes"])
+                t[6] += n(r[side + "_retx_bytes"])
         ips = {ipaddress.ip_address(r["a_addr"]), ipaddress.ip_address(r["b_addr"])}
         for ip in ips:
             talkers[ip][3] += 1
@@ -262,7 +289,8 @@ def expected_summary(recs, top):
                 reasons=[(w, sum(r["end_reason"] == w for r in recs))
                          for w in ("idle", "active", "evicted", "shutdown")],
                 ntalkers=len(ranked),
-                talkers=[(i + 1, str(ip), v[0] + v[1], v[0], v[1], v[2], v[3])
+                talkers=[(i + 1, str(ip), v[0] + v[1], v[0], v[1], v[5], v[6],
+                          "%.2f" % (100.0 * v[6] / v[4]) if v[4] else "-", v[2], v[3])
                          for i, (ip, v) in enumerate(ranked[:top])])
 
 
@@ -289,7 +317,8 @@ def parse_summary(text):
             continue
         elif section == "p":
             f = l.split()
-            row = (f[0],) + tuple(int(x) for x in f[1:])
+            row = (f[0],) + tuple(int(x) for x in f[1:5]) + tuple(
+                int(x) if x.isdigit() else x for x in f[5:7]) + (f[7],)
             if f[0] == "total":
                 s["total"] = row[1:]
             else:
@@ -298,7 +327,8 @@ def parse_summary(text):
             s["reasons"].append((l.split()[0], int(l.split()[1])))
         elif section == "t":
             f = l.split()
-            s["talkers"].append((int(f[0]), f[1]) + tuple(int(x) for x in f[2:]))
+            s["talkers"].append((int(f[0]), f[1]) + tuple(int(x) for x in f[2:7]) + (f[7],) +
+                                tuple(int(x) for x in f[8:]))
     return s
 
 
@@ -340,27 +370,27 @@ def case_damage(t, tmp, rows):
     """A truncated middle segment: the good records before the cut and in the
     other segments are printed, the problem names the file and offset, exit 2."""
     d = os.path.join(tmp, "trunc")
-    t.write(d, rows[:800])  # 370 per 64 KiB segment: segments 1, 2, 3
+    t.write(d, rows[:800])  # 209 per 64 KiB segment: segments 1 to 4
     seg2 = os.path.join(d, "seg-%020d.wts" % 2)
-    cut = 256 + 100 * 176 + 50  # inside the frame of the 101st record of segment 2
+    cut = 256 + 100 * 312 + 50  # inside the frame of the 101st record of segment 2
     os.truncate(seg2, cut)
     rc, out, err = t.run("-H", d)
-    want = list(range(370)) + list(range(370, 470)) + list(range(740, 800))
+    want = list(range(209)) + list(range(209, 309)) + list(range(418, 800))
     check(rc == 2, "truncated segment: exit 2 (got %d)" % rc)
     check(seqs(out) == want, "truncated segment: every good record printed (%d)" % len(seqs(out)))
     lines = err.splitlines()
     check(("wiretally-read: %s: offset 0: header says segment size 65536 but the file has %d "
            "bytes" % (seg2, cut)) in lines, "truncation named with file and offset: %r" % err)
     check(("wiretally-read: %s: offset %d: segment truncated: the file ends at byte %d, inside "
-           "the frame of 176 bytes at offset %d; rest of segment lost"
-           % (seg2, 256 + 100 * 176, cut, 256 + 100 * 176)) in lines,
+           "the frame of 312 bytes at offset %d; rest of segment lost"
+           % (seg2, 256 + 100 * 312, cut, 256 + 100 * 312)) in lines,
           "where reading stopped, with its offset: %r" % err)
-    check(("wiretally-read: %s: offset 256: seq gap: expected 470, found 740 (270 records "
+    check(("wiretally-read: %s: offset 256: seq gap: expected 309, found 418 (109 records "
            "missing)" % os.path.join(d, "seg-%020d.wts" % 3)) in lines, "the gap: %r" % err)
     # a segment cut inside its header
     os.truncate(seg2, 100)
     rc, out, err = t.run("-H", d)
-    check(rc == 2 and seqs(out) == list(range(370)) + list(range(740, 800)),
+    check(rc == 2 and seqs(out) == list(range(209)) + list(range(418, 800)),
           "segment cut in its header: exit 2, the others printed")
     check("wiretally-read: %s: offset 0: file too short for a segment (100 bytes)" % seg2 in err,
           "header cut: %r" % err)

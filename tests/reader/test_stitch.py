@@ -302,9 +302,58 @@ def case_apart(t, tmp):
     check(rc == 0 and "after a gap over 0 s" in err, "--stitch-gap 0: %r" % err)
 
 
+def case_tcp_figures(t, tmp):
+    """Record version 2 across fragments (docs/READER.md, "Stitching"): the
+    parts of one call sum; a later call's stream that starts below the
+    chain's end (a byte re-sent after an idle split) has the overlap taken
+    from its seq_bytes and counted as retransmitted; one that starts beyond
+    it (the tap missed bytes in between) adds that space as missed."""
+    def tcp(i, call, start, **kw):
+        r = rlib.rec(seq=i, call_id="%032x" % call, start_ns=T0 + start * S,
+                     end_ns=T0 + start * S + 1000, a_flags="A", b_flags="A", end_reason="idle")
+        r.update({k: str(v) for k, v in kw.items()})
+        return r
+    rows = [
+        # call 1: a sends 1000 bytes from 1001, all acknowledged
+        tcp(0, 1, 0, a_bytes=1000, a_seq_bytes=1000, a_acked_bytes=1000, a_retx_bytes=0,
+            a_missed_bytes=0, b_seq_bytes=0, b_acked_bytes=0, b_retx_bytes=0, b_missed_bytes=0,
+            a_tcp_base=1001, b_tcp_base=7),
+        # call 2, after an idle split: re-sends byte 2000, then 500 new
+        tcp(1, 2, 200, a_bytes=501, a_seq_bytes=501, a_acked_bytes=500, a_retx_bytes=0,
+            a_missed_bytes=0, b_seq_bytes=0, b_acked_bytes="", b_retx_bytes=0, b_missed_bytes=0,
+            a_tcp_base=2000, b_tcp_base=7),
+        # call 3: an interim part and its final part; the tap missed 100 bytes before it
+        tcp(2, 3, 400, a_bytes=300, a_seq_bytes=300, a_acked_bytes=300, a_retx_bytes=0,
+            a_missed_bytes=0, b_seq_bytes=0, b_acked_bytes=0, b_retx_bytes=0, b_missed_bytes=0,
+            a_tcp_base=2601, b_tcp_base=7, end_reason="active"),
+        tcp(3, 3, 401, a_bytes=50, a_seq_bytes=70, a_acked_bytes=70, a_retx_bytes=10,
+            a_missed_bytes=30, b_seq_bytes=0, b_acked_bytes=0, b_retx_bytes=0,
+            b_missed_bytes=0, a_tcp_base=2601, b_tcp_base=7),
+    ]
+    d = os.path.join(tmp, "tcpfig")
+    t.write(d, rows)
+    rc, got, err = stitched(t, d)
+    check(rc == 0 and len(got) == 1, "TCP figures: one connection (%d, %r)" % (rc, err))
+    if got:
+        g = got[0]
+        # seq: 1000 + (501 - 1 re-sent) + 100 the tap missed + 300 + 70
+        want = dict(a_bytes="1851", a_seq_bytes="1970", a_acked_bytes="1870", a_retx_bytes="11",
+                    a_missed_bytes="130", b_seq_bytes="0", b_acked_bytes="0", b_retx_bytes="0",
+                    b_missed_bytes="0")
+        check({k: g[k] for k in want} == want, "TCP figures stitched: %r" %
+              {k: (g[k], want[k]) for k in want if g[k] != want[k]})
+        check(int(g["a_bytes"]) == int(g["a_seq_bytes"]) - int(g["a_missed_bytes"]) +
+              int(g["a_retx_bytes"]), "stitched: bytes = seq - missed + retx")
+    # without --stitch: each as written
+    rc, out, _ = t.run(d)
+    check([r["a_seq_bytes"] for r in rlib.parse_csv(out)] == ["1000", "501", "300", "70"],
+          "TCP figures: fragments as written")
+
+
 def all_cases(t, tmp):
     case_merges(t, tmp)
     case_apart(t, tmp)
+    case_tcp_figures(t, tmp)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,11 @@
 #include "seglog_testutil.h"
 #include "wt_seglog.h"
 
-#define NCOLS 26
+/* The columns of DESIGN.md section 3 (record version 2), and optionally two
+ * more that no CSV shows: a_tcp_base, b_tcp_base (the streams' first bytes,
+ * for the stitching tests). */
+#define NCOLS      38
+#define NCOLS_BASE 40
 
 static int
 fail(int line, const char *col, const char *val)
@@ -93,18 +97,90 @@ side(char **c, struct wt_callrec *r, int s, int line)
 	return 0;
 }
 
+/* The four TCP figures of one side (seq, acked, retx, missed): all empty, or
+ * seq, retx and missed given (acked may be empty). */
+static int
+tcp_side(char **c, struct wt_callrec *r, int s, int line)
+{
+	struct wt_tcpstats *t = &r->t[s];
+
+	if (c[0][0] == '\0' && c[1][0] == '\0' && c[2][0] == '\0' && c[3][0] == '\0')
+		return 0;
+	if (u64(c[0], &t->seq_bytes) || u64(c[2], &t->retx_bytes) || u64(c[3], &t->missed_bytes))
+		return fail(line, "TCP figure", c[0]);
+	r->tcp_valid |= WT_TCP_VALID;
+	if (c[1][0] != '\0') {
+		if (u64(c[1], &t->acked_bytes))
+			return fail(line, "acked_bytes", c[1]);
+		r->tcp_valid |= (uint8_t)(WT_TCP_ACKED_A << s);
+	}
+	return 0;
+}
+
+/* tunnel, tunnel_id, outer_a_addr, outer_b_addr. */
+static int
+tunnel_cols(char **c, struct wt_callrec *r, int line)
+{
+	static const char *const names[] = {"-",      "gre",  "ipip",  "vxlan",
+	                                    "geneve", "gtpu", "teredo"};
+	char *save = NULL, *ids = c[1];
+
+	if (c[0][0] == '\0')
+		return c[1][0] || c[2][0] || c[3][0] ? fail(line, "tunnel", c[1]) : 0;
+	for (char *t = strtok_r(c[0], "/", &save); t != NULL; t = strtok_r(NULL, "/", &save)) {
+		int k = word(t, names, 7);
+		if (k < 1 || r->tun_depth == WT_TUNNEL_MAX_DEPTH)
+			return fail(line, "tunnel", t);
+		r->tun_type[r->tun_depth++] = (uint8_t)k;
+	}
+	for (unsigned int i = 0; ids[0] != '\0' && i < r->tun_depth; i++) {
+		char *next = strchr(ids, '/'), *colon;
+		uint64_t v;
+		if (next != NULL)
+			*next = '\0';
+		if ((colon = strchr(ids, ':')) != NULL) {
+			*colon = '\0';
+			if (colon[1] != '\0') {
+				if (u64(colon + 1, &v) || v > UINT32_MAX)
+					return fail(line, "tunnel_id", colon + 1);
+				r->tun_teid_b = (uint32_t)v;
+				r->tun_idmask |= (uint8_t)(0x10u << i);
+			}
+		}
+		if (ids[0] != '\0') {
+			if (u64(ids, &v) || v > UINT32_MAX)
+				return fail(line, "tunnel_id", ids);
+			r->tun_id[i] = (uint32_t)v;
+			r->tun_idmask |= (uint8_t)(1u << i);
+		}
+		if (next == NULL)
+			break;
+		ids = next + 1;
+	}
+	for (int i = 0; i < 2; i++) {
+		if (c[2 + i][0] == '\0')
+			continue;
+		r->outer_family = strchr(c[2 + i], ':') ? 6 : 4;
+		if (inet_pton(r->outer_family == 6 ? AF_INET6 : AF_INET, c[2 + i],
+		              i ? r->outer_b : r->outer_a) != 1)
+			return fail(line, "outer address", c[2 + i]);
+		r->tun_flags |= i ? WT_TUN_OUTER_B : WT_TUN_OUTER_A;
+	}
+	return 0;
+}
+
 /* A CSV line of DESIGN.md section 3 (seq is ignored: the writer assigns it). */
 static int
 parse_csv(char *text, struct wt_callrec *r, int line)
 {
 	static const char *const origins[] = {"unknown", "a", "b"};
 	static const char *const reasons[] = {"-", "idle", "active", "evicted", "shutdown"};
-	char *c[NCOLS];
+	char *c[NCOLS_BASE];
 	uint64_t v;
 	int n = 0;
 
 	for (char *p = text;; p++) {
-		if (n == NCOLS)
+		if (n == NCOLS_BASE)
 			return fail(line, "column count", text);
 		c[n++] = p;
 		p = strchr(p, ',');
@@ -112,7 +188,7 @@ parse_csv(char *text, struct wt_callrec *r, int line)
 			break;
 		*p = '\0';
 	}
-	if (n != NCOLS)
+	if (n != NCOLS && n != NCOLS_BASE)
 		return fail(line, "column count", c[0]);
 	memset(r, 0, sizeof(*r));
 	if (u64(c[1], &r->start_ns) || u64(c[2], &r->end_ns))
@@ -152,6 +228,17 @@ parse_csv(char *text, struct wt_callrec *r, int line)
 	if (strlen(c[25]) != 32 ||
 	    sscanf(c[25], "%16" SCNx64 "%16" SCNx64, &r->call_id[0], &r->call_id[1]) != 2)
 		return fail(line, "call_id", c[25]);
+	if (tcp_side(c + 26, r, 0, line) || tcp_side(c + 30, r, 1, line) ||
+	    tunnel_cols(c + 34, r, line))
+		return -1;
+	for (int i = 0; n == NCOLS_BASE && i < 2; i++) {
+		if (c[38 + i][0] == '\0')
+			continue;
+		if (u64(c[38 + i], &v) || v > UINT32_MAX)
+			return fail(line, "tcp_base", c[38 + i]);
+		r->tcp_base[i] = (uint32_t)v;
+		r->tcp_valid |= (uint8_t)(WT_TCP_BASE_A << i);
+	}
 	return 0;
 }
 

@@ -650,8 +650,8 @@ collect_part(void *ctx, const struct wt_callrec *r)
 	if (parts_state[c] && r->start_ns < merged[c].end_ns)
 		bad_order++;
 	for (int i = 0; i < 2; i++) /* bytes = seq - missed + retx on every record */
-		byte_rule += r->d[i].bytes != r->t[i].seq_bytes - r->t[i].missed_bytes +
-		                                      r->t[i].retx_bytes;
+		byte_rule += r->d[i].bytes !=
+		             r->t[i].seq_bytes - r->t[i].missed_bytes + r->t[i].retx_bytes;
 	merge_part(&merged[c], r, parts_state[c] == 0);
 	if (r->end_reason == WT_END_ACTIVE) {
 		churn_interim++;

@@ -302,6 +302,22 @@ test_fin_retransmitted(void)
 	check_side(r, SRV, 10, 10, 10, 0);
 }
 
+/* The first packet seen is a FIN (the capture began at the close): its ACK
+ * opens no byte. */
+static void
+test_fin_first(void)
+{
+	struct conn c;
+	conn_init(&c, 1, 2, 0);
+	seg(&c, SRV, WT_TCP_ACK | WT_TCP_FIN, 500, 0, 90);
+	seg(&c, CLI, WT_TCP_ACK, 90, 0, 501);
+	seg(&c, CLI, WT_TCP_ACK | WT_TCP_FIN, 90, 0, 501);
+	seg(&c, SRV, WT_TCP_ACK, 501, 0, 91);
+	const struct wt_callrec *r = finish(&c);
+	check_side(r, SRV, 0, 0, 0, 0);
+	check_side(r, CLI, 0, 0, 0, 0);
+}
+
 /* Missed at the end: the last 2000 bytes never reach the tap, the ACK
  * proves them (Zeek's miss_end_data). */
 static void
@@ -634,6 +650,6 @@ test_lossy_model_interim(void)
 WT_TEST_MAIN(WT_TEST(test_clean), WT_TEST(test_wrap32), WT_TEST(test_past_4gib),
              WT_TEST(test_syn_retransmitted), WT_TEST(test_rst_mid_transfer),
              WT_TEST(test_one_sided), WT_TEST(test_repacketized), WT_TEST(test_dup_acks),
-             WT_TEST(test_fin_retransmitted), WT_TEST(test_missed_end),
+             WT_TEST(test_fin_retransmitted), WT_TEST(test_fin_first), WT_TEST(test_missed_end),
              WT_TEST(test_first_ack_below), WT_TEST(test_keepalive), WT_TEST(test_jumps),
              WT_TEST(test_lossy_model), WT_TEST(test_lossy_model_interim))
