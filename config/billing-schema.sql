@@ -28,6 +28,11 @@ CREATE TABLE IF NOT EXISTS wt_calls (
     rev_bytes                BIGINT NOT NULL,     -- IP bytes the responder sent
     payload                  BIGINT NOT NULL,     -- TCP/UDP payload bytes the initiator sent
     rev_payload              BIGINT NOT NULL,     -- TCP/UDP payload bytes the responder sent
+    acked                    BIGINT NOT NULL,     -- TCP: bytes of the initiator's stream the responder acknowledged
+    rev_acked                BIGINT NOT NULL,     -- TCP: bytes of the responder's stream the initiator acknowledged
+    retx                     BIGINT NOT NULL,     -- TCP: payload bytes the initiator sent again
+    rev_retx                 BIGINT NOT NULL,     -- TCP: payload bytes the responder sent again
+    tcp_valid                SMALLINT NOT NULL,   -- wtTcpFiguresValid: 1 TCP figures, 2 acked meaningful, 4 rev_acked meaningful
     flow_end_reason          SMALLINT NOT NULL,   -- IPFIX flowEndReason (docs/IPFIX.md section 3)
     wt_end_reason            SMALLINT NOT NULL,   -- 1 idle, 2 active (interim), 3 evicted, 4 shutdown
     biflow_direction         SMALLINT NOT NULL,   -- 1: forward is the initiator, 0: unknown
@@ -37,6 +42,15 @@ CREATE TABLE IF NOT EXISTS wt_calls (
 -- A connection's totals: every record of one call_id (interim records of
 -- a long call and its final record) added up, per direction. One row per
 -- connection; query it by call_id or by endpoint.
+--
+-- What to charge: for TCP, the bytes the other side acknowledged (record
+-- version 2: a byte counts when the ACK of it is seen, so a retransmission
+-- is never charged twice and bytes never delivered are not charged); for
+-- other protocols, and for a TCP direction whose acknowledgements the tap
+-- never saw (one-sided capture, or a log of record version 1), the payload
+-- bytes that crossed the wire. charge_basis says which: 'acked',
+-- 'payload', or 'mixed' (some records one way, some the other). The wire
+-- figures stay beside them.
 CREATE OR REPLACE VIEW wt_billing AS
 SELECT lower(replace(call_id, '-', ''))   AS call_id,   -- the CSV's 32 hex digits
        ip_src, port_src, ip_dst, port_dst, ip_proto, vlan,
@@ -49,6 +63,13 @@ SELECT lower(replace(call_id, '-', ''))   AS call_id,   -- the CSV's 32 hex digi
        sum(rev_packets)  AS responder_packets,
        sum(rev_bytes)    AS responder_ip_bytes,
        sum(rev_payload)  AS responder_payload_bytes,
+       sum(CASE WHEN tcp_valid & 2 <> 0 THEN acked ELSE payload END)         AS initiator_charged_bytes,
+       sum(CASE WHEN tcp_valid & 4 <> 0 THEN rev_acked ELSE rev_payload END) AS responder_charged_bytes,
+       sum(retx)         AS initiator_retx_bytes,
+       sum(rev_retx)     AS responder_retx_bytes,
+       CASE WHEN bool_and(tcp_valid & 6 = 6) THEN 'acked'
+            WHEN bool_and(tcp_valid & 6 = 0) THEN 'payload'
+            ELSE 'mixed' END AS charge_basis,
        min(wt_seq)       AS first_seq,
        max(wt_seq)       AS last_seq
   FROM wt_calls

@@ -21,7 +21,8 @@ EOF
 # Tools: dpdk (dpdk-devbind.py), dpdk-dev (dpdk-telemetry.py), valgrind, clang-format
 # (the style test).
 # Lab (scripts/netns-lab.sh) and tests: iproute2, ethtool, tcpdump, nginx,
-# curl, procps (sysctl), python3.
+# curl, procps (sysctl), python3; nftables (the lossy router of
+# tests/e2e/delivered.py drops segments with it: there is no netem here).
 # Operations test: groff-base (formats the man pages), systemd
 # (systemd-analyze verifies the unit; no service is started).
 # IPFIX tests (suite ipfix, docs/IPFIX.md): real collectors and decoders:
@@ -29,7 +30,7 @@ EOF
 # billing pipeline: nfacctd's pgsql plugin writing into a test database).
 PACKAGES="gcc libc6-dev meson ninja-build pkg-config libdpdk-dev dpdk libnuma-dev
 libjemalloc-dev libpcap-dev python3 iproute2 ethtool tcpdump nginx-light curl
-procps valgrind clang-format dpdk-dev groff-base systemd nfdump pmacct tshark
+nftables procps valgrind clang-format dpdk-dev groff-base systemd nfdump pmacct tshark
 postgresql"
 PACKAGES=$(echo $PACKAGES)
 

@@ -269,6 +269,27 @@ put_element(uint8_t *p, enum wt_ipfix_element e, const struct wt_callrec *r, int
 	case WT_IPFIX_EL_WT_END:
 		*p = r->end_reason;
 		return p + 1;
+	case WT_IPFIX_EL_TCP_SEQ:
+		return put64(p, r->t[fwd].seq_bytes);
+	case WT_IPFIX_EL_REV_TCP_SEQ:
+		return put64(p, r->t[rev].seq_bytes);
+	case WT_IPFIX_EL_TCP_ACKED:
+		return put64(p, r->t[fwd].acked_bytes);
+	case WT_IPFIX_EL_REV_TCP_ACKED:
+		return put64(p, r->t[rev].acked_bytes);
+	case WT_IPFIX_EL_TCP_RETX:
+		return put64(p, r->t[fwd].retx_bytes);
+	case WT_IPFIX_EL_REV_TCP_RETX:
+		return put64(p, r->t[rev].retx_bytes);
+	case WT_IPFIX_EL_TCP_MISSED:
+		return put64(p, r->t[fwd].missed_bytes);
+	case WT_IPFIX_EL_REV_TCP_MISSED:
+		return put64(p, r->t[rev].missed_bytes);
+	case WT_IPFIX_EL_TCP_VALID:
+		*p = (uint8_t)((r->tcp_valid & WT_TCP_VALID ? WT_IPFIX_TCP_VALID : 0) |
+		               ((r->tcp_valid >> 1 >> fwd) & 1 ? WT_IPFIX_TCP_ACKED_FWD : 0) |
+		               ((r->tcp_valid >> 1 >> rev) & 1 ? WT_IPFIX_TCP_ACKED_REV : 0));
+		return p + 1;
 	default:
 		return p;
 	}

@@ -71,6 +71,10 @@ enum wt_ipfix_template {
 /* wtTcpSequenceValid bits */
 #define WT_IPFIX_SEQ_VALID_FWD 0x01
 #define WT_IPFIX_SEQ_VALID_REV 0x02
+/* wtTcpFiguresValid bits (record version 2, docs/IPFIX.md) */
+#define WT_IPFIX_TCP_VALID         0x01 /* the sequence, retransmitted, missed figures */
+#define WT_IPFIX_TCP_ACKED_FWD     0x02 /* wtTcpAckedOctetDeltaCount: the reverse ACKed */
+#define WT_IPFIX_TCP_ACKED_REV     0x04 /* its reverse counterpart */
 
 /*
  * The elements of a data record, in template order:
@@ -119,7 +123,20 @@ enum wt_ipfix_template {
 	_(SEQ_VALID, WT_IPFIX_PEN, 104, 1, WT_IPFIX_IN_TCP, "wtTcpSequenceValid")            \
 	_(REC_SEQ, WT_IPFIX_PEN, 105, 8, WT_IPFIX_IN_ALL, "wtRecordSeq")                     \
 	_(CALL_ID, WT_IPFIX_PEN, 106, 16, WT_IPFIX_IN_ALL, "wtCallId")                       \
-	_(WT_END, WT_IPFIX_PEN, 107, 1, WT_IPFIX_IN_ALL, "wtEndReason")
+	_(WT_END, WT_IPFIX_PEN, 107, 1, WT_IPFIX_IN_ALL, "wtEndReason")                      \
+	_(TCP_SEQ, WT_IPFIX_PEN, 108, 8, WT_IPFIX_IN_TCP, "wtTcpSeqOctetDeltaCount")         \
+	_(REV_TCP_SEQ, WT_IPFIX_PEN, 108 | WT_IPFIX_REVERSE_BIT, 8, WT_IPFIX_IN_TCP,         \
+	  "reverseWtTcpSeqOctetDeltaCount")                                                  \
+	_(TCP_ACKED, WT_IPFIX_PEN, 109, 8, WT_IPFIX_IN_TCP, "wtTcpAckedOctetDeltaCount")     \
+	_(REV_TCP_ACKED, WT_IPFIX_PEN, 109 | WT_IPFIX_REVERSE_BIT, 8, WT_IPFIX_IN_TCP,       \
+	  "reverseWtTcpAckedOctetDeltaCount")                                                \
+	_(TCP_RETX, WT_IPFIX_PEN, 110, 8, WT_IPFIX_IN_TCP, "wtTcpRetransOctetDeltaCount")    \
+	_(REV_TCP_RETX, WT_IPFIX_PEN, 110 | WT_IPFIX_REVERSE_BIT, 8, WT_IPFIX_IN_TCP,        \
+	  "reverseWtTcpRetransOctetDeltaCount")                                              \
+	_(TCP_MISSED, WT_IPFIX_PEN, 111, 8, WT_IPFIX_IN_TCP, "wtTcpMissedOctetDeltaCount")   \
+	_(REV_TCP_MISSED, WT_IPFIX_PEN, 111 | WT_IPFIX_REVERSE_BIT, 8, WT_IPFIX_IN_TCP,      \
+	  "reverseWtTcpMissedOctetDeltaCount")                                               \
+	_(TCP_VALID, WT_IPFIX_PEN, 112, 1, WT_IPFIX_IN_TCP, "wtTcpFiguresValid")
 
 enum wt_ipfix_element {
 #define WT_IPFIX_EL_ENUM(e, pen, id, len, where, name) WT_IPFIX_EL_##e,

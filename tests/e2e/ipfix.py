@@ -196,6 +196,16 @@ def expect(c):
                 e[name + 'seq_first'] = int(c[d + '_first_seq'])
                 e[name + 'seq_last'] = int(c[d + '_last_seq'])
         e['seq_valid'] = valid
+        # record version 2 (docs/IPFIX.md): a TCP record of version 1 sends
+        # zeros with wtTcpFiguresValid 0; an empty acked column sends 0
+        tv = 1 if c['a_seq_bytes'] != '' else 0
+        for d, name, bit in ((f, '', 2), (r, 'rev_', 4)):
+            for col, key in (('_seq_bytes', 'tcp_seq'), ('_retx_bytes', 'tcp_retx'),
+                             ('_missed_bytes', 'tcp_missed'), ('_acked_bytes', 'tcp_acked')):
+                e[name + key] = int(c[d + col] or 0)
+            if c[d + '_acked_bytes'] != '':
+                tv |= bit
+        e['tcp_valid'] = tv
     return e
 
 
@@ -549,7 +559,10 @@ def tshark_flows(tshark, args):
             r = 0x4000
             ent = {101: 'payload', r | 101: 'rev_payload', 102: 'seq_first',
                    r | 102: 'rev_seq_first', 103: 'seq_last', r | 103: 'rev_seq_last',
-                   104: 'seq_valid', 105: 'record_seq', 107: 'wt_end_reason'}
+                   104: 'seq_valid', 105: 'record_seq', 107: 'wt_end_reason',
+                   108: 'tcp_seq', r | 108: 'rev_tcp_seq', 109: 'tcp_acked',
+                   r | 109: 'rev_tcp_acked', 110: 'tcp_retx', r | 110: 'rev_tcp_retx',
+                   111: 'tcp_missed', r | 111: 'rev_tcp_missed', 112: 'tcp_valid'}
             for t, k in ent.items():
                 v = f.pop('pen32473/%d' % t, None)
                 if v is not None:
@@ -1014,7 +1027,9 @@ def billing_conf(port, pg):
 
 
 BILLING_COLS = ('initiator_packets', 'initiator_ip_bytes', 'initiator_payload_bytes',
-                'responder_packets', 'responder_ip_bytes', 'responder_payload_bytes', 'records')
+                'responder_packets', 'responder_ip_bytes', 'responder_payload_bytes',
+                'initiator_charged_bytes', 'responder_charged_bytes', 'initiator_retx_bytes',
+                'responder_retx_bytes', 'records')
 
 
 def test_billing(tmp, wiretally, reader, sample, corpus):
@@ -1058,16 +1073,24 @@ def test_billing(tmp, wiretally, reader, sample, corpus):
             e = expect(c)
             key = (c['call_id'], e['src'], e['sport'], e['dst'], e['dport'], e['proto'])
             t = want.setdefault(key, dict.fromkeys(BILLING_COLS, 0))
+            tv = e.get('tcp_valid', 0)  # charge acknowledged bytes where the ACKs were seen
             for k, v in (('initiator_packets', e['pkts']), ('initiator_ip_bytes', e['octets']),
                          ('initiator_payload_bytes', e['payload']),
                          ('responder_packets', e['rev_pkts']),
                          ('responder_ip_bytes', e['rev_octets']),
-                         ('responder_payload_bytes', e['rev_payload']), ('records', 1)):
+                         ('responder_payload_bytes', e['rev_payload']),
+                         ('initiator_charged_bytes', e['tcp_acked'] if tv & 2 else e['payload']),
+                         ('responder_charged_bytes',
+                          e['rev_tcp_acked'] if tv & 4 else e['rev_payload']),
+                         ('initiator_retx_bytes', e.get('tcp_retx', 0)),
+                         ('responder_retx_bytes', e.get('rev_tcp_retx', 0)), ('records', 1)):
                 t[k] += v
+            t.setdefault('basis', set()).add('acked' if tv & 6 == 6 else
+                                             'payload' if tv & 6 == 0 else 'mixed')
         # one query per connection, all in one psql session
         keys = sorted(want)
         script = ''.join(
-            "SELECT host(ip_src), port_src, host(ip_dst), port_dst, ip_proto, %s "
+            "SELECT host(ip_src), port_src, host(ip_dst), port_dst, ip_proto, %s, charge_basis "
             "FROM wt_billing WHERE call_id = '%s';\n" % (', '.join(BILLING_COLS), k[0])
             for k in keys)
         path = os.path.join(tmp, 'per-connection.sql')
@@ -1080,7 +1103,12 @@ def test_billing(tmp, wiretally, reader, sample, corpus):
         for k, line in zip(keys, out):
             v = line.split('|')
             got_key = (k[0], norm_addr(v[0]), int(v[1]), norm_addr(v[2]), int(v[3]), int(v[4]))
-            got = dict(zip(BILLING_COLS, map(int, v[5:])))
+            got = dict(zip(BILLING_COLS, map(int, v[5:-1])))
+            basis = want[k].pop('basis')
+            want_basis = basis.pop() if len(basis) == 1 else 'mixed'
+            if v[-1] != want_basis:
+                errs.append('connection %s: charge_basis %s, the CSV says %s' %
+                            (k, v[-1], want_basis))
             if got_key != k:
                 errs.append('connection %s: wt_billing has endpoints %s' % (k, got_key[1:]))
             for col_name in BILLING_COLS:

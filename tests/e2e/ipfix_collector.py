@@ -164,6 +164,12 @@ def biflow(rec):
         'record_seq': _num(g((WT_PEN, 105))),
         'call_id': call_id.hex() if call_id is not None else None,
         'wt_end_reason': _num(g((WT_PEN, 107))),
+        # record version 2: the TCP stream figures per direction
+        'tcp_seq': _num(g((WT_PEN, 108))), 'rev_tcp_seq': _num(g((WT_PEN, 0x4000 | 108))),
+        'tcp_acked': _num(g((WT_PEN, 109))), 'rev_tcp_acked': _num(g((WT_PEN, 0x4000 | 109))),
+        'tcp_retx': _num(g((WT_PEN, 110))), 'rev_tcp_retx': _num(g((WT_PEN, 0x4000 | 110))),
+        'tcp_missed': _num(g((WT_PEN, 111))), 'rev_tcp_missed': _num(g((WT_PEN, 0x4000 | 111))),
+        'tcp_valid': _num(g((WT_PEN, 112))),
         'msg_seq': rec.get('_seq'), 'domain': rec.get('_domain'),
     }
 

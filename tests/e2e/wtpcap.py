@@ -205,6 +205,7 @@ class Stream:
         self.acked = 0
         self.seen = []          # sorted, disjoint [lo, hi) intervals of payload seen
         self.payload = 0        # every payload byte (placed or not)
+        self.fills = 0          # segments that filled a hole (below top, not seen before)
 
     def pos(self, seq):
         return self.top + s32(seq - self.top)
@@ -241,7 +242,11 @@ class Stream:
         p = self.pos(seq)
         if p > self.top + JUMP_MAX:
             raise ValueError('sequence jump beyond %d bytes: not modelled' % JUMP_MAX)
+        before = sum(b - a for a, b in self.seen)
         self.add_seen(p, p + length)
+        if p < self.top and sum(b - a for a, b in self.seen) - before > max(0, p + length -
+                                                                           self.top):
+            self.fills += 1
         if length or (fin and p > self.top):
             self.top = max(self.top, p + length)
         if fin and p + length == self.top:

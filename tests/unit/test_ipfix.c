@@ -53,6 +53,13 @@ rec_v4_tcp(uint64_t i)
 	                              .ip_bytes = 237,
 	                              .first_seq = 4000000000u,
 	                              .last_seq = 4000000078u};
+	/* record version 2: a's stream (the responder) acknowledged by b; b's not */
+	r.t[0] = (struct wt_tcpstats){.seq_bytes = 100100 + i,
+	                              .acked_bytes = 99000 + i,
+	                              .retx_bytes = 900,
+	                              .missed_bytes = 1000};
+	r.t[1] = (struct wt_tcpstats){.seq_bytes = 77, .retx_bytes = 0, .missed_bytes = 0};
+	r.tcp_valid = WT_TCP_VALID | WT_TCP_ACKED_A;
 	return r;
 }
 
@@ -126,9 +133,28 @@ check_record(const struct dec_rec *d, const struct wt_callrec *r)
 		CHECK_EQ_U64(dec_num(d, PEN, 0x4000 | 103, 1), r->d[b].last_seq);
 		CHECK_EQ_U64(dec_num(d, PEN, 104, 99),
 		             ((r->seq_valid >> f) & 1) | (((r->seq_valid >> b) & 1) << 1));
+		/* record version 2: sequence space, acknowledged, retransmitted,
+		 * missed per direction, and which are meaningful */
+		const struct wt_tcpstats *tf = &r->t[f], *tb = &r->t[b];
+		CHECK_EQ_U64(dec_num(d, PEN, 108, 1), tf->seq_bytes);
+		CHECK_EQ_U64(dec_num(d, PEN, 0x4000 | 108, 1), tb->seq_bytes);
+		CHECK_EQ_U64(dec_num(d, PEN, 109, 1), tf->acked_bytes);
+		CHECK_EQ_U64(dec_num(d, PEN, 0x4000 | 109, 1), tb->acked_bytes);
+		CHECK_EQ_U64(dec_num(d, PEN, 110, 1), tf->retx_bytes);
+		CHECK_EQ_U64(dec_num(d, PEN, 0x4000 | 110, 1), tb->retx_bytes);
+		CHECK_EQ_U64(dec_num(d, PEN, 111, 1), tf->missed_bytes);
+		CHECK_EQ_U64(dec_num(d, PEN, 0x4000 | 111, 1), tb->missed_bytes);
+		CHECK_EQ_U64(dec_num(d, PEN, 112, 99),
+		             (r->tcp_valid & WT_TCP_VALID ? 1u : 0u) |
+		                     ((r->tcp_valid >> (1 + f)) & 1) << 1 |
+		                     ((r->tcp_valid >> (1 + b)) & 1) << 2);
+		dec_get(d, PEN, 109, &len);
+		CHECK_EQ_U64(len, 8);
 	} else {
 		CHECK(dec_get(d, 0, 6, NULL) == NULL);
 		CHECK(dec_get(d, PEN, 102, NULL) == NULL);
+		CHECK(dec_get(d, PEN, 108, NULL) == NULL);
+		CHECK(dec_get(d, PEN, 112, NULL) == NULL);
 	}
 }
 
