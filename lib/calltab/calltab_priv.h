@@ -99,6 +99,7 @@ struct crec {
 _Static_assert(sizeof(struct crec) == 192, "a record is three cache lines");
 _Static_assert(offsetof(struct crec, d) == 64, "counters start the second line");
 _Static_assert(offsetof(struct crec, tcp) == 128, "TCP state is the third line");
+_Static_assert(sizeof(struct tcp_dir) == 32, "the other direction: x ^ 32 (wt_calltab.c)");
 
 struct crec_cold {
 	uint64_t start_ns; /* first packet of this part */

@@ -341,30 +341,51 @@ update_first(struct wt_calltab *t, uint32_t idx, const struct wt_pkt *p, unsigne
  * RST moves the top by its payload; an ACK that advances within the known
  * space adds its advance to the peer stream's acknowledged bytes.
  */
+/* Anything but a plain segment with an ACK (a SYN, FIN or RST, or no ACK). */
+static wt_noinline void
+update_tcp_other(struct wt_calltab *t, uint32_t idx, const struct wt_pkt *p, unsigned int dir)
+{
+	calltab_tcp_data(t, idx, p, dir);
+	if ((p->tcp_flags & (WT_TCP_ACK | WT_TCP_RST)) == WT_TCP_ACK)
+		calltab_tcp_ack(t, idx, dir ^ 1, p->ack);
+}
+
 static wt_always_inline void
 update_tcp(struct wt_calltab *t, uint32_t idx, struct crec *r, const struct wt_pkt *p,
            unsigned int dir)
 {
-	struct tcp_dir *x = &r->tcp[dir], *y = &r->tcp[dir ^ 1];
-	uint8_t fl = p->tcp_flags;
+	struct tcp_dir *x = &r->tcp[dir];
+	/* the line is 64-byte aligned: the other direction is 32 bytes away */
+	struct tcp_dir *y = (struct tcp_dir *)((uintptr_t)x ^ sizeof(*x));
 
-	if (wt_likely(!(fl & (WT_TCP_SYN | WT_TCP_FIN | WT_TCP_RST)) && (x->st & TCPD_BASE) &&
-	              (uint32_t)x->top == p->seq))
+	if (wt_unlikely((p->tcp_flags & (WT_TCP_SYN | WT_TCP_FIN | WT_TCP_RST | WT_TCP_ACK)) !=
+	                WT_TCP_ACK)) {
+		update_tcp_other(t, idx, p, dir);
+		return;
+	}
+	/* in order: the stream's base known, the segment at its top */
+	if (wt_likely((x->st & TCPD_BASE) && (uint32_t)x->top == p->seq))
 		x->top += p->payload_len;
+	/* wholly below the top of a stream without holes: a retransmission or
+	 * duplicate (what calltab_tcp_data() would count, without the call) */
+	else if ((x->st & (TCPD_BASE | ~((1u << TCPD_EXT_SHIFT) - 1))) == TCPD_BASE &&
+	         (int32_t)(p->seq + p->payload_len - (uint32_t)x->top) <= 0)
+		x->retx += p->payload_len;
 	else
 		calltab_tcp_data(t, idx, p, dir);
-	if ((fl & (WT_TCP_ACK | WT_TCP_RST)) == WT_TCP_ACK) {
-		int32_t adv = (int32_t)(p->ack - y->ack);
-		if (wt_likely((y->st & TCPD_ACKSEEN) && adv <= 0))
+	/* the same ACK again (a data segment, a duplicate ACK), or an advance
+	 * within the known space */
+	int32_t adv = (int32_t)(p->ack - y->ack);
+	if (wt_likely(y->st & TCPD_ACKSEEN)) {
+		if (wt_likely(adv <= 0))
 			return;
-		if (wt_likely((y->st & TCPD_ACKSEEN) &&
-		              (int32_t)(p->ack - (uint32_t)y->top) <= 0)) {
+		if (wt_likely((int32_t)(p->ack - (uint32_t)y->top) <= 0)) {
 			y->acked += (uint32_t)adv;
 			y->ack = p->ack;
 			return;
 		}
-		calltab_tcp_ack(t, idx, dir ^ 1, p->ack);
 	}
+	calltab_tcp_ack(t, idx, dir ^ 1, p->ack);
 }
 
 static wt_always_inline void
@@ -384,14 +405,15 @@ update_record(struct wt_calltab *t, uint32_t idx, const struct wt_pkt *p, unsign
 	r->flags[dir] |= flags;
 	if (wt_unlikely(flags & WT_TCP_SYN) && (r->meta & CREC_ORIGIN_MASK) == 0)
 		r->meta |= origin_of(flags, dir);
-	d->last_seq = p->has_seq ? p->seq + p->payload_len : d->last_seq;
 	d->pkts++;
 	d->bytes += p->payload_len;
 	d->ip_bytes += p->ip_len;
-	if (p->has_seq)
+	if (p->has_seq) {
+		d->last_seq = p->seq + p->payload_len;
 		update_tcp(t, idx, r, p, dir);
-	else if (wt_unlikely(p->proto == WT_IPPROTO_TCP))
+	} else if (wt_unlikely(p->proto == WT_IPPROTO_TCP)) {
 		r->tcp[dir].retx += p->payload_len; /* a later fragment: not placed */
+	}
 }
 
 /* Create a record for @key (hash halves @hash_hi and @sig). */
@@ -478,8 +500,7 @@ wt_calltab_update_burst(struct wt_calltab *t, const struct wt_pkt *pkts, const u
 			const struct crec *r = &t->recs[cand[i]];
 			wt_prefetch_w(r);
 			wt_prefetch_w(&r->d[0]);
-			if (pkts[i].has_seq)
-				wt_prefetch_w(&r->tcp[0]);
+			wt_prefetch_w(&r->tcp[0]);
 		}
 	}
 

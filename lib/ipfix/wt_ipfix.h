@@ -72,9 +72,9 @@ enum wt_ipfix_template {
 #define WT_IPFIX_SEQ_VALID_FWD 0x01
 #define WT_IPFIX_SEQ_VALID_REV 0x02
 /* wtTcpFiguresValid bits (record version 2, docs/IPFIX.md) */
-#define WT_IPFIX_TCP_VALID         0x01 /* the sequence, retransmitted, missed figures */
-#define WT_IPFIX_TCP_ACKED_FWD     0x02 /* wtTcpAckedOctetDeltaCount: the reverse ACKed */
-#define WT_IPFIX_TCP_ACKED_REV     0x04 /* its reverse counterpart */
+#define WT_IPFIX_TCP_VALID     0x01 /* the sequence, retransmitted, missed figures */
+#define WT_IPFIX_TCP_ACKED_FWD 0x02 /* wtTcpAckedOctetDeltaCount: the reverse ACKed */
+#define WT_IPFIX_TCP_ACKED_REV 0x04 /* its reverse counterpart */
 
 /*
  * The elements of a data record, in template order:
