@@ -38,7 +38,7 @@ _Static_assert(sizeof(struct tcp_dir) == 32, "two directions in a cache line");
 #define TCPD_EXT_SHIFT 8
 
 /* Holes tracked per direction (tcp_ext); more are forgotten, lowest first. */
-#define TCP_EXT_HOLES 7
+#define TCP_EXT_HOLES 29
 
 /* Sequence space beyond which a position is held until a second packet
  * confirms it (calltab_tcp.c, "Jumps"). */
@@ -46,11 +46,14 @@ _Static_assert(sizeof(struct tcp_dir) == 32, "two directions in a cache line");
 
 /*
  * Holes and a held jump of one direction, from a per-table pool, taken when
- * the stream first needs one and given back when it is empty again.
+ * the stream first needs one and given back when it is empty again. A hole
+ * bound is stored as a signed 32-bit offset from `ref` (a position), so a
+ * list holds 29 holes in four cache lines; holes more than 2 GiB below a new
+ * one (which no segment can fill any more: it would read as from the past)
+ * are forgotten when the list is rebased.
  */
 struct tcp_ext {
-	uint64_t lo[TCP_EXT_HOLES]; /* holes [lo, hi): space no seen segment carried, sorted */
-	uint64_t hi[TCP_EXT_HOLES];
+	uint64_t ref; /* position the hole offsets count from */
 	union {
 		uint64_t jump_pos;  /* a held position beyond top + WT_TCP_JUMP_MAX */
 		uint32_t next_free; /* on the free list: index + 1 of the next, 0: last */
@@ -59,8 +62,10 @@ struct tcp_ext {
 	uint8_t nholes;
 	uint8_t jump; /* 0: none; TCPX_JUMP_* */
 	uint8_t reserved[2];
+	int32_t lo[TCP_EXT_HOLES]; /* holes [ref + lo, ref + hi): space no seen segment */
+	int32_t hi[TCP_EXT_HOLES]; /* carried, sorted */
 };
-_Static_assert(sizeof(struct tcp_ext) == 128, "two cache lines");
+_Static_assert(sizeof(struct tcp_ext) == 256, "four cache lines");
 
 #define TCPX_JUMP_DATA 1 /* held position from a data segment (its start) */
 #define TCPX_JUMP_ACK  2 /* from the peer's ACK */

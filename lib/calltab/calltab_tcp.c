@@ -125,6 +125,26 @@ ext_put_if_empty(struct wt_calltab *t, struct tcp_dir *x)
 		ext_put(t, x);
 }
 
+static inline uint64_t
+hole_lo(const struct tcp_ext *e, unsigned int i)
+{
+	return e->ref + (uint64_t)(int64_t)e->lo[i];
+}
+
+static inline uint64_t
+hole_hi(const struct tcp_ext *e, unsigned int i)
+{
+	return e->ref + (uint64_t)(int64_t)e->hi[i];
+}
+
+/* Set hole @i to [lo, hi): both within 2^31 of ref (the callers keep them). */
+static inline void
+hole_set(struct tcp_ext *e, unsigned int i, uint64_t lo, uint64_t hi)
+{
+	e->lo[i] = (int32_t)(int64_t)(lo - e->ref);
+	e->hi[i] = (int32_t)(int64_t)(hi - e->ref);
+}
+
 static void
 hole_remove(struct tcp_ext *e, unsigned int i)
 {
@@ -135,26 +155,71 @@ hole_remove(struct tcp_ext *e, unsigned int i)
 	e->nholes--;
 }
 
-/* Insert [lo, hi) (disjoint from the others) in order; the lowest hole is
- * forgotten when the list is full. */
+/* Count from @ref: holes that would lie more than 2^31 below it are
+ * forgotten (no segment can fill them any more). */
+static void
+hole_rebase(struct wt_calltab *t, struct tcp_ext *e, uint64_t ref)
+{
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < e->nholes; i++) {
+		uint64_t lo = hole_lo(e, i), hi = hole_hi(e, i);
+		if (ref - lo >= (1ull << 31)) {
+			t->st.tcp_hole_untracked++;
+			continue;
+		}
+		e->lo[n] = (int32_t)(int64_t)(lo - ref);
+		e->hi[n] = (int32_t)(int64_t)(hi - ref);
+		n++;
+	}
+	e->nholes = (uint8_t)n;
+	e->ref = ref;
+}
+
+/* Insert [lo, hi) (disjoint from the others) in order, joined with a hole
+ * it touches (an ACK running ahead of the data extends the space step by
+ * step: one hole, not one per ACK); the lowest hole is forgotten when the
+ * list is full. A hole is at most 2^31 long (a jump's hole beyond that is
+ * forgotten at once: it reads as the past anyway). */
 static void
 hole_insert(struct wt_calltab *t, struct tcp_ext *e, uint64_t lo, uint64_t hi)
 {
 	unsigned int i;
 
+	if (hi - lo >= (1ull << 31)) {
+		t->st.tcp_hole_untracked++;
+		return;
+	}
+	if (e->nholes == 0)
+		e->ref = lo;
+	else if (hi - e->ref >= (1ull << 31))
+		hole_rebase(t, e, lo);
+	for (i = 0; i < e->nholes; i++) {
+		if (hole_hi(e, i) == lo) {
+			hole_set(e, i, hole_lo(e, i), hi);
+			if (i + 1 < e->nholes && hole_lo(e, i + 1) == hi) {
+				hole_set(e, i, hole_lo(e, i), hole_hi(e, i + 1));
+				hole_remove(e, i + 1);
+			}
+			return;
+		}
+		if (hole_lo(e, i) == hi) {
+			hole_set(e, i, lo, hole_hi(e, i));
+			return;
+		}
+	}
 	if (e->nholes == TCP_EXT_HOLES) {
 		t->st.tcp_hole_untracked++;
-		if (lo < e->lo[0])
+		if (lo < hole_lo(e, 0))
 			return; /* the new one is the lowest */
 		hole_remove(e, 0);
 	}
-	for (i = e->nholes; i > 0 && e->lo[i - 1] > lo; i--) {
+	for (i = e->nholes; i > 0 && hole_lo(e, i - 1) > lo; i--) {
 		e->lo[i] = e->lo[i - 1];
 		e->hi[i] = e->hi[i - 1];
 	}
-	e->lo[i] = lo;
-	e->hi[i] = hi;
 	e->nholes++;
+	hole_set(e, i, lo, hi);
 }
 
 static void
@@ -182,7 +247,7 @@ fill_holes(struct wt_calltab *t, struct tcp_dir *x, uint64_t pos, uint64_t end)
 	if (e == NULL)
 		return 0;
 	while (i < e->nholes) {
-		uint64_t lo = e->lo[i], hi = e->hi[i];
+		uint64_t lo = hole_lo(e, i), hi = hole_hi(e, i);
 		if (hi <= pos || lo >= end) {
 			i++;
 			continue;
@@ -191,12 +256,11 @@ fill_holes(struct wt_calltab *t, struct tcp_dir *x, uint64_t pos, uint64_t end)
 		fresh += b - a;
 		if (a > lo && b < hi) {
 			/* a segment inside the hole: two holes remain */
-			e->hi[i] = a;
+			hole_set(e, i, lo, a);
 			if (e->nholes == TCP_EXT_HOLES) {
 				t->st.tcp_hole_untracked++;
 				if (i == 0) {
-					e->lo[0] = b;
-					e->hi[0] = hi;
+					hole_set(e, 0, b, hi);
 					i++;
 					continue;
 				}
@@ -206,9 +270,9 @@ fill_holes(struct wt_calltab *t, struct tcp_dir *x, uint64_t pos, uint64_t end)
 			hole_insert(t, e, b, hi);
 			i += 2;
 		} else if (a > lo) {
-			e->hi[i++] = a;
+			hole_set(e, i++, lo, a);
 		} else if (b < hi) {
-			e->lo[i++] = b;
+			hole_set(e, i++, b, hi);
 		} else {
 			hole_remove(e, i);
 		}

@@ -135,10 +135,11 @@ wt_calltab_create(const struct wt_calltab_params *p)
 	t->recs_bytes = (size_t)p->capacity * sizeof(struct crec);
 	t->cold_bytes = (size_t)p->capacity * sizeof(struct crec_cold);
 	t->index_bytes = (size_t)t->nbuckets * sizeof(struct bucket);
-	/* Hole lists: one per direction with open holes or a held jump, given
-	 * back when empty; a stream that finds none is counted and loses only
-	 * the hole's later fill (calltab_tcp.c). */
-	t->n_ext = p->capacity / 16 < 64 ? 64 : p->capacity / 16;
+	/* Hole lists (256 bytes, 29 holes): one per direction with open holes
+	 * or a held jump, given back when empty, one per 32 records; a stream
+	 * that finds none is counted and loses only the hole's later fill
+	 * (calltab_tcp.c). */
+	t->n_ext = p->capacity / 32 < 64 ? 64 : p->capacity / 32;
 	t->ext_bytes = (size_t)t->n_ext * sizeof(struct tcp_ext);
 	t->recs = wt_mem_alloc(t->recs_bytes, p->socket);
 	t->cold = wt_mem_alloc(t->cold_bytes, p->socket);

@@ -765,7 +765,7 @@ test_params(void)
 	CHECK(wt_calltab_create(&p) == NULL);
 	struct wt_calltab *t = make_tab(1000);
 	double bpr = wt_calltab_bytes_per_record(t);
-	CHECK(bpr >= 240.0 && bpr <= 265.0);
+	CHECK(bpr >= 240.0 && bpr <= 280.0); /* small tables: at least 64 hole lists */
 	wt_calltab_free(t);
 	wt_calltab_free(NULL);
 	/* active timeout: 1 ms .. 7 days, or 0 */
