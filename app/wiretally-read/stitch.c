@@ -9,7 +9,9 @@
  *
  *   All records are kept, then sorted by connection key (proto, family,
  *   vlan, a and b endpoints: the canonical order makes both directions one
- *   key) and, within a key, by start time (then seq). Walking a key's
+ *   key; for a connection inside tunnels also the chain, the VNIs and GRE
+ *   keys and the outer addresses of both sides, as the monitor keys it) and,
+ *   within a key, by start time (then seq). Walking a key's
  *   records in that order, each record either joins the chain built so far
  *   or starts a new one. The rules, in order (docs/READER.md, "Stitching"):
  *     R1  same call_id as the chain's last record: joins (interim records
@@ -38,7 +40,8 @@
  *   end_ns the latest end; end_reason of the last; packets and bytes
  *   summed; flags or-ed; per side first_seq of the first fragment with
  *   sequence numbers on that side, last_seq of the last one; MAC of the
- *   first fragment in which that side sent. TCP stream figures (record
+ *   first fragment in which that side sent; tunnel fields of the first
+ *   fragment, a GTP-U TEID from the first fragment that has it. TCP stream figures (record
  *   version 2): the parts of one call are summed (FORMAT.md 5.4); a fragment
  *   of another call whose stream starts below the chain's end on that side
  *   (each call numbers its stream from its own first byte: a retransmission
@@ -101,6 +104,35 @@ cmp_u64(uint64_t x, uint64_t y)
 	return x < y ? -1 : x > y;
 }
 
+/* The tunnel part of the key (record version 2): the chain, the ids that
+ * name a network (not GTP-U TEIDs: per direction), the outer addresses of
+ * both sides. */
+static int
+tunnel_cmp(const struct wt_callrec *x, const struct wt_callrec *y)
+{
+	int c;
+
+	if (x->tun_depth != y->tun_depth)
+		return x->tun_depth < y->tun_depth ? -1 : 1;
+	if (x->tun_depth == 0)
+		return 0;
+	if ((c = memcmp(x->tun_type, y->tun_type, sizeof(x->tun_type))) != 0)
+		return c;
+	for (unsigned int l = 0; l < x->tun_depth && l < WT_TUNNEL_MAX_DEPTH; l++) {
+		if (x->tun_type[l] == WT_TUNNEL_GTPU)
+			continue;
+		if (((x->tun_idmask ^ y->tun_idmask) >> l) & 1)
+			return (x->tun_idmask >> l) & 1 ? 1 : -1;
+		if (((x->tun_idmask >> l) & 1) && x->tun_id[l] != y->tun_id[l])
+			return x->tun_id[l] < y->tun_id[l] ? -1 : 1;
+	}
+	if (x->outer_family != y->outer_family)
+		return x->outer_family < y->outer_family ? -1 : 1;
+	if ((c = memcmp(x->outer_a, y->outer_a, 16)) != 0)
+		return c;
+	return memcmp(x->outer_b, y->outer_b, 16);
+}
+
 /* Connection key order: both directions of a connection have one key. */
 static int
 key_cmp(const struct wt_callrec *x, const struct wt_callrec *y)
@@ -119,7 +151,9 @@ key_cmp(const struct wt_callrec *x, const struct wt_callrec *y)
 		return x->port_a < y->port_a ? -1 : 1;
 	if ((c = memcmp(x->addr_b, y->addr_b, 16)) != 0)
 		return c;
-	return x->port_b < y->port_b ? -1 : x->port_b > y->port_b;
+	if (x->port_b != y->port_b)
+		return x->port_b < y->port_b ? -1 : 1;
+	return tunnel_cmp(x, y);
 }
 
 /* Key, then start time, then seq, then position: a total order, so the
@@ -243,6 +277,21 @@ merge_into(struct wt_callrec *m, const struct wt_callrec *n, bool same_call)
 	}
 	m->seq_valid |= n->seq_valid;
 	merge_tcp(m, n, same_call);
+	/* GTP-U TEIDs a side's first packets brought in a later fragment */
+	for (unsigned int l = 0; l < m->tun_depth && l < WT_TUNNEL_MAX_DEPTH; l++) {
+		if (m->tun_type[l] != WT_TUNNEL_GTPU)
+			continue;
+		uint8_t a = (uint8_t)(1u << l), b = (uint8_t)(1u << (4 + l));
+		if (!(m->tun_idmask & a) && (n->tun_idmask & a)) {
+			m->tun_id[l] = n->tun_id[l];
+			m->tun_idmask |= a;
+		}
+		if (!(m->tun_idmask & b) && (n->tun_idmask & b)) {
+			m->tun_teid_b = n->tun_teid_b;
+			m->tun_idmask |= b;
+		}
+		break;
+	}
 }
 
 /* A TCP record that still looks like a fragment: its start (SYN) is

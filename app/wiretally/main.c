@@ -568,31 +568,6 @@ setup_rx(struct wt_pipeline *pl, const struct wt_opts *o, uint64_t run_id, uint6
 		rx->pl = pl;
 		rx->idx = i;
 		rx->socket = socket;
-		struct wt_calltab_params tp = {.capacity = (uint32_t)o->table_size,
-		                               .socket = socket,
-		                               .hash_seed = seed,
-		                               .vlan_in_key = o->vlan_key,
-		                               .lcore_index = (uint8_t)i,
-		                               .run_id = run_id,
-		                               .active_timeout_ns = pl->active_timeout_ns};
-		wt_rx_emit_setup(&tp, rx);
-		rx->tab = wt_calltab_create(&tp);
-		if (rx->tab == NULL) {
-			fprintf(stderr,
-			        "wiretally: RX lcore %u: cannot allocate a table of %" PRIu64
-			        " records (%.1f GiB) on socket %d: %s\n",
-			        rx->lcore, o->table_size, (double)o->table_size * 160 / (1 << 30),
-			        socket, strerror(errno));
-			return -1;
-		}
-		rx->frag = wt_frag_create((uint32_t)o->frag_table_size,
-		                          (uint64_t)(o->frag_timeout * 1e9), socket);
-		if (rx->frag == NULL) {
-			fprintf(stderr,
-			        "wiretally: RX lcore %u: cannot allocate a fragment table: %s\n",
-			        rx->lcore, strerror(errno));
-			return -1;
-		}
 		rx->cap_kept = (uint32_t)o->record_ring;
 		rx->kept =
 		        rte_malloc_socket("wt_kept", rx->cap_kept * sizeof(*rx->kept), 64, socket);
@@ -619,6 +594,37 @@ setup_rx(struct wt_pipeline *pl, const struct wt_opts *o, uint64_t run_id, uint6
 			pl->rx[i].fwd_out[j] = r;
 			pl->rx[j].fwd_in[i] = r;
 		}
+	/* The tables last: they take what hugepages are free and fall back to
+	 * ordinary pages, the rings above cannot. */
+	for (unsigned int i = 0; i < pl->n_rx; i++) {
+		struct wt_rx *rx = &pl->rx[i];
+		int socket = rx->socket;
+		struct wt_calltab_params tp = {.capacity = (uint32_t)o->table_size,
+		                               .socket = socket,
+		                               .hash_seed = seed,
+		                               .vlan_in_key = o->vlan_key,
+		                               .lcore_index = (uint8_t)i,
+		                               .run_id = run_id,
+		                               .active_timeout_ns = pl->active_timeout_ns};
+		wt_rx_emit_setup(&tp, rx);
+		rx->tab = wt_calltab_create(&tp);
+		if (rx->tab == NULL) {
+			fprintf(stderr,
+			        "wiretally: RX lcore %u: cannot allocate a table of %" PRIu64
+			        " records (%.1f GiB) on socket %d: %s\n",
+			        rx->lcore, o->table_size, (double)o->table_size * 297 / (1 << 30),
+			        socket, strerror(errno));
+			return -1;
+		}
+		rx->frag = wt_frag_create((uint32_t)o->frag_table_size,
+		                          (uint64_t)(o->frag_timeout * 1e9), socket);
+		if (rx->frag == NULL) {
+			fprintf(stderr,
+			        "wiretally: RX lcore %u: cannot allocate a fragment table: %s\n",
+			        rx->lcore, strerror(errno));
+			return -1;
+		}
+	}
 	return 0;
 }
 
@@ -870,6 +876,8 @@ main(int argc, char **argv)
 		seed = run_id * 0x9e3779b97f4a7c15ull;
 	pl.ex.pl = &pl;
 	pl.sc.pl = &pl;
+	pl.tunnels_inner = o.tunnels_inner;
+	pl.tunnel_seed = seed ^ 0x5bd1e9955bd1e995ull;
 	if (setup_rx(&pl, &o, run_id, seed) != 0 || assign_queues(&pl) != 0) {
 		rc = EXIT_SETUP;
 		goto out;

@@ -148,6 +148,8 @@ struct wt_pipeline {
 	uint64_t ts_flag;
 	uint64_t scan_interval_ns;
 	uint64_t active_timeout_ns;    /* interim records (--active-timeout), 0: none */
+	int tunnels_inner;             /* --tunnels inner: decapsulate (wt_decap()) */
+	uint64_t tunnel_seed;          /* seed of the tunnel context hash (all RX lcores) */
 	uint8_t shard[WT_SHARD_TABLE]; /* RSS hash -> owner RX index */
 	uint32_t shard_mask;
 	uint32_t kept_max; /* completed records an RX lcore keeps when the ring is full */

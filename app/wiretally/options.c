@@ -299,6 +299,14 @@ apply(struct wt_opts *o, enum wt_opt_id id, const char *val, const char *where)
 	case WT_OPTID_SPOOL_SEGMENTS:
 		o->spool_segments = u;
 		break;
+	case WT_OPTID_TUNNELS:
+		if (strcmp(val, "inner") == 0 || strcmp(val, "outer") == 0) {
+			o->tunnels_inner = val[0] == 'i';
+		} else {
+			fprintf(stderr, "wiretally: %s: '%s' is not inner or outer\n", where, val);
+			return -1;
+		}
+		break;
 	case WT_OPTID_PROGRESS:
 		if (strcmp(val, "auto") == 0)
 			o->progress = -1;
@@ -526,6 +534,7 @@ wt_opts_parse(struct wt_opts *o, int argc, char **argv)
 	o->progress = -1;
 	o->export_lcore = -2;
 	o->scan_lcore = -2;
+	o->tunnels_inner = 1;
 	shortopts[ns] = '\0';
 
 	optind = 1;

@@ -51,6 +51,10 @@ enum wt_opt_kind {
 	  "for capture files, 300 live (at least --scan-interval)")                                \
 	_(VLAN_KEY, "vlan-key", 0, WT_OPT_ONOFF, "on", 0, 0,                                       \
 	  "make the outermost VLAN id part of the connection key")                                 \
+	_(TUNNELS, "tunnels", 0, WT_OPT_STR, "inner", 0, 0,                                        \
+	  "inner: a record per connection inside GRE, VXLAN, Geneve, GTP-U, IP-in-IP and Teredo "  \
+	  "tunnels (nested too), keyed with the tunnel; outer: a record per tunnel, as record "    \
+	  "version 1 did")                                                                         \
 	_(SEGMENT_SIZE, "segment-size", 0, WT_OPT_SIZE, "64M", 65536, 68719476736.0,               \
 	  "bytes per log segment file (K/M/G suffixes)")                                           \
 	_(SPOOL, "spool", 0, WT_OPT_STR, "auto", 0, 0,                                             \
@@ -115,6 +119,7 @@ struct wt_opts {
 	double scan_interval;
 	double active_timeout; /* seconds; 0 = off, -1 = auto (wt_opts_active_timeout()) */
 	int vlan_key;
+	int tunnels_inner; /* --tunnels inner (1) or outer (0) */
 	uint64_t segment_size;
 	const char *spool; /* NULL = auto, "" = off, else a directory */
 	uint64_t spool_segments;

@@ -198,6 +198,32 @@ forward(struct wt_rx *rx, unsigned int j, const struct wt_fwd_pkt *f, unsigned i
 
 /* ---- one burst of frames ---------------------------------------------- */
 
+/*
+ * --tunnels inner: replace tunnel packet @p by the innermost connection's
+ * packet. An outer first fragment whose inner headers were taken marks its
+ * datagram, so the later fragments are dropped by name (their bytes are in
+ * the inner packet's lengths); an inner fragment goes through the fragment
+ * table itself (keyed with its tunnel context).
+ */
+static wt_noinline enum wt_drop
+decap(struct wt_rx *rx, struct rte_mbuf *mb, struct wt_pkt *p, uint64_t t, int is_file)
+{
+	struct wt_pkt first;
+	int outer_first = p->frag == WT_FRAG_FIRST;
+
+	if (outer_first)
+		first = *p;
+	if (!wt_decap(rte_pktmbuf_mtod(mb, const uint8_t *), rte_pktmbuf_data_len(mb),
+	              is_file ? WT_WIRELEN_UNKNOWN : rte_pktmbuf_pkt_len(mb), p,
+	              rx->pl->tunnel_seed))
+		return WT_DROP_NONE;
+	if (outer_first)
+		wt_frag_mark_decap(rx->frag, &first);
+	if (p->frag != WT_FRAG_NONE)
+		return wt_frag_process(rx->frag, p, t > rx->now_ns ? t : rx->now_ns);
+	return WT_DROP_NONE;
+}
+
 static void
 process_mbufs(struct wt_rx *rx, struct rte_mbuf **m, uint16_t nb, int is_file)
 {
@@ -238,6 +264,9 @@ process_mbufs(struct wt_rx *rx, struct rte_mbuf **m, uint16_t nb, int is_file)
 		                 is_file ? WT_WIRELEN_UNKNOWN : len, p);
 		if (r == WT_DROP_NONE && wt_unlikely(p->frag != WT_FRAG_NONE))
 			r = wt_frag_process(rx->frag, p, t > rx->now_ns ? t : rx->now_ns);
+		if (r == WT_DROP_NONE && wt_unlikely(p->tunnel != WT_TUNNEL_NONE) &&
+		    pl->tunnels_inner)
+			r = decap(rx, mb, p, t, is_file);
 		if (wt_unlikely(r != WT_DROP_NONE)) {
 			st->drop_pkts[r]++;
 			st->drop_bytes[r] += len;

@@ -92,6 +92,8 @@ wt_stats_text(const struct wt_pipeline *pl, uint64_t run_id, char *buf, size_t l
 	    t.tab.tcp_acked_bytes, t.tab.tcp_retx_bytes, t.tab.tcp_missed_bytes,
 	    t.tab.tcp_jump_held, t.tab.tcp_jump_confirmed, t.tab.tcp_hole_untracked,
 	    t.tab.tcp_ext_full);
+	PUT("tunnel.calls=%" PRIu64 "\ntunnel.context_store_full=%" PRIu64 "\n", t.tab.tunnel_calls,
+	    t.tab.tunnel_ctx_full);
 	PUT("frag.learned=%" PRIu64 "\nfrag.attributed=%" PRIu64 "\nfrag.unattributed=%" PRIu64
 	    "\nfrag.replaced=%" PRIu64 "\nfrag.expired=%" PRIu64 "\n",
 	    t.frag.learned, t.frag.attributed, t.frag.unattributed, t.frag.replaced,
@@ -184,6 +186,15 @@ wt_summary_print(const struct wt_pipeline *pl)
 		        " times the hole pool was empty)\n",
 		        t.tab.tcp_jump_held, t.tab.tcp_jump_confirmed, t.tab.tcp_hole_untracked,
 		        t.tab.tcp_ext_full);
+	if (t.tab.tunnel_calls) {
+		fprintf(stderr, "  tunnels: %" PRIu64 " calls inside tunnels", t.tab.tunnel_calls);
+		if (t.tab.tunnel_ctx_full)
+			fprintf(stderr,
+			        ", %" PRIu64 " of them without tunnel ids and outer addresses "
+			        "(tunnel context store full)",
+			        t.tab.tunnel_ctx_full);
+		fprintf(stderr, "\n");
+	}
 	if (pl->n_rx > 1)
 		fprintf(stderr,
 		        "  %u RX lcores: %" PRIu64
@@ -264,6 +275,8 @@ tel_add_tab(struct rte_tel_data *d, const struct wt_calltab_stats *ts)
 	rte_tel_data_add_dict_u64(d, "tcp_missed_bytes", ts->tcp_missed_bytes);
 	rte_tel_data_add_dict_u64(d, "tcp_jump_held", ts->tcp_jump_held);
 	rte_tel_data_add_dict_u64(d, "tcp_hole_untracked", ts->tcp_hole_untracked);
+	rte_tel_data_add_dict_u64(d, "tunnel_calls", ts->tunnel_calls);
+	rte_tel_data_add_dict_u64(d, "tunnel_ctx_full", ts->tunnel_ctx_full);
 }
 
 /* /wiretally/stats: totals of every lcore, the log and the ports. */

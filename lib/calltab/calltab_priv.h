@@ -14,6 +14,7 @@
 #define CREC_SEEN_A      0x10 /* a has sent a packet in this part: its MAC is set */
 #define CREC_SEEN_B      0x20
 #define CREC_SEEN        (CREC_SEEN_A | CREC_SEEN_B)
+#define CREC_OUTER_SWAP  0x40 /* tunnelled: a's outer address is the context's outer[1] */
 
 /*
  * TCP stream state of one direction (calltab_tcp.c has how it works).
@@ -76,8 +77,8 @@ _Static_assert(sizeof(struct tcp_ext) == 256, "four cache lines");
  * and every packet touches (key, end time, activity flag, flags); line 1 the
  * per-direction counters; line 2 the TCP stream state (touched by TCP
  * packets only). What is written only at creation or read only at
- * completion (start time, MACs, the streams' bases) lives in a separate
- * cold array.
+ * completion (creation number, start time, MACs, the streams' bases, the
+ * tunnel) lives in a separate cold array.
  *
  * A record describes one *part* of a call: from its creation, or from the
  * interim record that ended the previous part, to now. An interim record
@@ -87,14 +88,13 @@ _Static_assert(sizeof(struct tcp_ext) == 256, "four cache lines");
  */
 struct crec {
 	/* line 0 */
-	struct wt_key key;    /* key.family == 0: free slot */
-	uint64_t end_ns;      /* last packet; for a free slot: next free index */
-	uint64_t incarnation; /* creation number in this table: call_id[1] low bits */
-	uint32_t cut_ms;      /* when this part began (creation, last interim record):
-	                       * ms since the epoch mod 2^32; read by a remote scanner */
-	uint8_t active;       /* activity flag: set by every packet, cleared by the scan */
-	uint8_t meta;         /* origin + seq-valid + seen bits */
-	uint8_t flags[2];     /* union of TCP flags sent by a, by b (in this part) */
+	struct wt_key key; /* key.family == 0: free slot */
+	uint64_t end_ns;   /* last packet; for a free slot: next free index */
+	uint32_t cut_ms;   /* when this part began (creation, last interim record):
+	                    * ms since the epoch mod 2^32; read by a remote scanner */
+	uint8_t active;    /* activity flag: set by every packet, cleared by the scan */
+	uint8_t meta;      /* origin + seq-valid + seen + outer side bits */
+	uint8_t flags[2];  /* union of TCP flags sent by a, by b (in this part) */
 	/* line 1 */
 	struct wt_dirstats d[2];
 	/* line 2 */
@@ -107,12 +107,37 @@ _Static_assert(offsetof(struct crec, tcp) == 128, "TCP state is the third line")
 _Static_assert(sizeof(struct tcp_dir) == 32, "the other direction: x ^ 32 (wt_calltab.c)");
 
 struct crec_cold {
-	uint64_t start_ns; /* first packet of this part */
-	uint8_t mac[2][6]; /* source MAC of a's, b's first packet of this part */
-	uint64_t base[2];  /* TCP: first byte of a's, b's stream (unwrapped position) */
-	uint64_t acct[2];  /* TCP: base + the seq_bytes of the call's interim records */
-} wt_packed;
-_Static_assert(sizeof(struct crec_cold) == 52, "cold part of a record");
+	uint64_t incarnation; /* creation number in this table: call_id[1] low bits;
+	                       * read by a remote scanner as the record's generation */
+	uint64_t start_ns;    /* first packet of this part */
+	uint64_t base[2];     /* TCP: first byte of a's, b's stream (unwrapped position) */
+	uint64_t acct[2];     /* TCP: base + the seq_bytes of the call's interim records */
+	uint8_t mac[2][6];    /* source MAC of a's, b's first packet of this part */
+	uint32_t tun;         /* tunnelled: index + 1 of its context (struct tun_ctx), 0: none */
+	uint32_t teid[2];     /* GTP-U: TEID of a's, b's packets (the outermost GTP-U level) */
+	uint16_t chain;       /* tunnelled: depth | type[i] << (3 + 3 i), kept even when
+	                       * the context store was full (tun 0); 0: not tunnelled */
+	uint8_t teid_set;     /* bit 0: teid[0] is known, bit 1: teid[1] */
+	uint8_t reserved[5];
+};
+_Static_assert(sizeof(struct crec_cold) == 80, "cold part of a record: aligned, so the "
+                                               "incarnation is read atomically");
+
+/*
+ * A tunnel context: what the records of the connections inside one tunnel
+ * share (the chain, the ids that name a network, the outer address pair),
+ * kept once per table and counted by reference. Found by the packets'
+ * tctx (a seeded hash of exactly that), chained from a power-of-two head
+ * array. Direction-dependent parts (GTP-U TEIDs, which outer address sent)
+ * live in the record.
+ */
+struct tun_ctx {
+	uint64_t tctx;
+	uint32_t refs;     /* records pointing here; 0: on the free list */
+	uint32_t next;     /* index + 1 of the next in the chain or free list, 0: end */
+	struct wt_tun tun; /* src_hi 0; GTP-U levels without an id */
+};
+_Static_assert(sizeof(struct tun_ctx) == 80, "tunnel context");
 
 #define CREC_NONE UINT32_MAX
 
@@ -155,7 +180,12 @@ struct wt_calltab {
 	size_t recs_bytes, cold_bytes, index_bytes, ext_bytes;
 	struct tcp_ext *ext; /* n_ext entries */
 	uint32_t n_ext;
-	uint32_t ext_free; /* index + 1 of the first free entry, 0: none */
+	uint32_t ext_free;   /* index + 1 of the first free entry, 0: none */
+	struct tun_ctx *ctx; /* n_ctx tunnel contexts */
+	uint32_t *ctx_head;  /* ctx_mask + 1 chain heads (index + 1, 0: empty) */
+	uint32_t n_ctx, ctx_mask;
+	uint32_t ctx_free; /* index + 1 of the first free context, 0: none */
+	size_t ctx_bytes;
 	struct wt_calltab_stats st;
 };
 

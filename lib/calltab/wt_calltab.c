@@ -141,15 +141,31 @@ wt_calltab_create(const struct wt_calltab_params *p)
 	 * (calltab_tcp.c). */
 	t->n_ext = p->capacity / 32 < 64 ? 64 : p->capacity / 32;
 	t->ext_bytes = (size_t)t->n_ext * sizeof(struct tcp_ext);
+	/* Tunnel contexts: one per distinct tunnel (chain, ids, outer pair)
+	 * with records in the table, one per 16 records; chain heads after
+	 * them, a power of two at least as many. */
+	t->n_ctx = p->capacity / 16 < 64 ? 64 : p->capacity / 16;
+	t->ctx_mask = 1;
+	while (t->ctx_mask < t->n_ctx)
+		t->ctx_mask <<= 1;
+	t->ctx_mask--;
+	t->ctx_bytes = (size_t)t->n_ctx * sizeof(struct tun_ctx) +
+	               (size_t)(t->ctx_mask + 1) * sizeof(uint32_t);
 	t->recs = wt_mem_alloc(t->recs_bytes, p->socket);
 	t->cold = wt_mem_alloc(t->cold_bytes, p->socket);
 	t->index = wt_mem_alloc(t->index_bytes, p->socket);
 	t->ext = wt_mem_alloc(t->ext_bytes, p->socket);
-	if (t->recs == NULL || t->cold == NULL || t->index == NULL || t->ext == NULL)
+	t->ctx = wt_mem_alloc(t->ctx_bytes, p->socket);
+	if (t->recs == NULL || t->cold == NULL || t->index == NULL || t->ext == NULL ||
+	    t->ctx == NULL)
 		goto err;
 	for (uint32_t i = 0; i < t->n_ext; i++)
 		t->ext[i].next_free = i + 2 <= t->n_ext ? i + 2 : 0;
 	t->ext_free = 1;
+	t->ctx_head = (uint32_t *)(void *)(t->ctx + t->n_ctx); /* zeroed: empty chains */
+	for (uint32_t i = 0; i < t->n_ctx; i++)
+		t->ctx[i].next = i + 2 <= t->n_ctx ? i + 2 : 0;
+	t->ctx_free = 1;
 	t->free_head = CREC_NONE;
 	t->vlan_in_key = p->vlan_in_key;
 	t->vmask = wt_key_vlan_mask(p->vlan_in_key);
@@ -167,6 +183,7 @@ err:
 		wt_mem_free(t->cold, t->cold_bytes);
 		wt_mem_free(t->index, t->index_bytes);
 		wt_mem_free(t->ext, t->ext_bytes);
+		wt_mem_free(t->ctx, t->ctx_bytes);
 		wt_mem_free(t, sizeof(*t));
 		errno = e;
 	}
@@ -182,7 +199,120 @@ wt_calltab_free(struct wt_calltab *t)
 	wt_mem_free(t->cold, t->cold_bytes);
 	wt_mem_free(t->index, t->index_bytes);
 	wt_mem_free(t->ext, t->ext_bytes);
+	wt_mem_free(t->ctx, t->ctx_bytes);
 	wt_mem_free(t, sizeof(*t));
+}
+
+/* ---- tunnel contexts ---------------------------------------------------- */
+
+/* The chain of @tun packed for crec_cold.chain. */
+static uint16_t
+tun_chain(const struct wt_tun *tun)
+{
+	uint32_t c = tun->depth;
+	for (unsigned int i = 0; i < tun->depth; i++)
+		c |= (uint32_t)(tun->type[i] & 7) << (3 + 3 * i);
+	return (uint16_t)c;
+}
+
+/* The context of packet @p (tctx != 0), found or added: its index + 1, or
+ * 0 when the store is full (counted). */
+static uint32_t
+ctx_get(struct wt_calltab *t, const struct wt_pkt *p)
+{
+	uint32_t *head = &t->ctx_head[p->tctx & t->ctx_mask];
+
+	for (uint32_t i = *head; i != 0; i = t->ctx[i - 1].next) {
+		if (t->ctx[i - 1].tctx == p->tctx) {
+			t->ctx[i - 1].refs++;
+			return i;
+		}
+	}
+	uint32_t i = t->ctx_free;
+	if (i == 0) {
+		t->st.tunnel_ctx_full++;
+		return 0;
+	}
+	struct tun_ctx *x = &t->ctx[i - 1];
+	t->ctx_free = x->next;
+	x->tctx = p->tctx;
+	x->refs = 1;
+	x->tun = p->tun;
+	x->tun.src_hi = 0;
+	for (unsigned int l = 0; l < x->tun.depth && l < WT_TUNNEL_MAX_DEPTH; l++)
+		if (x->tun.type[l] == WT_TUNNEL_GTPU) { /* per direction: in the record */
+			x->tun.id[l] = 0;
+			x->tun.idmask &= (uint8_t) ~(1u << l);
+		}
+	x->next = *head;
+	*head = i;
+	return i;
+}
+
+/* A record of context @i (index + 1; 0: none) is gone. */
+static void
+ctx_put(struct wt_calltab *t, uint32_t i)
+{
+	if (i == 0 || --t->ctx[i - 1].refs != 0)
+		return;
+	uint32_t *link = &t->ctx_head[t->ctx[i - 1].tctx & t->ctx_mask];
+	while (*link != i)
+		link = &t->ctx[*link - 1].next;
+	*link = t->ctx[i - 1].next;
+	t->ctx[i - 1].next = t->ctx_free;
+	t->ctx_free = i;
+}
+
+/* The outermost GTP-U level of @tun with a TEID, or -1. */
+static int
+tun_gtpu_level(const struct wt_tun *tun)
+{
+	for (unsigned int l = 0; l < tun->depth && l < WT_TUNNEL_MAX_DEPTH; l++)
+		if (tun->type[l] == WT_TUNNEL_GTPU)
+			return (tun->idmask >> l) & 1 ? (int)l : -1;
+	return -1;
+}
+
+/* The version 2 tunnel fields of record @idx. */
+static void
+emit_tunnel(const struct wt_calltab *t, uint32_t idx, struct wt_callrec *cr)
+{
+	const struct crec *r = &t->recs[idx];
+	const struct crec_cold *c = &t->cold[idx];
+	unsigned int depth = c->chain & 7;
+
+	cr->tun_depth = (uint8_t)depth;
+	for (unsigned int l = 0; l < depth; l++)
+		cr->tun_type[l] = (uint8_t)((c->chain >> (3 + 3 * l)) & 7);
+	/* GTP-U: the TEID of each direction (the outermost GTP-U level) */
+	for (unsigned int l = 0; l < depth; l++) {
+		if (cr->tun_type[l] != WT_TUNNEL_GTPU)
+			continue;
+		if (c->teid_set & 1) {
+			cr->tun_id[l] = c->teid[0];
+			cr->tun_idmask |= (uint8_t)(1u << l);
+		}
+		if (c->teid_set & 2) {
+			cr->tun_teid_b = c->teid[1];
+			cr->tun_idmask |= (uint8_t)(1u << (4 + l));
+		}
+		break;
+	}
+	if (c->tun == 0)
+		return; /* the store was full: no ids, no outer addresses (tunnel_ctx_full) */
+	const struct wt_tun *x = &t->ctx[c->tun - 1].tun;
+	cr->outer_family = x->outer_family;
+	for (unsigned int l = 0; l < depth; l++)
+		if ((x->idmask >> l) & 1) {
+			cr->tun_id[l] = x->id[l];
+			cr->tun_idmask |= (uint8_t)(1u << l);
+		}
+	/* a's side of the tunnel: the source of a's packets, the destination
+	 * of b's */
+	unsigned int swap = (r->meta & CREC_OUTER_SWAP) != 0;
+	memcpy(cr->outer_a, x->outer[swap], 16);
+	memcpy(cr->outer_b, x->outer[swap ^ 1], 16);
+	cr->tun_flags = WT_TUN_OUTER_A | WT_TUN_OUTER_B;
 }
 
 /* Build the exported form of record @idx into @out and hand it to the emit
@@ -196,7 +326,7 @@ emit_record(struct wt_calltab *t, uint32_t idx, uint8_t reason, struct wt_callre
 
 	memset(&cr, 0, sizeof(cr));
 	cr.call_id[0] = t->call_id_hi;
-	cr.call_id[1] = t->call_id_lo_tag | r->incarnation;
+	cr.call_id[1] = t->call_id_lo_tag | c->incarnation;
 	cr.start_ns = c->start_ns;
 	cr.end_ns = r->end_ns;
 	memcpy(cr.addr_a, r->key.addr_a, 16);
@@ -217,6 +347,8 @@ emit_record(struct wt_calltab *t, uint32_t idx, uint8_t reason, struct wt_callre
 	cr.d[0] = r->d[0];
 	cr.d[1] = r->d[1];
 	calltab_tcp_emit(t, idx, &cr, reason != WT_END_ACTIVE);
+	if (c->chain != 0)
+		emit_tunnel(t, idx, &cr);
 	t->emit(t->emit_ctx, &cr);
 	if (out != NULL)
 		*out = cr;
@@ -232,6 +364,7 @@ complete_record(struct wt_calltab *t, uint32_t idx, uint8_t reason)
 
 	emit_record(t, idx, reason, NULL);
 	calltab_tcp_release(t, idx);
+	ctx_put(t, t->cold[idx].tun);
 	index_remove(t, (uint32_t)(wt_key_hash(&r->key, &t->seed) >> 32), idx);
 	/* Free: family 0 marks it (read by a remote scanner); the other fields
 	 * are rewritten by the next creation. */
@@ -329,6 +462,14 @@ update_first(struct wt_calltab *t, uint32_t idx, const struct wt_pkt *p, unsigne
 			t->cold[idx].start_ns = ts;
 		r->meta |= seen;
 		memcpy(t->cold[idx].mac[dir], p->src_mac, 6);
+		if (p->tctx != 0) {
+			/* the TEID of this side (GTP-U: one per direction) */
+			int g = tun_gtpu_level(&p->tun);
+			if (g >= 0) {
+				t->cold[idx].teid[dir] = p->tun.id[g];
+				t->cold[idx].teid_set |= (uint8_t)(1u << dir);
+			}
+		}
 	}
 	if (p->has_seq && !(r->meta & sv)) {
 		r->meta |= sv;
@@ -417,10 +558,11 @@ update_record(struct wt_calltab *t, uint32_t idx, const struct wt_pkt *p, unsign
 	}
 }
 
-/* Create a record for @key (hash halves @hash_hi and @sig). */
+/* Create a record for @key, the key of packet @p sent by side @dir (hash
+ * halves @hash_hi and @sig). */
 static wt_noinline uint32_t
-create_record(struct wt_calltab *t, const struct wt_key *key, uint32_t hash_hi, uint16_t sig,
-              uint64_t ts)
+create_record(struct wt_calltab *t, const struct wt_key *key, const struct wt_pkt *p,
+              unsigned int dir, uint32_t hash_hi, uint16_t sig, uint64_t ts)
 {
 	uint32_t idx = alloc_slot(t);
 
@@ -433,8 +575,9 @@ create_record(struct wt_calltab *t, const struct wt_key *key, uint32_t hash_hi, 
 	 * cut_ms) are atomic stores; the family last, as it marks the slot used.
 	 * The start time is set by the first update (update_first()). */
 	memcpy(&r->key, key, offsetof(struct wt_key, family));
+	r->key.tctx = key->tctx;
 	r->end_ns = ts;
-	__atomic_store_n(&r->incarnation, t->next_incarnation++ & ((1ull << 56) - 1),
+	__atomic_store_n(&t->cold[idx].incarnation, t->next_incarnation++ & ((1ull << 56) - 1),
 	                 __ATOMIC_RELAXED);
 	__atomic_store_n(&r->cut_ms, calltab_ms(ts), __ATOMIC_RELAXED);
 	__atomic_store_n(&r->active, 0, __ATOMIC_RELAXED);
@@ -444,6 +587,18 @@ create_record(struct wt_calltab *t, const struct wt_key *key, uint32_t hash_hi, 
 	memset(r->d, 0, sizeof(r->d));
 	memset(r->tcp, 0, sizeof(r->tcp));
 	memset(t->cold[idx].mac, 0, sizeof(t->cold[idx].mac));
+	t->cold[idx].tun = 0;
+	t->cold[idx].chain = 0;
+	t->cold[idx].teid[0] = t->cold[idx].teid[1] = 0;
+	t->cold[idx].teid_set = 0;
+	if (p->tctx != 0) {
+		t->cold[idx].chain = tun_chain(&p->tun);
+		t->cold[idx].tun = ctx_get(t, p);
+		/* a's side: this packet's outer source when a sent it */
+		if (p->tun.src_hi == (dir == 0))
+			r->meta |= CREC_OUTER_SWAP;
+		t->st.tunnel_calls++;
+	}
 	index_insert(t, hash_hi, sig, idx);
 	t->st.created++;
 	t->st.active++;
@@ -461,7 +616,7 @@ resolve_slow(struct wt_calltab *t, const struct wt_pkt *p, uint32_t hash_hi, uin
 	if (idx == CREC_NONE) {
 		struct wt_key key;
 		d = wt_key_from_pkt(&key, p, t->vlan_in_key);
-		idx = create_record(t, &key, hash_hi, sig, ts);
+		idx = create_record(t, &key, p, d, hash_hi, sig, ts);
 	}
 	*dir = (int)d;
 	return idx;
@@ -565,7 +720,7 @@ emit_interim(struct wt_calltab *t, uint32_t idx, uint32_t now_ms)
 	calltab_tcp_cut(t, idx, &cr);
 	memset(r->d, 0, sizeof(r->d));
 	r->flags[0] = r->flags[1] = 0;
-	r->meta &= CREC_ORIGIN_MASK;
+	r->meta &= CREC_ORIGIN_MASK | CREC_OUTER_SWAP;
 	c->start_ns = r->end_ns; /* the next part's first packet sets it */
 	memset(c->mac, 0, sizeof(c->mac));
 	__atomic_store_n(&r->cut_ms, now_ms, __ATOMIC_RELAXED);
@@ -647,7 +802,7 @@ wt_calltab_scan_remote(struct wt_calltab *t, uint32_t *cursor, uint32_t budget, 
 		struct crec *r = &t->recs[i];
 		budget--;
 		if (__atomic_load_n(&r->key.family, __ATOMIC_ACQUIRE) != 0) {
-			uint64_t gen = __atomic_load_n(&r->incarnation, __ATOMIC_RELAXED);
+			uint64_t gen = __atomic_load_n(&t->cold[i].incarnation, __ATOMIC_RELAXED);
 			int op = -1;
 			if (__atomic_load_n(&r->active, __ATOMIC_RELAXED)) {
 				(void)__atomic_exchange_n(&r->active, 0, __ATOMIC_RELAXED);
@@ -686,7 +841,7 @@ wt_calltab_expire(struct wt_calltab *t, const struct wt_calltab_expire *req)
 		return 0;
 	}
 	struct crec *r = &t->recs[req->idx];
-	if (r->key.family == 0 || r->incarnation != req->gen) {
+	if (r->key.family == 0 || t->cold[req->idx].incarnation != req->gen) {
 		t->st.expire_stale++;
 		return 0;
 	}
@@ -739,7 +894,8 @@ wt_calltab_capacity(const struct wt_calltab *t)
 double
 wt_calltab_bytes_per_record(const struct wt_calltab *t)
 {
-	return (double)(t->recs_bytes + t->cold_bytes + t->index_bytes + t->ext_bytes) /
+	return (double)(t->recs_bytes + t->cold_bytes + t->index_bytes + t->ext_bytes +
+	                t->ctx_bytes) /
 	       t->capacity;
 }
 
@@ -752,5 +908,6 @@ wt_calltab_on_hugepages(const struct wt_calltab *t)
 uint64_t
 wt_calltab_memory(const struct wt_calltab *t)
 {
-	return t->recs_bytes + t->cold_bytes + t->index_bytes + t->ext_bytes + sizeof(*t);
+	return t->recs_bytes + t->cold_bytes + t->index_bytes + t->ext_bytes + t->ctx_bytes +
+	       sizeof(*t);
 }

@@ -77,6 +77,9 @@ struct wt_calltab_stats {
 	uint64_t tcp_hole_untracked; /* holes forgotten (list or pool full) */
 	uint64_t tcp_ext_full;       /* a stream found the hole pool empty */
 	uint64_t tcp_inconsistent;   /* a stream's figures did not add up (a bug; never) */
+	/* Tunnels */
+	uint64_t tunnel_calls;    /* records created for connections inside tunnels */
+	uint64_t tunnel_ctx_full; /* ... whose tunnel could not be described (store full) */
 };
 
 /**

@@ -31,7 +31,9 @@
 	_(UDP_BAD_LEN, udp_bad_len, "UDP length below 8 or beyond the IP payload")                \
 	_(FRAG_BAD, frag_bad, "IP fragment with impossible offset/length or too short for ports") \
 	_(FRAG_UNATTRIBUTED, frag_unattributed,                                                   \
-	  "non-first IP fragment whose first fragment was not seen")
+	  "non-first IP fragment whose first fragment was not seen")                              \
+	_(TUNNEL_FRAG_LATER, tunnel_frag_later,                                                   \
+	  "non-first fragment of a tunnel packet whose inner packet its first fragment counted")
 
 #define WT_FOREACH_NOTE(_)                                                                   \
 	_(TRUNCATED, truncated, "snaplen-cut frame accounted from its IP header lengths")    \
@@ -40,7 +42,20 @@
 	_(FRAG_ATTRIBUTED, frag_attributed,                                                  \
 	  "non-first fragment attributed via the fragment table")                            \
 	_(TUNNEL_OUTER, tunnel_outer,                                                        \
-	  "tunnel packet (GRE, VXLAN, Geneve, GTP-U, IP-in-IP) accounted at the outer level")
+	  "tunnel packet (GRE, VXLAN, Geneve, GTP-U, IP-in-IP, Teredo) accounted at the "    \
+	  "outer level")                                                                     \
+	_(TUNNEL_INNER, tunnel_inner, "inner packet of a tunnel, accounted in its own call") \
+	_(TUNNEL_FRAG, tunnel_frag,                                                          \
+	  "inner packet taken from a tunnel packet's first fragment (later ones dropped)")   \
+	_(TUNNEL_INNER_TRUNC, tunnel_inner_truncated,                                        \
+	  "tunnel packet kept at its own level: capture ends inside the inner headers")      \
+	_(TUNNEL_INNER_NOT_IP, tunnel_inner_not_ip,                                          \
+	  "tunnel packet kept at its own level: it carries no IP packet (ARP, GTP-U "        \
+	  "signalling, an unknown or malformed tunnel header)")                              \
+	_(TUNNEL_INNER_BAD, tunnel_inner_bad,                                                \
+	  "tunnel packet kept at its own level: the inner packet's headers are malformed")   \
+	_(TUNNEL_TOO_DEEP, tunnel_too_deep,                                                  \
+	  "tunnels nested deeper than 4: kept at the fourth inner level")
 
 enum wt_drop {
 	WT_DROP_NONE = 0, /* accounted: the packet is in a call record */

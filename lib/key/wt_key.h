@@ -39,8 +39,9 @@ struct wt_key {
 	uint16_t vlan; /* outermost VLAN id when VLAN is part of the key, else 0 */
 	uint8_t proto;
 	uint8_t family; /* 4 or 6; 0 marks an unused table slot */
+	uint64_t tctx;  /* tunnel context (wt_decap()), 0: not inside a tunnel */
 };
-_Static_assert(sizeof(struct wt_key) == 40, "wt_key is five 64-bit words");
+_Static_assert(sizeof(struct wt_key) == 48, "wt_key is six 64-bit words");
 
 /* Seed of wt_key_hash(); wt_key_seed_init() fills it from a 64-bit value. */
 struct wt_key_seed {
@@ -83,6 +84,7 @@ wt_key_from_pkt(struct wt_key *k, const struct wt_pkt *p, int vlan_in_key)
 	k->vlan = vlan_in_key ? p->vlan : 0;
 	k->proto = p->proto;
 	k->family = p->family;
+	k->tctx = p->tctx;
 	return dir;
 }
 
@@ -104,6 +106,8 @@ wt_key_mix(uint64_t a, uint64_t b)
  *  - IPv6: each endpoint is mixed on its own (one multiplication of its two
  *    address words plus the port times a seed word) and the two are added,
  *    then folded with protocol, family and VLAN by a last multiplication.
+ * The tunnel context (itself a seeded hash of something symmetric) is
+ * XORed into the first multiplication's operand.
  * Limits: not cryptographic; an attacker who does not know the seed cannot
  * aim tuples at one bucket.
  */
@@ -114,12 +118,13 @@ wt_endpoint_mix6(const uint8_t *addr, uint16_t port, const struct wt_key_seed *k
 	       (uint64_t)port * ks->s[4];
 }
 
-/* Hash from the first 40 bytes of a wt_key or wt_pkt (same layout, asserted
+/* Hash from the first 48 bytes of a wt_key or wt_pkt (same layout, asserted
  * below), the VLAN bits masked by @vmask (wt_key_vlan_mask()). */
 static wt_always_inline uint64_t
 wt_key_hash_words(const uint8_t *w, uint64_t vmask, const struct wt_key_seed *ks)
 {
 	uint64_t tail = wt_load64(w + 32) & vmask; /* port_a port_b vlan proto family */
+	uint64_t tctx = wt_load64(w + 40);
 
 	if (wt_likely((tail >> 56) == 4)) {
 		/* Any fixed order of the two endpoints will do (not necessarily
@@ -127,12 +132,12 @@ wt_key_hash_words(const uint8_t *w, uint64_t vmask, const struct wt_key_seed *ks
 		uint64_t x = (uint64_t)wt_load32(w) << 16 | (uint16_t)tail;
 		uint64_t y = (uint64_t)wt_load32(w + 16) << 16 | (uint16_t)(tail >> 16);
 		uint64_t lo = x < y ? x : y, hi = x < y ? y : x;
-		return wt_key_mix((lo | (tail >> 48) << 48) ^ ks->s[0],
+		return wt_key_mix((lo | (tail >> 48) << 48) ^ ks->s[0] ^ tctx,
 		                  (hi | (tail >> 32) << 48) ^ ks->s[1]);
 	}
 	uint64_t e = wt_endpoint_mix6(w, (uint16_t)tail, ks) +
 	             wt_endpoint_mix6(w + 16, (uint16_t)(tail >> 16), ks);
-	return wt_key_mix(e ^ ks->s[5], (tail >> 32) ^ ks->s[6]);
+	return wt_key_mix(e ^ ks->s[5] ^ tctx, (tail >> 32) ^ ks->s[6]);
 }
 
 /** Mask of the 64-bit key tail word: keeps or clears the VLAN id. */
@@ -165,25 +170,27 @@ static wt_always_inline int
 wt_key_equal(const struct wt_key *x, const struct wt_key *y)
 {
 	const uint8_t *a = (const uint8_t *)x, *b = (const uint8_t *)y;
-	uint64_t d = (wt_load64(a) ^ wt_load64(b)) | (wt_load64(a + 8) ^ wt_load64(b + 8)) |
-	             (wt_load64(a + 16) ^ wt_load64(b + 16)) |
-	             (wt_load64(a + 24) ^ wt_load64(b + 24)) |
-	             (wt_load64(a + 32) ^ wt_load64(b + 32));
+	uint64_t d =
+	        (wt_load64(a) ^ wt_load64(b)) | (wt_load64(a + 8) ^ wt_load64(b + 8)) |
+	        (wt_load64(a + 16) ^ wt_load64(b + 16)) | (wt_load64(a + 24) ^ wt_load64(b + 24)) |
+	        (wt_load64(a + 32) ^ wt_load64(b + 32)) | (wt_load64(a + 40) ^ wt_load64(b + 40));
 	return d == 0;
 }
 
 /* wt_pkt keeps sport, dport, vlan, proto and family at the offsets the key
  * keeps port_a, port_b, vlan, proto and family, so one 64-bit load of each
  * compares them all (little-endian: the forward direction is that word, the
- * reverse direction swaps its two low 16-bit halves). */
+ * reverse direction swaps its two low 16-bit halves); the tunnel context
+ * follows in both. */
 _Static_assert(offsetof(struct wt_pkt, src) == offsetof(struct wt_key, addr_a) &&
                        offsetof(struct wt_pkt, dst) == offsetof(struct wt_key, addr_b) &&
                        offsetof(struct wt_pkt, sport) == offsetof(struct wt_key, port_a) &&
                        offsetof(struct wt_pkt, dport) == offsetof(struct wt_key, port_b) &&
                        offsetof(struct wt_pkt, vlan) == offsetof(struct wt_key, vlan) &&
                        offsetof(struct wt_pkt, proto) == offsetof(struct wt_key, proto) &&
-                       offsetof(struct wt_pkt, family) == offsetof(struct wt_key, family),
-               "wt_pkt and wt_key share the layout of their first 40 bytes");
+                       offsetof(struct wt_pkt, family) == offsetof(struct wt_key, family) &&
+                       offsetof(struct wt_pkt, tctx) == offsetof(struct wt_key, tctx),
+               "wt_pkt and wt_key share the layout of their first 48 bytes");
 #if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "wt_key_match() assumes a little-endian CPU"
 #endif
@@ -200,15 +207,17 @@ wt_key_match(const struct wt_key *k, const struct wt_pkt *p, uint64_t vmask)
 	const uint8_t *kb = (const uint8_t *)k, *pb = (const uint8_t *)p;
 	uint64_t kt = wt_load64(kb + 32);
 	uint64_t pf = wt_load64(pb + 32) & vmask;
+	/* the tunnel context differs: no match either way */
+	uint64_t dt = wt_load64(kb + 40) ^ wt_load64(pb + 40);
 
 	if (p->family == 4) {
 		uint32_t ka = wt_load32(kb), kb4 = wt_load32(kb + 16);
 		uint32_t s = wt_load32(pb), d = wt_load32(pb + 16);
-		if (((uint64_t)((ka ^ s) | (kb4 ^ d)) | (kt ^ pf)) == 0)
+		if (((uint64_t)((ka ^ s) | (kb4 ^ d)) | (kt ^ pf) | dt) == 0)
 			return 0;
 		uint64_t pr =
 		        (pf & ~0xffffffffull) | (uint32_t)((uint32_t)pf << 16 | (uint32_t)pf >> 16);
-		if (((uint64_t)((ka ^ d) | (kb4 ^ s)) | (kt ^ pr)) == 0)
+		if (((uint64_t)((ka ^ d) | (kb4 ^ s)) | (kt ^ pr) | dt) == 0)
 			return 1;
 		return -1;
 	}
@@ -216,10 +225,10 @@ wt_key_match(const struct wt_key *k, const struct wt_pkt *p, uint64_t vmask)
 	uint64_t b0 = wt_load64(kb + 16), b1 = wt_load64(kb + 24);
 	uint64_t s0 = wt_load64(pb), s1 = wt_load64(pb + 8);
 	uint64_t d0 = wt_load64(pb + 16), d1 = wt_load64(pb + 24);
-	if (((a0 ^ s0) | (a1 ^ s1) | (b0 ^ d0) | (b1 ^ d1) | (kt ^ pf)) == 0)
+	if (((a0 ^ s0) | (a1 ^ s1) | (b0 ^ d0) | (b1 ^ d1) | (kt ^ pf) | dt) == 0)
 		return 0;
 	uint64_t pr = (pf & ~0xffffffffull) | (uint32_t)((uint32_t)pf << 16 | (uint32_t)pf >> 16);
-	if (((a0 ^ d0) | (a1 ^ d1) | (b0 ^ s0) | (b1 ^ s1) | (kt ^ pr)) == 0)
+	if (((a0 ^ d0) | (a1 ^ d1) | (b0 ^ s0) | (b1 ^ s1) | (kt ^ pr) | dt) == 0)
 		return 1;
 	return -1;
 }

@@ -35,10 +35,12 @@ struct frag_ent {
 	uint8_t proto;
 	uint16_t sport;
 	uint16_t dport;
-	uint16_t pad;
+	uint8_t decap; /* the first fragment was decapsulated (wt_frag_mark_decap()) */
+	uint8_t pad;
 	uint64_t last_ns;
+	uint64_t tctx; /* tunnel context of an inner packet's fragments, else 0 */
 };
-_Static_assert(sizeof(struct frag_ent) == 56, "frag_ent layout");
+_Static_assert(sizeof(struct frag_ent) == 64, "frag_ent layout");
 
 struct wt_frag_table {
 	uint32_t mask;
@@ -59,7 +61,8 @@ frag_mix(uint64_t a, uint64_t b)
 static inline uint64_t
 frag_hash(const struct wt_pkt *p)
 {
-	uint64_t k = ((uint64_t)p->frag_id << 16) | ((uint64_t)p->proto << 8) | p->family;
+	uint64_t k =
+	        (((uint64_t)p->frag_id << 16) | ((uint64_t)p->proto << 8) | p->family) ^ p->tctx;
 	uint64_t h = frag_mix(wt_load64(p->src) ^ 0x9e3779b97f4a7c15ull,
 	                      wt_load64(p->dst) ^ 0xc2b2ae3d27d4eb4full);
 	if (p->family == 6)
@@ -72,7 +75,8 @@ static inline int
 frag_match(const struct frag_ent *e, const struct wt_pkt *p)
 {
 	return e->family == p->family && e->proto == p->proto && e->id == p->frag_id &&
-	       memcmp(e->src, p->src, 16) == 0 && memcmp(e->dst, p->dst, 16) == 0;
+	       e->tctx == p->tctx && memcmp(e->src, p->src, 16) == 0 &&
+	       memcmp(e->dst, p->dst, 16) == 0;
 }
 
 /* Live: used within the timeout. A clock that went back counts as age 0. */
@@ -147,6 +151,8 @@ wt_frag_process(struct wt_frag_table *ft, struct wt_pkt *pkt, uint64_t now_ns)
 		}
 		if (now_ns > found->last_ns) /* a clock that went back does not age it */
 			found->last_ns = now_ns;
+		if (found->decap)
+			return WT_DROP_TUNNEL_FRAG_LATER;
 		pkt->sport = found->sport;
 		pkt->dport = found->dport;
 		pkt->notes |= WT_NOTE(FRAG_ATTRIBUTED);
@@ -167,14 +173,30 @@ wt_frag_process(struct wt_frag_table *ft, struct wt_pkt *pkt, uint64_t now_ns)
 		found->id = pkt->frag_id;
 		found->family = pkt->family;
 		found->proto = pkt->proto;
+		found->tctx = pkt->tctx;
 		found->last_ns = now_ns;
 	} else if (now_ns > found->last_ns) {
 		found->last_ns = now_ns;
 	}
 	found->sport = pkt->sport;
 	found->dport = pkt->dport;
+	found->decap = 0;
 	ft->st.learned++;
 	return WT_DROP_NONE;
+}
+
+void
+wt_frag_mark_decap(struct wt_frag_table *ft, const struct wt_pkt *first)
+{
+	uint32_t base = (uint32_t)frag_hash(first);
+
+	for (unsigned int i = 0; i < FRAG_WINDOW; i++) {
+		struct frag_ent *e = &ft->ent[(base + i) & ft->mask];
+		if (e->family != 0 && frag_match(e, first)) {
+			e->decap = 1;
+			return;
+		}
+	}
 }
 
 void

@@ -345,6 +345,20 @@ udp_tunnel_inner(const struct frame *c, enum wt_tunnel t, uint32_t l4, uint32_t 
 	return inner != 0 && inner - l4 < ulen ? inner : 0;
 }
 
+/* Teredo between a client and a relay or peer, on ports other than the
+ * server's 3544 (RFC 4380 5.2: the client's mapped port): the datagram is
+ * exactly one IPv6 packet with an address in the Teredo prefix 2001::/32 on
+ * either side. (Zeek recognises these by content too.) */
+static int
+teredo_by_content(const struct frame *c, uint32_t l4, uint32_t ulen)
+{
+	const uint8_t *h = c->f + l4 + 8;
+
+	if (ulen < 48 || !has(c, l4 + 8, 40) || (h[0] >> 4) != 6 || wt_be16(h + 4) + 48u != ulen)
+		return 0;
+	return wt_be32(h + 8) == 0x20010000u || wt_be32(h + 24) == 0x20010000u;
+}
+
 /* Tunnel type of a UDP port (destination checked first by the caller). */
 static inline enum wt_tunnel
 udp_port_tunnel(uint16_t port)
@@ -363,13 +377,14 @@ udp_port_tunnel(uint16_t port)
 	}
 }
 
-/* Mark a tunnel; fragments are never decapsulated (the inner packet is split). */
+/* Mark a tunnel. A first fragment keeps its inner offset: wt_decap() may
+ * take the inner headers from it (later fragments never reach here). */
 static void
 set_tunnel(struct wt_pkt *p, enum wt_tunnel t, uint32_t inner)
 {
 	p->tunnel = (uint8_t)t;
 	p->notes |= WT_NOTE(TUNNEL_OUTER);
-	p->inner_off = p->frag == WT_FRAG_NONE ? (uint16_t)inner : 0;
+	p->inner_off = (uint16_t)inner;
 }
 
 /* ---- L4 ------------------------------------------------------------------ */
@@ -428,6 +443,8 @@ parse_l4(const struct frame *c, uint32_t l4, uint32_t pay, int jumbo, struct wt_
 			t = udp_port_tunnel(p->sport);
 		if (t != WT_TUNNEL_NONE)
 			set_tunnel(p, t, udp_tunnel_inner(c, t, l4, ulen));
+		else if (teredo_by_content(c, l4, ulen))
+			set_tunnel(p, WT_TUNNEL_TEREDO, l4 + 8);
 		return WT_DROP_NONE;
 	}
 	case IPP_GRE: {
@@ -629,6 +646,324 @@ wt_parse_full(const uint8_t *frame, uint32_t caplen, uint32_t wirelen, struct wt
 	        .wirelen = wirelen != WT_WIRELEN_UNKNOWN && wirelen < caplen ? caplen : wirelen,
 	};
 
-	memset(pkt, 0, sizeof(*pkt));
+	memset(pkt, 0, WT_PKT_PARSED_LEN); /* pkt->tun is wt_decap()'s */
 	return parse_eth(&c, 0, pkt);
+}
+
+/* ---- decapsulation --------------------------------------------------------
+ *
+ * One level at a time: the tunnel header of the current packet gives the
+ * level's id and what it carries; the inner packet is parsed on a frame
+ * narrowed to the tunnel's payload (struct frame, offsets from the inner
+ * packet's start, rebased to the real frame afterwards). Limits, absolute
+ * in the frame: `cap_end` the captured bytes the level may read, `wire_end`
+ * where its payload ends on the wire (UINT32_MAX: unknown, in a first
+ * fragment of a GRE or IP-in-IP packet).
+ */
+
+/* What a tunnel carries: INNER_IP by the version nibble (GTP-U). */
+enum inner_kind { INNER_ETH, INNER_IPV4, INNER_IPV6, INNER_IP, INNER_MPLS, INNER_PPP, INNER_NONE };
+
+/* How the tunnel of @p (parsed at absolute offsets in @f) continues: what
+ * it carries (*kind) and its id (*id, *has_id). */
+static void
+tunnel_header(const uint8_t *f, const struct wt_pkt *p, enum inner_kind *kind, uint32_t *id,
+              int *has_id)
+{
+	const uint8_t *h = f + p->l4_off;
+
+	*has_id = 0;
+	*kind = INNER_IP;
+	switch ((enum wt_tunnel)p->tunnel) {
+	case WT_TUNNEL_IPIP:
+		*kind = p->proto == IPP_IPIP ? INNER_IPV4 : INNER_IPV6;
+		break;
+	case WT_TUNNEL_TEREDO:
+		*kind = INNER_IPV6;
+		break;
+	case WT_TUNNEL_VXLAN: /* flags (I: VNI valid), reserved, VNI, reserved */
+		*kind = INNER_ETH;
+		if (h[8] & 0x08) {
+			*id = wt_be32(h + 12) >> 8;
+			*has_id = 1;
+		}
+		break;
+	case WT_TUNNEL_GENEVE: /* ver/optlen, flags, protocol type, VNI */
+		*id = wt_be32(h + 12) >> 8;
+		*has_id = 1;
+		switch (wt_be16(h + 10)) {
+		case 0x6558:
+			*kind = INNER_ETH;
+			break;
+		case ET_IPV4:
+			*kind = INNER_IPV4;
+			break;
+		case ET_IPV6:
+			*kind = INNER_IPV6;
+			break;
+		default:
+			*kind = INNER_NONE;
+		}
+		break;
+	case WT_TUNNEL_GTPU: /* flags, type, length, TEID */
+		*id = wt_be32(h + 12);
+		*has_id = 1;
+		break;
+	case WT_TUNNEL_GRE: {
+		uint16_t fl = wt_be16(h), pt = wt_be16(h + 2);
+		if ((fl & 0x7) == 1) { /* enhanced GRE (PPTP): key = length, call id */
+			*id = wt_be16(h + 6);
+			*has_id = 1;
+			*kind = pt == 0x880b ? INNER_PPP : INNER_NONE;
+			break;
+		}
+		if (fl & 0x2000) { /* key, after the checksum word */
+			*id = wt_be32(h + ((fl & 0x8000) ? 8 : 4));
+			*has_id = 1;
+		}
+		switch (pt) {
+		case ET_IPV4:
+			*kind = INNER_IPV4;
+			break;
+		case ET_IPV6:
+			*kind = INNER_IPV6;
+			break;
+		case 0x6558: /* transparent Ethernet bridging */
+			*kind = INNER_ETH;
+			break;
+		case ET_MPLS_UC:
+		case ET_MPLS_MC:
+			*kind = INNER_MPLS;
+			break;
+		default:
+			*kind = INNER_NONE;
+		}
+		break;
+	}
+	default:
+		break;
+	}
+}
+
+/* PPP in enhanced GRE: optional address/control, protocol (1 or 2 bytes). */
+static enum wt_drop
+parse_ppp(const struct frame *c, struct wt_pkt *p)
+{
+	uint32_t off = 0;
+	uint16_t proto;
+
+	if (has(c, 0, 2) && c->f[0] == 0xff && c->f[1] == 0x03)
+		off = 2;
+	if (!has(c, off, 1))
+		return WT_DROP_L2_TRUNC;
+	if (c->f[off] & 1) { /* protocol field compressed to one byte */
+		proto = c->f[off];
+		off += 1;
+	} else {
+		if (!has(c, off, 2))
+			return WT_DROP_L2_TRUNC;
+		proto = wt_be16(c->f + off);
+		off += 2;
+	}
+	switch (proto) {
+	case PPP_IPV4:
+		return parse_ipv4(c, off, p);
+	case PPP_IPV6:
+		return parse_ipv6(c, off, p);
+	default:
+		return WT_DROP_PPP_NOT_IP;
+	}
+}
+
+/* The note of a failed inner parse. */
+static uint16_t
+decap_fail_note(enum wt_drop r)
+{
+	switch (r) {
+	case WT_DROP_L2_TRUNC:
+	case WT_DROP_L3_TRUNC:
+	case WT_DROP_L4_TRUNC:
+	case WT_DROP_IPV6_EXT_TRUNC:
+		return WT_NOTE(TUNNEL_INNER_TRUNC);
+	case WT_DROP_NOT_IP:
+	case WT_DROP_MPLS_NOT_IP:
+	case WT_DROP_PPP_NOT_IP:
+		return WT_NOTE(TUNNEL_INNER_NOT_IP);
+	default:
+		return WT_NOTE(TUNNEL_INNER_BAD);
+	}
+}
+
+static inline uint64_t
+decap_mix(uint64_t a, uint64_t b)
+{
+	__uint128_t r = (__uint128_t)a * b;
+	return (uint64_t)r ^ (uint64_t)(r >> 64);
+}
+
+/* The tunnel context hash: chain, ids (GTP-U TEIDs excluded: they differ
+ * per direction), outer family and address pair. Never 0. */
+static uint64_t
+decap_ctx_hash(const struct wt_tun *t, uint32_t ctx_idmask, uint64_t seed)
+{
+	uint64_t w[7];
+	uint64_t h = seed ^ 0x243f6a8885a308d3ull;
+
+	w[0] = (uint64_t)t->depth | (uint64_t)wt_load32(t->type) << 8 |
+	       (uint64_t)t->outer_family << 40 | (uint64_t)ctx_idmask << 48;
+	w[1] = (uint64_t)((ctx_idmask & 1) ? t->id[0] : 0) |
+	       (uint64_t)((ctx_idmask & 2) ? t->id[1] : 0) << 32;
+	w[2] = (uint64_t)((ctx_idmask & 4) ? t->id[2] : 0) |
+	       (uint64_t)((ctx_idmask & 8) ? t->id[3] : 0) << 32;
+	w[3] = wt_load64(t->outer[0]);
+	w[4] = wt_load64(t->outer[0] + 8);
+	w[5] = wt_load64(t->outer[1]);
+	w[6] = wt_load64(t->outer[1] + 8);
+	for (unsigned int i = 0; i < 7; i++)
+		h = decap_mix(h ^ w[i], 0x9e3779b97f4a7c15ull + 2 * i);
+	return h != 0 ? h : 1;
+}
+
+int
+wt_decap(const uint8_t *frame, uint32_t caplen, uint32_t wirelen, struct wt_pkt *pkt, uint64_t seed)
+{
+	struct wt_pkt cur, in;
+	struct wt_tun tun;
+	uint32_t cap_end = caplen, ctx_idmask = 0;
+	uint16_t outer_notes = pkt->notes & WT_NOTE(IP_OPTIONS);
+	uint16_t vlan = pkt->vlan;
+
+	(void)wirelen; /* wt_parse() checked the outer lengths against it */
+	if (pkt->tunnel == WT_TUNNEL_NONE || pkt->frag == WT_FRAG_LATER)
+		return 0;
+	memset(&tun, 0, sizeof(tun));
+	tun.outer_family = pkt->family;
+	tun.src_hi = memcmp(pkt->src, pkt->dst, 16) > 0;
+	memcpy(tun.outer[0], tun.src_hi ? pkt->dst : pkt->src, 16);
+	memcpy(tun.outer[1], tun.src_hi ? pkt->src : pkt->dst, 16);
+	memcpy(&cur, pkt, WT_PKT_PARSED_LEN);
+
+	while (cur.tunnel != WT_TUNNEL_NONE) {
+		uint32_t l3 = cur.l3_off, l4 = cur.l4_off, start = cur.inner_off;
+		uint32_t pkt_end, wire_end;
+		uint16_t note = 0;
+
+		/* Where this packet ends: in the frame, and of its tunnel payload on
+		 * the wire. A first fragment ends at its own IP length; its UDP
+		 * length still tells where the whole datagram's payload ends. */
+		pkt_end = cur.ip_len > 0xffffu ? UINT32_MAX : l3 + cur.ip_len;
+		if (cur.proto == IPP_UDP) {
+			wire_end = l4 + wt_be16(frame + l4 + 4);
+			if (wire_end < pkt_end)
+				pkt_end = wire_end;
+		} else {
+			wire_end = cur.frag == WT_FRAG_FIRST ? UINT32_MAX : pkt_end;
+		}
+		if (pkt_end < cap_end)
+			cap_end = pkt_end;
+
+		if (tun.depth == WT_TUNNEL_MAX_DEPTH) {
+			note = WT_NOTE(TUNNEL_TOO_DEEP);
+		} else if (start == 0 || start >= cap_end) {
+			/* No inner packet: the capture cut the tunnel header, or
+			 * the header carries none (GTP-U signalling, a routing or
+			 * unknown GRE header, a malformed one). */
+			note = cap_end < pkt_end ? WT_NOTE(TUNNEL_INNER_TRUNC)
+			                         : WT_NOTE(TUNNEL_INNER_NOT_IP);
+		}
+		if (note != 0) {
+			cur.notes |= note;
+			break;
+		}
+
+		enum inner_kind kind;
+		uint32_t id = 0;
+		int has_id;
+		tunnel_header(frame, &cur, &kind, &id, &has_id);
+
+		struct frame c = {
+		        .f = frame + start,
+		        .caplen = cap_end - start,
+		        .wirelen = wire_end == UINT32_MAX ? WT_WIRELEN_UNKNOWN : wire_end - start,
+		};
+		enum wt_drop r;
+		memset(&in, 0, WT_PKT_PARSED_LEN);
+		memcpy(in.src_mac, cur.src_mac, 6);
+		memcpy(in.dst_mac, cur.dst_mac, 6);
+		switch (kind) {
+		case INNER_ETH:
+			r = parse_eth(&c, 0, &in);
+			break;
+		case INNER_MPLS:
+			r = parse_mpls(&c, 0, 0, &in);
+			break;
+		case INNER_PPP:
+			r = parse_ppp(&c, &in);
+			break;
+		case INNER_IPV4:
+			r = parse_ipv4(&c, 0, &in);
+			break;
+		case INNER_IPV6:
+			r = parse_ipv6(&c, 0, &in);
+			break;
+		case INNER_IP:
+			if (!has(&c, 0, 1))
+				r = WT_DROP_L3_TRUNC;
+			else if ((c.f[0] >> 4) == 4)
+				r = parse_ipv4(&c, 0, &in);
+			else if ((c.f[0] >> 4) == 6)
+				r = parse_ipv6(&c, 0, &in);
+			else
+				r = WT_DROP_NOT_IP;
+			break;
+		default:
+			r = WT_DROP_NOT_IP;
+			break;
+		}
+		/* Offsets back in the frame; they fit (the frame's offsets do). */
+		if (r == WT_DROP_NONE && start + c.caplen > 0xffffu)
+			r = WT_DROP_IP_BAD_LEN;
+		if (r != WT_DROP_NONE) {
+			cur.notes |= decap_fail_note(r);
+			break;
+		}
+		in.l3_off = (uint16_t)(in.l3_off + start);
+		in.l4_off = (uint16_t)(in.l4_off + start);
+		if (in.inner_off != 0)
+			in.inner_off = (uint16_t)(in.inner_off + start);
+		in.vlan = vlan;
+
+		/* The level is removed. */
+		tun.type[tun.depth] = cur.tunnel;
+		if (has_id) {
+			tun.id[tun.depth] = id;
+			tun.idmask |= (uint8_t)(1u << tun.depth);
+			if (cur.tunnel != WT_TUNNEL_GTPU)
+				ctx_idmask |= 1u << tun.depth;
+		}
+		tun.depth++;
+		if (cur.frag == WT_FRAG_FIRST) {
+			/* Only the outermost packet may be a first fragment: the
+			 * inner packet is cut by fragmentation, not by the capture,
+			 * when the fragment was captured whole. */
+			outer_notes |= WT_NOTE(TUNNEL_FRAG);
+			if (cap_end == pkt_end)
+				in.notes &= (uint16_t)~WT_NOTE(TRUNCATED);
+		}
+		in.notes |= outer_notes | WT_NOTE(TUNNEL_INNER);
+		outer_notes = in.notes & (WT_NOTE(IP_OPTIONS) | WT_NOTE(TUNNEL_FRAG));
+		cur = in;
+		/* An inner fragment is accounted where it is (its later fragments
+		 * find it through the fragment table); it is not decapsulated. */
+		if (cur.frag != WT_FRAG_NONE)
+			break;
+	}
+	if (tun.depth == 0) {
+		pkt->notes = cur.notes;
+		return 0;
+	}
+	cur.tctx = decap_ctx_hash(&tun, ctx_idmask, seed);
+	memcpy(pkt, &cur, WT_PKT_PARSED_LEN);
+	pkt->tun = tun;
+	return 1;
 }

@@ -71,22 +71,23 @@ wt_parse_ld16(const uint8_t *p)
 #endif
 
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-/* The fast path writes struct wt_pkt as ten little-endian 64-bit words and the
- * ACK number; this
- * pins the layout it assumes. */
+/* The fast path writes struct wt_pkt's first 96 bytes (WT_PKT_PARSED_LEN)
+ * as little-endian 64-bit words and one 16-byte vector; this pins the
+ * layout it assumes. */
 #include <stddef.h>
 _Static_assert(
         offsetof(struct wt_pkt, sport) == 32 && offsetof(struct wt_pkt, vlan) == 36 &&
                 offsetof(struct wt_pkt, proto) == 38 && offsetof(struct wt_pkt, family) == 39 &&
-                offsetof(struct wt_pkt, tcp_flags) == 40 &&
-                offsetof(struct wt_pkt, has_seq) == 41 && offsetof(struct wt_pkt, frag) == 42 &&
-                offsetof(struct wt_pkt, tunnel) == 43 && offsetof(struct wt_pkt, seq) == 44 &&
-                offsetof(struct wt_pkt, payload_len) == 48 &&
-                offsetof(struct wt_pkt, ip_len) == 52 && offsetof(struct wt_pkt, frag_id) == 56 &&
-                offsetof(struct wt_pkt, notes) == 60 && offsetof(struct wt_pkt, l3_off) == 62 &&
-                offsetof(struct wt_pkt, l4_off) == 64 && offsetof(struct wt_pkt, inner_off) == 66 &&
-                offsetof(struct wt_pkt, src_mac) == 68 && offsetof(struct wt_pkt, dst_mac) == 74 &&
-                offsetof(struct wt_pkt, ack) == 80,
+                offsetof(struct wt_pkt, tctx) == 40 && offsetof(struct wt_pkt, tcp_flags) == 48 &&
+                offsetof(struct wt_pkt, has_seq) == 49 && offsetof(struct wt_pkt, frag) == 50 &&
+                offsetof(struct wt_pkt, tunnel) == 51 && offsetof(struct wt_pkt, seq) == 52 &&
+                offsetof(struct wt_pkt, payload_len) == 56 &&
+                offsetof(struct wt_pkt, ip_len) == 60 && offsetof(struct wt_pkt, frag_id) == 64 &&
+                offsetof(struct wt_pkt, notes) == 68 && offsetof(struct wt_pkt, l3_off) == 70 &&
+                offsetof(struct wt_pkt, l4_off) == 72 && offsetof(struct wt_pkt, inner_off) == 74 &&
+                offsetof(struct wt_pkt, src_mac) == 76 && offsetof(struct wt_pkt, dst_mac) == 82 &&
+                offsetof(struct wt_pkt, ack) == 88 && offsetof(struct wt_pkt, reserved) == 92 &&
+                WT_PKT_PARSED_LEN == 96,
         "struct wt_pkt layout changed: update wt_parse_fast_store()");
 
 static wt_always_inline void
@@ -96,15 +97,15 @@ wt_parse_st64(struct wt_pkt *pkt, size_t off, uint64_t w)
 }
 #endif
 
-/* Write every field of @pkt for an accepted frame. @w40 holds tcp_flags,
- * has_seq, frag = tunnel = 0 and seq, as laid out at offset 40; @raw_ports
+/* Write every field wt_parse() fills (WT_PKT_PARSED_LEN bytes) for an
+ * accepted frame. @w48 holds tcp_flags, has_seq, frag = tunnel = 0 and
+ * seq, as laid out at offset 48; @raw_ports
  * the transport header's first 4 bytes as loaded. */
 static wt_always_inline void
 wt_parse_fast_store(struct wt_pkt *pkt, const uint8_t *frame, const uint8_t *ip, const uint32_t l3,
-                    uint16_t vlan, uint8_t proto, uint32_t raw_ports, uint64_t w40,
+                    uint16_t vlan, uint8_t proto, uint32_t raw_ports, uint64_t w48,
                     uint32_t payload, uint32_t ip_len, uint32_t ack)
 {
-	pkt->ack = ack;
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 	uint32_t ports = __builtin_bswap32(raw_ports); /* sport << 16 | dport */
 
@@ -121,11 +122,13 @@ wt_parse_fast_store(struct wt_pkt *pkt, const uint8_t *frame, const uint8_t *ip,
 	wt_parse_st64(pkt, 32,
 	              (ports >> 16 | ports << 16) | (uint64_t)vlan << 32 | (uint64_t)proto << 48 |
 	                      4ull << 56);
-	wt_parse_st64(pkt, 40, w40);
-	wt_parse_st64(pkt, 48, payload | (uint64_t)ip_len << 32);
-	wt_parse_st64(pkt, 56, (uint64_t)l3 << 48); /* frag_id 0, notes 0 */
+	wt_parse_st64(pkt, 40, 0); /* tctx: not decapsulated */
+	wt_parse_st64(pkt, 48, w48);
+	wt_parse_st64(pkt, 56, payload | (uint64_t)ip_len << 32);
+	wt_parse_st64(pkt, 64, (uint64_t)l3 << 48); /* frag_id 0, notes 0 */
+	wt_parse_st64(pkt, 88, ack);                /* reserved 0 */
 #ifdef __SSSE3__
-	/* Bytes 64..79: l4_off, inner_off = 0, src MAC, dst MAC: one shuffle of
+	/* Bytes 72..87: l4_off, inner_off = 0, src MAC, dst MAC: one shuffle of
 	 * the frame's first 16 bytes (0x80 lanes become 0), then l4_off. */
 	const __m128i mac_order =
 	        _mm_setr_epi8(-128, -128, -128, -128, 6, 7, 8, 9, 10, 11, 0, 1, 2, 3, 4, 5);
@@ -136,8 +139,8 @@ wt_parse_fast_store(struct wt_pkt *pkt, const uint8_t *frame, const uint8_t *ip,
 #else
 	uint64_t a = wt_load64(frame);                       /* dst MAC, src MAC bytes 0-1 */
 	uint64_t b = wt_load64(frame + 4);                   /* dst MAC bytes 4-5, src MAC */
-	wt_parse_st64(pkt, 64, (l3 + 20) | (b >> 16) << 32); /* inner_off 0 */
-	wt_parse_st64(pkt, 72, b >> 48 | a << 16);
+	wt_parse_st64(pkt, 72, (l3 + 20) | (b >> 16) << 32); /* inner_off 0 */
+	wt_parse_st64(pkt, 80, b >> 48 | a << 16);
 #endif
 #else
 	const uint8_t *l4 = ip + 20;
@@ -151,11 +154,12 @@ wt_parse_fast_store(struct wt_pkt *pkt, const uint8_t *frame, const uint8_t *ip,
 	pkt->vlan = vlan;
 	pkt->proto = proto;
 	pkt->family = 4;
-	pkt->tcp_flags = (uint8_t)w40;
-	pkt->has_seq = (uint8_t)(w40 >> 8);
+	pkt->tctx = 0;
+	pkt->tcp_flags = (uint8_t)w48;
+	pkt->has_seq = (uint8_t)(w48 >> 8);
 	pkt->frag = WT_FRAG_NONE;
 	pkt->tunnel = WT_TUNNEL_NONE;
-	pkt->seq = (uint32_t)(w40 >> 32);
+	pkt->seq = (uint32_t)(w48 >> 32);
 	pkt->payload_len = payload;
 	pkt->ip_len = ip_len;
 	pkt->frag_id = 0;
@@ -165,6 +169,8 @@ wt_parse_fast_store(struct wt_pkt *pkt, const uint8_t *frame, const uint8_t *ip,
 	pkt->inner_off = 0;
 	memcpy(pkt->src_mac, frame + 6, 6);
 	memcpy(pkt->dst_mac, frame, 6);
+	pkt->ack = ack;
+	pkt->reserved = 0;
 #endif
 }
 
@@ -176,7 +182,7 @@ wt_parse_fast_ipv4(const uint8_t *frame, uint32_t caplen, uint32_t wirelen, stru
 {
 	const uint8_t *ip = frame + l3, *l4 = ip + 20;
 	uint32_t ip_len, payload, raw_ports, ack;
-	uint64_t w40;
+	uint64_t w48;
 	uint8_t proto;
 
 	/* IPv4, IHL 5; no MF and offset 0 (DF and the reserved bit allowed). */
@@ -194,20 +200,25 @@ wt_parse_fast_ipv4(const uint8_t *frame, uint32_t caplen, uint32_t wirelen, stru
 			goto slow;
 		payload = ip_len - 20 - doff;
 		/* tcp_flags, has_seq = 1, frag = tunnel = 0, seq */
-		w40 = l4[13] | 1u << 8 | (uint64_t)wt_be32(l4 + 4) << 32;
+		w48 = l4[13] | 1u << 8 | (uint64_t)wt_be32(l4 + 4) << 32;
 		ack = wt_be32(l4 + 8);
 	} else if (proto == 17) {
 		uint32_t ulen = wt_be16(l4 + 4);
 		if (wt_unlikely(ulen < 8 || ulen + 20 > ip_len ||
 		                wt_parse_ports_maybe_tunnel(raw_ports)))
 			goto slow;
+		/* Maybe Teredo on another port (an IPv6 header of exactly the
+		 * datagram's length): the full parser decides. */
+		if (wt_unlikely(ulen >= 48 && (l4[8] & 0xf0) == 0x60 &&
+		                wt_be16(l4 + 12) + 48u == ulen))
+			goto slow;
 		payload = ulen - 8;
-		w40 = 0;
+		w48 = 0;
 		ack = 0;
 	} else {
 		goto slow;
 	}
-	wt_parse_fast_store(pkt, frame, ip, l3, vlan, proto, raw_ports, w40, payload, ip_len, ack);
+	wt_parse_fast_store(pkt, frame, ip, l3, vlan, proto, raw_ports, w48, payload, ip_len, ack);
 	return WT_DROP_NONE;
 slow:
 	return wt_parse_full(frame, caplen, wirelen, pkt);

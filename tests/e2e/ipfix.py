@@ -386,8 +386,8 @@ def reader_errors(reader, logdir):
 
 # nfdump's protocol names (its protocol table); numbers for the rest
 NFPROTO = {'ICMP': 1, 'IGMP': 2, 'IPIP': 4, 'TCP': 6, 'UDP': 17, 'IPv6': 41, 'RSVP': 46,
-           'GRE': 47, 'ESP': 50, 'AH': 51, 'ICMP6': 58, 'EIGRP': 88, 'OSPF': 89, 'PIM': 103,
-           'SCTP': 132}
+           'GRE': 47, 'ESP': 50, 'AH': 51, 'ICMP6': 58, 'NOHE6': 59, 'EIGRP': 88, 'OSPF': 89,
+           'PIM': 103, 'SCTP': 132}
 
 
 def nfdump_flows(nfdump, nfdir):

@@ -54,7 +54,7 @@ check(const struct wt_pkt *p, uint32_t caplen, uint32_t wirelen)
 		REQUIRE(p->sport == 0 && p->dport == 0 && p->tcp_flags == 0);
 	REQUIRE((p->tunnel != WT_TUNNEL_NONE) == !!(p->notes & WT_NOTE(TUNNEL_OUTER)));
 	if (p->inner_off != 0)
-		REQUIRE(p->frag == WT_FRAG_NONE && p->inner_off >= p->l4_off &&
+		REQUIRE(p->frag != WT_FRAG_LATER && p->inner_off >= p->l4_off &&
 		        p->inner_off < ip_end && p->inner_off <= caplen);
 }
 
@@ -93,8 +93,27 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	REQUIRE(ra < WT_DROP_MAX && ra != WT_DROP_FRAG_UNATTRIBUTED);
 	if (ra != WT_DROP_NONE)
 		return 0;
-	REQUIRE(memcmp(&a, &b, sizeof(a)) == 0);
+	REQUIRE(memcmp(&a, &b, WT_PKT_PARSED_LEN) == 0);
 	check(&a, caplen, wirelen);
+	if (a.tunnel != WT_TUNNEL_NONE) {
+		/* Decapsulation reads only inside the frame and the outer payload. */
+		struct wt_pkt d = a;
+		if (wt_decap(frame, caplen, wirelen, &d, 1)) {
+			uint64_t end = (uint64_t)d.l3_off + d.ip_len;
+			REQUIRE(d.tctx != 0 && d.tun.depth >= 1 &&
+			        d.tun.depth <= WT_TUNNEL_MAX_DEPTH);
+			REQUIRE((d.notes & WT_NOTE(TUNNEL_INNER)) &&
+			        !(a.notes & WT_NOTE(TUNNEL_INNER)));
+			REQUIRE(d.family == 4 || d.family == 6);
+			REQUIRE(d.payload_len <= d.ip_len && d.l3_off > a.l4_off - 1 &&
+			        d.l3_off < d.l4_off && d.l4_off <= end);
+			REQUIRE(d.l3_off + (d.family == 4 ? 20u : 40u) <= caplen);
+			REQUIRE(end <= (uint64_t)a.l3_off + a.ip_len ||
+			        (d.notes & WT_NOTE(TUNNEL_FRAG)));
+		} else {
+			REQUIRE(memcmp(&d, &a, 48) == 0 && d.tctx == 0);
+		}
+	}
 	if (a.frag != WT_FRAG_NONE && ft != NULL) {
 		enum wt_drop r = wt_frag_process(ft, &a, clock_ns += 1000);
 		REQUIRE(r == WT_DROP_NONE ||
