@@ -806,28 +806,26 @@ decap_mix(uint64_t a, uint64_t b)
 static uint64_t
 decap_ctx_hash(const struct wt_tun *t, uint32_t ctx_idmask, uint64_t seed)
 {
-	uint64_t w[7];
-	uint64_t h = seed ^ 0x243f6a8885a308d3ull;
-
-	w[0] = (uint64_t)t->depth | (uint64_t)wt_load32(t->type) << 8 |
-	       (uint64_t)t->outer_family << 40 | (uint64_t)ctx_idmask << 48;
-	w[1] = (uint64_t)((ctx_idmask & 1) ? t->id[0] : 0) |
-	       (uint64_t)((ctx_idmask & 2) ? t->id[1] : 0) << 32;
-	w[2] = (uint64_t)((ctx_idmask & 4) ? t->id[2] : 0) |
-	       (uint64_t)((ctx_idmask & 8) ? t->id[3] : 0) << 32;
-	w[3] = wt_load64(t->outer[0]);
-	w[4] = wt_load64(t->outer[0] + 8);
-	w[5] = wt_load64(t->outer[1]);
-	w[6] = wt_load64(t->outer[1] + 8);
-	for (unsigned int i = 0; i < 7; i++)
-		h = decap_mix(h ^ w[i], 0x9e3779b97f4a7c15ull + 2 * i);
+	uint64_t w0 = (uint64_t)t->depth | (uint64_t)wt_load32(t->type) << 8 |
+	              (uint64_t)t->outer_family << 40 | (uint64_t)ctx_idmask << 48;
+	uint64_t w1 = (uint64_t)((ctx_idmask & 1) ? t->id[0] : 0) |
+	              (uint64_t)((ctx_idmask & 2) ? t->id[1] : 0) << 32;
+	uint64_t w2 = (uint64_t)((ctx_idmask & 4) ? t->id[2] : 0) |
+	              (uint64_t)((ctx_idmask & 8) ? t->id[3] : 0) << 32;
+	uint64_t h = decap_mix(w0 ^ seed, w1 ^ 0x9e3779b97f4a7c15ull);
+	h = decap_mix(h ^ w2, wt_load64(t->outer[0]) ^ 0xc2b2ae3d27d4eb4full);
+	h = decap_mix(h ^ wt_load64(t->outer[0] + 8),
+	              wt_load64(t->outer[1]) ^ 0x165667b19e3779f9ull);
+	h = decap_mix(h ^ wt_load64(t->outer[1] + 8), seed ^ 0x27d4eb2f165667c5ull);
 	return h != 0 ? h : 1;
 }
 
 int
 wt_decap(const uint8_t *frame, uint32_t caplen, uint32_t wirelen, struct wt_pkt *pkt, uint64_t seed)
 {
-	struct wt_pkt cur, in;
+	/* The level being removed and the one parsed from it, rotating over
+	 * pkt (the outer packet, written only at the end) and two buffers. */
+	struct wt_pkt buf[2], *cur = pkt, *in = &buf[0], *spare = &buf[1];
 	struct wt_tun tun;
 	uint32_t cap_end = caplen, ctx_idmask = 0;
 	uint16_t outer_notes = pkt->notes & WT_NOTE(IP_OPTIONS);
@@ -838,26 +836,29 @@ wt_decap(const uint8_t *frame, uint32_t caplen, uint32_t wirelen, struct wt_pkt 
 		return 0;
 	memset(&tun, 0, sizeof(tun));
 	tun.outer_family = pkt->family;
-	tun.src_hi = memcmp(pkt->src, pkt->dst, 16) > 0;
+	uint64_t sh = __builtin_bswap64(wt_load64(pkt->src)),
+	         dh = __builtin_bswap64(wt_load64(pkt->dst));
+	uint64_t sl = __builtin_bswap64(wt_load64(pkt->src + 8)),
+	         dl = __builtin_bswap64(wt_load64(pkt->dst + 8));
+	tun.src_hi = sh > dh || (sh == dh && sl > dl);
 	memcpy(tun.outer[0], tun.src_hi ? pkt->dst : pkt->src, 16);
 	memcpy(tun.outer[1], tun.src_hi ? pkt->src : pkt->dst, 16);
-	memcpy(&cur, pkt, WT_PKT_PARSED_LEN);
 
-	while (cur.tunnel != WT_TUNNEL_NONE) {
-		uint32_t l3 = cur.l3_off, l4 = cur.l4_off, start = cur.inner_off;
+	while (cur->tunnel != WT_TUNNEL_NONE) {
+		uint32_t l3 = cur->l3_off, l4 = cur->l4_off, start = cur->inner_off;
 		uint32_t pkt_end, wire_end;
 		uint16_t note = 0;
 
 		/* Where this packet ends: in the frame, and of its tunnel payload on
 		 * the wire. A first fragment ends at its own IP length; its UDP
 		 * length still tells where the whole datagram's payload ends. */
-		pkt_end = cur.ip_len > 0xffffu ? UINT32_MAX : l3 + cur.ip_len;
-		if (cur.proto == IPP_UDP) {
+		pkt_end = cur->ip_len > 0xffffu ? UINT32_MAX : l3 + cur->ip_len;
+		if (cur->proto == IPP_UDP) {
 			wire_end = l4 + wt_be16(frame + l4 + 4);
 			if (wire_end < pkt_end)
 				pkt_end = wire_end;
 		} else {
-			wire_end = cur.frag == WT_FRAG_FIRST ? UINT32_MAX : pkt_end;
+			wire_end = cur->frag == WT_FRAG_FIRST ? UINT32_MAX : pkt_end;
 		}
 		if (pkt_end < cap_end)
 			cap_end = pkt_end;
@@ -872,14 +873,14 @@ wt_decap(const uint8_t *frame, uint32_t caplen, uint32_t wirelen, struct wt_pkt 
 			                         : WT_NOTE(TUNNEL_INNER_NOT_IP);
 		}
 		if (note != 0) {
-			cur.notes |= note;
+			cur->notes |= note;
 			break;
 		}
 
 		enum inner_kind kind;
 		uint32_t id = 0;
 		int has_id;
-		tunnel_header(frame, &cur, &kind, &id, &has_id);
+		tunnel_header(frame, cur, &kind, &id, &has_id);
 
 		struct frame c = {
 		        .f = frame + start,
@@ -887,32 +888,32 @@ wt_decap(const uint8_t *frame, uint32_t caplen, uint32_t wirelen, struct wt_pkt 
 		        .wirelen = wire_end == UINT32_MAX ? WT_WIRELEN_UNKNOWN : wire_end - start,
 		};
 		enum wt_drop r;
-		memset(&in, 0, WT_PKT_PARSED_LEN);
-		memcpy(in.src_mac, cur.src_mac, 6);
-		memcpy(in.dst_mac, cur.dst_mac, 6);
+		memset(in, 0, WT_PKT_PARSED_LEN);
+		memcpy(in->src_mac, cur->src_mac, 6);
+		memcpy(in->dst_mac, cur->dst_mac, 6);
 		switch (kind) {
 		case INNER_ETH:
-			r = parse_eth(&c, 0, &in);
+			r = parse_eth(&c, 0, in);
 			break;
 		case INNER_MPLS:
-			r = parse_mpls(&c, 0, 0, &in);
+			r = parse_mpls(&c, 0, 0, in);
 			break;
 		case INNER_PPP:
-			r = parse_ppp(&c, &in);
+			r = parse_ppp(&c, in);
 			break;
 		case INNER_IPV4:
-			r = parse_ipv4(&c, 0, &in);
+			r = parse_ipv4(&c, 0, in);
 			break;
 		case INNER_IPV6:
-			r = parse_ipv6(&c, 0, &in);
+			r = parse_ipv6(&c, 0, in);
 			break;
 		case INNER_IP:
 			if (!has(&c, 0, 1))
 				r = WT_DROP_L3_TRUNC;
 			else if ((c.f[0] >> 4) == 4)
-				r = parse_ipv4(&c, 0, &in);
+				r = parse_ipv4(&c, 0, in);
 			else if ((c.f[0] >> 4) == 6)
-				r = parse_ipv6(&c, 0, &in);
+				r = parse_ipv6(&c, 0, in);
 			else
 				r = WT_DROP_NOT_IP;
 			break;
@@ -924,46 +925,46 @@ wt_decap(const uint8_t *frame, uint32_t caplen, uint32_t wirelen, struct wt_pkt 
 		if (r == WT_DROP_NONE && start + c.caplen > 0xffffu)
 			r = WT_DROP_IP_BAD_LEN;
 		if (r != WT_DROP_NONE) {
-			cur.notes |= decap_fail_note(r);
+			cur->notes |= decap_fail_note(r);
 			break;
 		}
-		in.l3_off = (uint16_t)(in.l3_off + start);
-		in.l4_off = (uint16_t)(in.l4_off + start);
-		if (in.inner_off != 0)
-			in.inner_off = (uint16_t)(in.inner_off + start);
-		in.vlan = vlan;
+		in->l3_off = (uint16_t)(in->l3_off + start);
+		in->l4_off = (uint16_t)(in->l4_off + start);
+		if (in->inner_off != 0)
+			in->inner_off = (uint16_t)(in->inner_off + start);
+		in->vlan = vlan;
 
 		/* The level is removed. */
-		tun.type[tun.depth] = cur.tunnel;
+		tun.type[tun.depth] = cur->tunnel;
 		if (has_id) {
 			tun.id[tun.depth] = id;
 			tun.idmask |= (uint8_t)(1u << tun.depth);
-			if (cur.tunnel != WT_TUNNEL_GTPU)
+			if (cur->tunnel != WT_TUNNEL_GTPU)
 				ctx_idmask |= 1u << tun.depth;
 		}
 		tun.depth++;
-		if (cur.frag == WT_FRAG_FIRST) {
+		if (cur->frag == WT_FRAG_FIRST) {
 			/* Only the outermost packet may be a first fragment: the
 			 * inner packet is cut by fragmentation, not by the capture,
 			 * when the fragment was captured whole. */
 			outer_notes |= WT_NOTE(TUNNEL_FRAG);
 			if (cap_end == pkt_end)
-				in.notes &= (uint16_t)~WT_NOTE(TRUNCATED);
+				in->notes &= (uint16_t)~WT_NOTE(TRUNCATED);
 		}
-		in.notes |= outer_notes | WT_NOTE(TUNNEL_INNER);
-		outer_notes = in.notes & (WT_NOTE(IP_OPTIONS) | WT_NOTE(TUNNEL_FRAG));
+		in->notes |= outer_notes | WT_NOTE(TUNNEL_INNER);
+		outer_notes = in->notes & (WT_NOTE(IP_OPTIONS) | WT_NOTE(TUNNEL_FRAG));
+		struct wt_pkt *done = cur;
 		cur = in;
+		in = done == pkt ? spare : done;
 		/* An inner fragment is accounted where it is (its later fragments
 		 * find it through the fragment table); it is not decapsulated. */
-		if (cur.frag != WT_FRAG_NONE)
+		if (cur->frag != WT_FRAG_NONE)
 			break;
 	}
-	if (tun.depth == 0) {
-		pkt->notes = cur.notes;
-		return 0;
-	}
-	cur.tctx = decap_ctx_hash(&tun, ctx_idmask, seed);
-	memcpy(pkt, &cur, WT_PKT_PARSED_LEN);
+	if (tun.depth == 0)
+		return 0; /* cur is pkt: only a note was added */
+	cur->tctx = decap_ctx_hash(&tun, ctx_idmask, seed);
+	memcpy(pkt, cur, WT_PKT_PARSED_LEN);
 	pkt->tun = tun;
 	return 1;
 }
