@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* wt_ipfix.c: IPFIX encoder: the four biflow templates, data records, message framing. */
+/* wt_ipfix.c: IPFIX encoder: the eight biflow templates, data records, message framing. */
 #include <errno.h>
 #include <string.h>
 
@@ -15,13 +15,19 @@ const struct wt_ipfix_element_def wt_ipfix_elements[WT_IPFIX_EL_MAX] = {
 static int
 tpl_is_tcp(uint16_t tid)
 {
-	return tid == WT_IPFIX_TPL_V4_TCP || tid == WT_IPFIX_TPL_V6_TCP;
+	return !((tid - WT_IPFIX_TPL_FIRST) & 1);
 }
 
 static int
 tpl_is_v6(uint16_t tid)
 {
-	return tid == WT_IPFIX_TPL_V6_TCP || tid == WT_IPFIX_TPL_V6;
+	return ((tid - WT_IPFIX_TPL_FIRST) >> 1) & 1;
+}
+
+static int
+tpl_is_tun(uint16_t tid)
+{
+	return ((tid - WT_IPFIX_TPL_FIRST) >> 2) & 1;
 }
 
 int
@@ -34,6 +40,8 @@ wt_ipfix_template_has(uint16_t tid, enum wt_ipfix_element e)
 		return !tpl_is_v6(tid);
 	case WT_IPFIX_IN_V6:
 		return tpl_is_v6(tid);
+	case WT_IPFIX_IN_TUN:
+		return tpl_is_tun(tid);
 	default:
 		return 1;
 	}
@@ -42,10 +50,9 @@ wt_ipfix_template_has(uint16_t tid, enum wt_ipfix_element e)
 uint16_t
 wt_ipfix_template_of(const struct wt_callrec *r)
 {
-	int tcp = r->proto == WT_IPPROTO_TCP;
-	if (r->family == 6)
-		return tcp ? WT_IPFIX_TPL_V6_TCP : WT_IPFIX_TPL_V6;
-	return tcp ? WT_IPFIX_TPL_V4_TCP : WT_IPFIX_TPL_V4;
+	unsigned int k = (r->proto == WT_IPPROTO_TCP ? 0 : 1) | (r->family == 6 ? 2 : 0) |
+	                 (r->tun_depth != 0 ? 4 : 0);
+	return (uint16_t)(WT_IPFIX_TPL_FIRST + k);
 }
 
 size_t
@@ -70,13 +77,33 @@ template_record_len(uint16_t tid)
 	return n;
 }
 
+unsigned int
+wt_ipfix_template_group(uint16_t tid)
+{
+	return tpl_is_tun(tid) ? WT_IPFIX_TPL_GROUP_TUN : WT_IPFIX_TPL_GROUP_PLAIN;
+}
+
+size_t
+wt_ipfix_template_sets_len(unsigned int groups)
+{
+	size_t n = 0;
+	for (unsigned int g = WT_IPFIX_TPL_GROUP_PLAIN; g <= WT_IPFIX_TPL_GROUP_TUN; g <<= 1) {
+		if (!(groups & g))
+			continue;
+		n += WT_IPFIX_SET_HDR_LEN;
+		for (uint16_t t = 0; t < WT_IPFIX_NTPL; t++) {
+			uint16_t tid = (uint16_t)(WT_IPFIX_TPL_FIRST + t);
+			if (wt_ipfix_template_group(tid) == g)
+				n += template_record_len(tid);
+		}
+	}
+	return n;
+}
+
 size_t
 wt_ipfix_template_set_len(void)
 {
-	size_t n = WT_IPFIX_SET_HDR_LEN;
-	for (uint16_t t = 0; t < WT_IPFIX_NTPL; t++)
-		n += template_record_len((uint16_t)(WT_IPFIX_TPL_FIRST + t));
-	return n;
+	return wt_ipfix_template_sets_len(WT_IPFIX_TPL_GROUP_ALL);
 }
 
 uint8_t
@@ -155,35 +182,76 @@ close_set(struct wt_ipfix_msg *m)
 }
 
 int
-wt_ipfix_msg_add_templates(struct wt_ipfix_msg *m)
+wt_ipfix_msg_add_template_sets(struct wt_ipfix_msg *m, unsigned int groups)
 {
-	if (m->len + wt_ipfix_template_set_len() > m->cap)
+	if (m->len + wt_ipfix_template_sets_len(groups) > m->cap)
 		return -ENOSPC;
 	close_set(m);
-	m->set_off = m->len;
-	m->set_id = WT_IPFIX_TEMPLATE_SET_ID;
-	uint8_t *p = m->buf + m->len + WT_IPFIX_SET_HDR_LEN;
-	for (uint16_t t = 0; t < WT_IPFIX_NTPL; t++) {
-		uint16_t tid = (uint16_t)(WT_IPFIX_TPL_FIRST + t);
-		uint8_t *count = p + 2;
-		uint16_t n = 0;
-		p = put16(p, tid);
-		p += 2;
-		for (int e = 0; e < WT_IPFIX_EL_MAX; e++) {
-			const struct wt_ipfix_element_def *d = &wt_ipfix_elements[e];
-			if (!wt_ipfix_template_has(tid, (enum wt_ipfix_element)e))
+	for (unsigned int g = WT_IPFIX_TPL_GROUP_PLAIN; g <= WT_IPFIX_TPL_GROUP_TUN; g <<= 1) {
+		if (!(groups & g))
+			continue;
+		m->set_off = m->len;
+		m->set_id = WT_IPFIX_TEMPLATE_SET_ID;
+		uint8_t *p = m->buf + m->len + WT_IPFIX_SET_HDR_LEN;
+		for (uint16_t t = 0; t < WT_IPFIX_NTPL; t++) {
+			uint16_t tid = (uint16_t)(WT_IPFIX_TPL_FIRST + t);
+			if (wt_ipfix_template_group(tid) != g)
 				continue;
-			p = put16(p, (uint16_t)(d->id | (d->pen ? 0x8000u : 0)));
-			p = put16(p, d->len);
-			if (d->pen)
-				p = put32(p, d->pen);
-			n++;
+			uint8_t *count = p + 2;
+			uint16_t n = 0;
+			p = put16(p, tid);
+			p += 2;
+			for (int e = 0; e < WT_IPFIX_EL_MAX; e++) {
+				const struct wt_ipfix_element_def *d = &wt_ipfix_elements[e];
+				if (!wt_ipfix_template_has(tid, (enum wt_ipfix_element)e))
+					continue;
+				p = put16(p, (uint16_t)(d->id | (d->pen ? 0x8000u : 0)));
+				p = put16(p, d->len);
+				if (d->pen)
+					p = put32(p, d->pen);
+				n++;
+			}
+			put16(count, n);
+			m->templates++;
 		}
-		put16(count, n);
-		m->templates++;
+		m->len = (size_t)(p - m->buf);
+		close_set(m);
 	}
-	m->len = (size_t)(p - m->buf);
-	close_set(m);
+	return 0;
+}
+
+int
+wt_ipfix_msg_add_templates(struct wt_ipfix_msg *m)
+{
+	return wt_ipfix_msg_add_template_sets(m, WT_IPFIX_TPL_GROUP_ALL);
+}
+
+static const uint8_t zero16[16];
+
+/* Level @l of @r has a VNI or GRE key (not a GTP-U TEID). */
+static int
+tun_net_id(const struct wt_callrec *r, int l)
+{
+	return l < r->tun_depth && ((r->tun_idmask >> l) & 1) && r->tun_type[l] != WT_TUNNEL_GTPU;
+}
+
+/* The TEID of side @side's packets (0 = a) at the record's GTP-U level. */
+static int
+tun_teid(const struct wt_callrec *r, int side, uint32_t *teid)
+{
+	for (int l = 0; l < r->tun_depth && l < WT_TUNNEL_MAX_DEPTH; l++) {
+		if (r->tun_type[l] != WT_TUNNEL_GTPU)
+			continue;
+		if (side == 0 && ((r->tun_idmask >> l) & 1)) {
+			*teid = r->tun_id[l];
+			return 1;
+		}
+		if (side == 1 && ((r->tun_idmask >> (4 + l)) & 1)) {
+			*teid = r->tun_teid_b;
+			return 1;
+		}
+		return 0;
+	}
 	return 0;
 }
 
@@ -290,6 +358,40 @@ put_element(uint8_t *p, enum wt_ipfix_element e, const struct wt_callrec *r, int
 		               ((r->tcp_valid >> 1 >> fwd) & 1 ? WT_IPFIX_TCP_ACKED_FWD : 0) |
 		               ((r->tcp_valid >> 1 >> rev) & 1 ? WT_IPFIX_TCP_ACKED_REV : 0));
 		return p + 1;
+	case WT_IPFIX_EL_TUN_CHAIN:
+		*p = r->tun_depth;
+		return putn(p + 1, r->tun_type, 4);
+	case WT_IPFIX_EL_TUN_IDS:
+		for (int l = 0; l < WT_TUNNEL_MAX_DEPTH; l++)
+			p = put32(p, tun_net_id(r, l) ? r->tun_id[l] : 0);
+		return p;
+	case WT_IPFIX_EL_TUN_IDS_VALID: {
+		uint8_t v = 0;
+		for (int l = 0; l < WT_TUNNEL_MAX_DEPTH; l++)
+			v |= (uint8_t)(tun_net_id(r, l) << l);
+		uint32_t teid;
+		v |= tun_teid(r, fwd, &teid) ? WT_IPFIX_TEID_FWD : 0;
+		v |= tun_teid(r, rev, &teid) ? WT_IPFIX_TEID_REV : 0;
+		*p = v;
+		return p + 1;
+	}
+	case WT_IPFIX_EL_TEID:
+	case WT_IPFIX_EL_REV_TEID: {
+		uint32_t teid = 0;
+		(void)tun_teid(r, e == WT_IPFIX_EL_TEID ? fwd : rev, &teid);
+		return put32(p, teid);
+	}
+	case WT_IPFIX_EL_OUTER_FAMILY:
+		*p = r->outer_family;
+		return p + 1;
+	case WT_IPFIX_EL_OUTER_SRC:
+		return putn(p,
+		            r->tun_flags & (1u << fwd) ? (fwd ? r->outer_b : r->outer_a) : zero16,
+		            16);
+	case WT_IPFIX_EL_REV_OUTER_SRC:
+		return putn(p,
+		            r->tun_flags & (1u << rev) ? (rev ? r->outer_b : r->outer_a) : zero16,
+		            16);
 	default:
 		return p;
 	}

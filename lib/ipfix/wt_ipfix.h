@@ -5,9 +5,11 @@
  * Every call record becomes one bidirectional Data Record. The forward
  * direction is the connection's initiator when the record knows it (origin
  * a or b), else endpoint a; the reverse counters (RFC 5103, Private
- * Enterprise Number 29305) are what the other endpoint sent. Four
+ * Enterprise Number 29305) are what the other endpoint sent. Eight
  * templates: IPv4 and IPv6, each with and without the TCP elements (flags,
- * sequence numbers), so that no record carries a meaningless value.
+ * sequence numbers), each with and without the tunnel elements (record
+ * version 2: a connection inside tunnels), so that no record carries a
+ * meaningless value.
  * Elements IANA has no number for are enterprise-specific under
  * WT_IPFIX_PEN; their reverse counterparts set bit 0x4000 of the element
  * id (RFC 5103 section 6.2). docs/IPFIX.md lists every element.
@@ -42,20 +44,31 @@
 #define WT_IPFIX_TEMPLATE_SET_ID 2
 
 /* Template ids (data set ids). */
+/* Template ids (data set ids): 256 + bit 0 not TCP, bit 1 IPv6, bit 2 tunnelled. */
 enum wt_ipfix_template {
 	WT_IPFIX_TPL_V4_TCP = 256,
 	WT_IPFIX_TPL_V4 = 257,
 	WT_IPFIX_TPL_V6_TCP = 258,
 	WT_IPFIX_TPL_V6 = 259,
+	WT_IPFIX_TPL_V4_TCP_TUN = 260,
+	WT_IPFIX_TPL_V4_TUN = 261,
+	WT_IPFIX_TPL_V6_TCP_TUN = 262,
+	WT_IPFIX_TPL_V6_TUN = 263,
 };
 #define WT_IPFIX_TPL_FIRST WT_IPFIX_TPL_V4_TCP
-#define WT_IPFIX_NTPL      4
+#define WT_IPFIX_NTPL      8
+/* Template groups, each one template set: the four plain templates and the
+ * four tunnel ones (together they pass a 1400-byte UDP message). */
+#define WT_IPFIX_TPL_GROUP_PLAIN 1u
+#define WT_IPFIX_TPL_GROUP_TUN   2u
+#define WT_IPFIX_TPL_GROUP_ALL   3u
 
 /* Which templates carry an element. */
 #define WT_IPFIX_IN_ALL 0 /* every template */
 #define WT_IPFIX_IN_TCP 1 /* only the TCP templates */
 #define WT_IPFIX_IN_V4  2 /* only the IPv4 templates */
 #define WT_IPFIX_IN_V6  3 /* only the IPv6 templates */
+#define WT_IPFIX_IN_TUN 4 /* only the tunnel templates */
 
 /* flowEndReason values (IANA registry "flowEndReason"). */
 #define WT_IPFIX_END_IDLE   1 /* idleTimeout */
@@ -75,6 +88,10 @@ enum wt_ipfix_template {
 #define WT_IPFIX_TCP_VALID     0x01 /* the sequence, retransmitted, missed figures */
 #define WT_IPFIX_TCP_ACKED_FWD 0x02 /* wtTcpAckedOctetDeltaCount: the reverse ACKed */
 #define WT_IPFIX_TCP_ACKED_REV 0x04 /* its reverse counterpart */
+/* wtTunnelIdsValid bits: bit i (0..3) wtTunnelIds holds level i's VNI or
+ * GRE key; these for the GTP-U TEIDs: */
+#define WT_IPFIX_TEID_FWD 0x10 /* wtGtpuTeid */
+#define WT_IPFIX_TEID_REV 0x20 /* reverseWtGtpuTeid */
 
 /*
  * The elements of a data record, in template order:
@@ -136,7 +153,17 @@ enum wt_ipfix_template {
 	_(TCP_MISSED, WT_IPFIX_PEN, 111, 8, WT_IPFIX_IN_TCP, "wtTcpMissedOctetDeltaCount")   \
 	_(REV_TCP_MISSED, WT_IPFIX_PEN, 111 | WT_IPFIX_REVERSE_BIT, 8, WT_IPFIX_IN_TCP,      \
 	  "reverseWtTcpMissedOctetDeltaCount")                                               \
-	_(TCP_VALID, WT_IPFIX_PEN, 112, 1, WT_IPFIX_IN_TCP, "wtTcpFiguresValid")
+	_(TCP_VALID, WT_IPFIX_PEN, 112, 1, WT_IPFIX_IN_TCP, "wtTcpFiguresValid")             \
+	_(TUN_CHAIN, WT_IPFIX_PEN, 113, 5, WT_IPFIX_IN_TUN, "wtTunnelChain")                 \
+	_(TUN_IDS, WT_IPFIX_PEN, 114, 16, WT_IPFIX_IN_TUN, "wtTunnelIds")                    \
+	_(TUN_IDS_VALID, WT_IPFIX_PEN, 115, 1, WT_IPFIX_IN_TUN, "wtTunnelIdsValid")          \
+	_(TEID, WT_IPFIX_PEN, 116, 4, WT_IPFIX_IN_TUN, "wtGtpuTeid")                         \
+	_(REV_TEID, WT_IPFIX_PEN, 116 | WT_IPFIX_REVERSE_BIT, 4, WT_IPFIX_IN_TUN,            \
+	  "reverseWtGtpuTeid")                                                               \
+	_(OUTER_FAMILY, WT_IPFIX_PEN, 117, 1, WT_IPFIX_IN_TUN, "wtTunnelOuterFamily")        \
+	_(OUTER_SRC, WT_IPFIX_PEN, 118, 16, WT_IPFIX_IN_TUN, "wtTunnelOuterSourceAddress")   \
+	_(REV_OUTER_SRC, WT_IPFIX_PEN, 118 | WT_IPFIX_REVERSE_BIT, 16, WT_IPFIX_IN_TUN,      \
+	  "reverseWtTunnelOuterSourceAddress")
 
 enum wt_ipfix_element {
 #define WT_IPFIX_EL_ENUM(e, pen, id, len, where, name) WT_IPFIX_EL_##e,
@@ -166,8 +193,14 @@ uint16_t wt_ipfix_template_of(const struct wt_callrec *r);
 /** Bytes of one data record of template @tid (no padding). */
 size_t wt_ipfix_record_len(uint16_t tid);
 
-/** Bytes of the template set holding all four templates. */
+/** Bytes of the template set holding all the templates. */
 size_t wt_ipfix_template_set_len(void);
+
+/** The group (WT_IPFIX_TPL_GROUP_*) of template @tid. */
+unsigned int wt_ipfix_template_group(uint16_t tid);
+
+/** Bytes of the template sets of @groups (one set per group). */
+size_t wt_ipfix_template_sets_len(unsigned int groups);
 
 /**
  * flowEndReason of a record: idle -> idleTimeout (1), active ->
@@ -199,7 +232,12 @@ struct wt_ipfix_msg {
 /** Start an empty message in @buf (@cap >= 256; capped at WT_IPFIX_MAX_MSG). */
 void wt_ipfix_msg_begin(struct wt_ipfix_msg *m, uint8_t *buf, size_t cap);
 
-/** Add the template set with all four templates.
+/** Add one template set per group of @groups (WT_IPFIX_TPL_GROUP_*), all or
+ * none. @return 0, or -ENOSPC when they do not fit the message.
+ */
+int wt_ipfix_msg_add_template_sets(struct wt_ipfix_msg *m, unsigned int groups);
+
+/** Add the template sets with all the templates.
  * @return 0, or -ENOSPC (nothing added) when it does not fit. */
 int wt_ipfix_msg_add_templates(struct wt_ipfix_msg *m);
 

@@ -55,7 +55,8 @@ struct wt_ipfix_exporter {
 	uint32_t seq; /* data records in the messages finished in this session */
 	uint64_t last_tpl_ns;
 	uint32_t msgs_since_tpl;
-	int tpl_due;
+	unsigned int tpl_due;   /* template groups to send (WT_IPFIX_TPL_GROUP_*) */
+	unsigned int tpl_known; /* template groups sent in this session */
 
 	/* TCP */
 	int connected;
@@ -238,7 +239,8 @@ wt_ipfix_exporter_open(const struct wt_ipfix_exporter_conf *conf, char *err, siz
 	                           1e9);
 	x->say = conf->say;
 	x->say_arg = conf->say_arg;
-	x->tpl_due = 1;
+	/* the tunnel templates only once a tunnelled record comes */
+	x->tpl_due = WT_IPFIX_TPL_GROUP_PLAIN;
 	if (conf->url == NULL) {
 		x->tr = WT_IPFIX_FILE;
 		x->fd = conf->fd;
@@ -448,7 +450,8 @@ tcp_try_connect(struct wt_ipfix_exporter *x, int timeout_ms)
 	x->st.connects++;
 	x->stream_off = 0;
 	x->seq = 0; /* a new transport session */
-	x->tpl_due = 1;
+	x->tpl_due = WT_IPFIX_TPL_GROUP_PLAIN;
+	x->tpl_known = 0;
 	x->backoff_ms = 0;
 	if (x->down_since_ns != 0 && x->n_resend > x->pos_resend)
 		say(x,
@@ -476,21 +479,35 @@ wt_ipfix_exporter_connect(struct wt_ipfix_exporter *x, int timeout_ms)
 
 /* ---- messages ------------------------------------------------------------- */
 
+/* Add the template sets due that fit the message being built, group @first
+ * first (over UDP the two groups may take two messages). */
 static void
-begin_msg(struct wt_ipfix_exporter *x)
+add_due_templates(struct wt_ipfix_exporter *x, unsigned int first)
+{
+	unsigned int order[3] = {first, WT_IPFIX_TPL_GROUP_PLAIN, WT_IPFIX_TPL_GROUP_TUN};
+	for (unsigned int i = 0; i < 3; i++) {
+		unsigned int g = order[i];
+		if (!(x->tpl_due & g) || wt_ipfix_msg_add_template_sets(&x->m, g) != 0)
+			continue;
+		x->tpl_due &= ~g;
+		x->tpl_known |= g;
+		x->last_tpl_ns = mono_ns();
+		x->msgs_since_tpl = 0;
+	}
+}
+
+/* Start a message; @need: the template group of the record it is for (0:
+ * none), whose set goes first when due. */
+static void
+begin_msg(struct wt_ipfix_exporter *x, unsigned int need)
 {
 	uint64_t now = mono_ns();
 
 	wt_ipfix_msg_begin(&x->m, x->mbuf, x->max_msg);
 	if (x->tr == WT_IPFIX_UDP &&
 	    (now - x->last_tpl_ns >= x->refresh_ns || x->msgs_since_tpl >= WT_IPFIX_REFRESH_MSGS))
-		x->tpl_due = 1;
-	if (x->tpl_due) {
-		(void)wt_ipfix_msg_add_templates(&x->m); /* fits: WT_IPFIX_MIN_UDP_MSG */
-		x->tpl_due = 0;
-		x->last_tpl_ns = now;
-		x->msgs_since_tpl = 0;
-	}
+		x->tpl_due |= WT_IPFIX_TPL_GROUP_PLAIN | x->tpl_known;
+	add_due_templates(x, need); /* one set and a record fit: WT_IPFIX_MIN_UDP_MSG */
 	x->building = 1;
 }
 
@@ -552,7 +569,7 @@ send_out(struct wt_ipfix_exporter *x)
 			x->st.records_lost += x->orecords;
 			x->lost_since_said += x->orecords;
 			x->olen = x->opos = 0;
-			x->tpl_due = 1;
+			x->tpl_due = WT_IPFIX_TPL_GROUP_PLAIN | x->tpl_known;
 			now = mono_ns();
 			if (x->said_refused_ns == 0 || now - x->said_refused_ns >= SAY_EVERY_NS) {
 				say(x,
@@ -593,9 +610,16 @@ put_record(struct wt_ipfix_exporter *x, const struct wt_callrec *r)
 			return -EAGAIN;
 		}
 	}
+	/* A record goes after its template set in the session: add the set
+	 * here, or start a message that begins with it. */
+	unsigned int g = wt_ipfix_template_group(wt_ipfix_template_of(r));
+	if (!(x->tpl_known & g))
+		x->tpl_due |= g;
 	if (!x->building)
-		begin_msg(x);
-	if (wt_ipfix_msg_add_record(&x->m, r) != 0) {
+		begin_msg(x, g);
+	else if (x->tpl_due & g)
+		add_due_templates(x, g);
+	if ((x->tpl_due & g) || wt_ipfix_msg_add_record(&x->m, r) != 0) {
 		if (x->olen > 0)
 			return -EAGAIN;
 		finish_msg(x);
@@ -604,7 +628,7 @@ put_record(struct wt_ipfix_exporter *x, const struct wt_callrec *r)
 			return rc;
 		if (x->tr == WT_IPFIX_TCP && !x->connected)
 			return -EAGAIN; /* the send broke the connection */
-		begin_msg(x);
+		begin_msg(x, g);
 		if (wt_ipfix_msg_add_record(&x->m, r) != 0)
 			return -EMSGSIZE; /* cannot happen: a record fits an empty message */
 	}

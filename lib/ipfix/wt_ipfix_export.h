@@ -39,7 +39,7 @@
 #include "wt_ipfix.h"
 
 #define WT_IPFIX_DEFAULT_UDP_MSG   1400u
-#define WT_IPFIX_MIN_UDP_MSG       1024u /* the templates and a record fit */
+#define WT_IPFIX_MIN_UDP_MSG       1300u /* a template set and a record fit */
 #define WT_IPFIX_TCP_MSG           16384u
 #define WT_IPFIX_FILE_MSG          65535u
 #define WT_IPFIX_DEFAULT_REFRESH_S 60.0

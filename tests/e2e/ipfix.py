@@ -139,7 +139,15 @@ def monitor(wiretally, pcap, logdir):
     return True
 
 
-def build_log(tmp, wiretally, sample, corpus=None):
+# Corpus captures with connections inside tunnels (record version 2's tunnel
+# elements): GTP-U, Geneve/VXLAN, 6in4, GRE.
+TUNNEL_CAPTURES = ('zeek-gtp-outer-frag.pcap', 'zeek-geneve-vxlan-trunc.pcap',
+                   'ndpi-6in4tunnel.pcap', 'zeek-gre.pcap')
+
+
+def build_log(tmp, wiretally, sample, corpus=None, only=None):
+    """A log of the sample, a generated capture and the corpus (@only: these
+    corpus captures)."""
     logdir = os.path.join(tmp, 'log')
     os.mkdir(logdir)
     gen = os.path.join(tmp, 'gen.pcap')
@@ -147,7 +155,7 @@ def build_log(tmp, wiretally, sample, corpus=None):
     pcaps = [sample, gen]
     if corpus and os.path.isdir(corpus):
         pcaps += sorted(os.path.join(corpus, f) for f in os.listdir(corpus)
-                        if f.endswith(('.pcap', '.pcapng')))
+                        if f.endswith(('.pcap', '.pcapng')) and (only is None or f in only))
     used = [p for p in pcaps if monitor(wiretally, p, logdir)]
     log('log: %d captures (%d refused by the monitor)' % (len(used), len(pcaps) - len(used)))
     return logdir
@@ -206,7 +214,37 @@ def expect(c):
             if c[d + '_acked_bytes'] != '':
                 tv |= bit
         e['tcp_valid'] = tv
+    e.update(expect_tunnel(c, f, r))
     return e
+
+
+TUNNELS = {'gre': 1, 'ipip': 2, 'vxlan': 3, 'geneve': 4, 'gtpu': 5, 'teredo': 6}
+
+
+def expect_tunnel(c, f, r):
+    """The tunnel elements of a CSV record (docs/IPFIX.md), from its columns:
+    no tunnel elements at all (another template) without a tunnel."""
+    if c['tunnel'] == '':
+        return {k: None for k in ('tun_chain', 'tun_ids', 'teid', 'outer_src')}
+    types = [TUNNELS[t] for t in c['tunnel'].split('/')]
+    levels = c['tunnel_id'].split('/') if c['tunnel_id'] else [''] * len(types)
+    ids, valid, teid = [0, 0, 0, 0], 0, {'a': None, 'b': None}
+    for i, (t, v) in enumerate(zip(types, levels)):
+        if t == TUNNELS['gtpu'] and teid['a'] is None and teid['b'] is None:
+            ta, _, tb = v.partition(':')
+            teid = {'a': int(ta) if ta else None, 'b': int(tb) if tb else None}
+        elif t != TUNNELS['gtpu'] and v != '':
+            ids[i] = int(v)
+            valid |= 1 << i
+    valid |= (0x10 if teid[f] is not None else 0) | (0x20 if teid[r] is not None else 0)
+    fam = ipaddress.ip_address(c['outer_a_addr']).version if c['outer_a_addr'] else 0
+    return {
+        'tun_chain': [len(types)] + types + [0] * (4 - len(types)),
+        'tun_ids': ids, 'tun_ids_valid': valid,
+        'teid': teid[f] or 0, 'rev_teid': teid[r] or 0, 'outer_family': fam,
+        'outer_src': norm_addr(c['outer_%s_addr' % f]) if fam else None,
+        'rev_outer_src': norm_addr(c['outer_%s_addr' % r]) if fam else None,
+    }
 
 
 def compare(got, want, what):
@@ -277,7 +315,10 @@ def send_to_collector(reader, logdir, transport, host, extra=()):
     return col, url, err
 
 
-def check_stream(col, url, nrec, domain, udp):
+def check_stream(col, url, nrec, domain, udp, tunnels):
+    """@tunnels: the log has tunnelled records (their 4 templates come in a
+    template set of their own before the first of them; the decoder fails a
+    data set that comes before its template)."""
     errs = ['%s: decoder: %s' % (url, e) for e in col.errors]
     if not col.messages:
         return errs + ['%s: no message arrived' % url]
@@ -285,14 +326,16 @@ def check_stream(col, url, nrec, domain, udp):
         errs.append('%s: a sequence number does not count the records before it' % url)
     if any(m['domain'] != domain for m in col.messages):
         errs.append('%s: observation domain is not %d' % (url, domain))
-    if col.messages[0]['templates'] != 4:
-        errs.append('%s: the first message has %d templates, not 4' %
+    if col.messages[0]['templates'] not in (4, 8):
+        errs.append('%s: the first message has %d templates, not 4 or 8' %
                     (url, col.messages[0]['templates']))
     if udp and max(m['size'] for m in col.messages) > 1400:
         errs.append('%s: a datagram of %d bytes (> 1400)' %
                     (url, max(m['size'] for m in col.messages)))
-    if not udp and sum(m['templates'] > 0 for m in col.messages) != 1:
-        errs.append('%s: templates sent more than once on one connection' % url)
+    want = 8 if tunnels else 4
+    if not udp and sum(m['templates'] for m in col.messages) != want:
+        errs.append('%s: %d templates on one connection, not each of the %d once' %
+                    (url, sum(m['templates'] for m in col.messages), want))
     log('%s: %d records in %d messages' % (url, len(col.records), len(col.messages)))
     return errs
 
@@ -311,7 +354,8 @@ def test_decode(tmp, wiretally, reader, sample, corpus):
         if not m or int(m.group(1)) != len(records) or int(m.group(2)) != len(col.messages):
             errs.append('%s: the summary line %r does not say %d records in %d messages' %
                         (url, err.strip(), len(records), len(col.messages)))
-        errs += check_stream(col, url, len(records), domain, transport == 'udp')
+        errs += check_stream(col, url, len(records), domain, transport == 'udp',
+                             any(c['tunnel'] for c in records))
         errs += compare_decoded(records, [ic.biflow(r) for r in col.records], url)
     # --ipfix-rate: the records go no faster than asked (a lower bound only)
     rate = 2000
@@ -330,19 +374,22 @@ def test_decode(tmp, wiretally, reader, sample, corpus):
     data = open(path, 'rb').read()
     msgs, rest = ic.split_stream(data)
     dec = ic.Decoder()
-    recs, tpl_msgs = [], 0
+    recs, tpl_msgs, tpls = [], 0, 0
     for i, m in enumerate(msgs):
         hdr, rr = dec.message(m)
         tpl_msgs += hdr['templates'] > 0
-        if i == 0 and hdr['templates'] != 4:
-            errs.append('file: the first message does not start with the 4 templates')
+        tpls += hdr['templates']
+        if i == 0 and hdr['templates'] not in (4, 8):
+            errs.append('file: the first message does not start with the templates')
         if not hdr['seq_ok']:
             errs.append('file: message %d has sequence number %d' % (i, hdr['seq']))
         recs += rr
     if rest:
         errs.append('file: %d bytes after the last whole message' % len(rest))
-    if tpl_msgs != 1:
-        errs.append('file: templates in %d messages' % tpl_msgs)
+    want = 8 if any(c['tunnel'] for c in records) else 4
+    if tpls != want or tpl_msgs > 2:
+        errs.append('file: %d templates in %d messages, not each of the %d once' %
+                    (tpls, tpl_msgs, want))
     errs += compare_decoded(records, [ic.biflow(r) for r in recs], 'file')
     log('file: %d records in %d messages, %d bytes' % (len(recs), len(msgs), len(data)))
     errs += reader_errors(reader, logdir)
@@ -570,6 +617,8 @@ def tshark_flows(tshark, args):
             v = f.pop('pen32473/106', None)
             if v is not None:
                 f['call_id'] = v.hex()
+            # record version 2's tunnel elements: the collector's decoding of the bytes
+            f.update(ic.tunnel_fields(lambda k: f.pop('pen32473/%d' % k[1], None)))
             flows.append(f)
     return flows
 
@@ -582,7 +631,9 @@ def tshark_expert(tshark, args):
 def test_tshark(tmp, wiretally, reader, sample, corpus):
     tshark = need('tshark', 'tshark')
     tcpdump = need('tcpdump', 'tcpdump')
-    logdir = build_log(tmp, wiretally, sample)
+    logdir = build_log(tmp, wiretally, sample, corpus, TUNNEL_CAPTURES)
+    if not any(c['tunnel'] for c in csv_records(reader, logdir)):
+        log('NOTE: no corpus: the tunnel elements are not shown to tshark')
     records = csv_records(reader, logdir)
     errs = []
     port = free_port()
@@ -726,7 +777,8 @@ def test_monitor(tmp, wiretally, reader, sample, corpus):
             errs.append('wiretally --ipfix %s exited %d: %s' % (url, rc, err))
             continue
         records = csv_records(reader, logdir)
-        errs += check_stream(col, url, len(records), 99, transport == 'udp')
+        errs += check_stream(col, url, len(records), 99, transport == 'udp',
+                             any(c['tunnel'] for c in records))
         errs += compare_decoded(records, [ic.biflow(r) for r in col.records], 'monitor ' + url)
         st = monitor_stats(reader, logdir)
         if st.get('ipfix.records_offered') != len(records) or \

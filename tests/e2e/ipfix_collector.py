@@ -171,6 +171,27 @@ def biflow(rec):
         'tcp_missed': _num(g((WT_PEN, 111))), 'rev_tcp_missed': _num(g((WT_PEN, 0x4000 | 111))),
         'tcp_valid': _num(g((WT_PEN, 112))),
         'msg_seq': rec.get('_seq'), 'domain': rec.get('_domain'),
+        **tunnel_fields(g),
+    }
+
+
+def tunnel_fields(g):
+    """Record version 2's tunnel elements (docs/IPFIX.md), None when absent."""
+    chain, ids = g((WT_PEN, 113)), g((WT_PEN, 114))
+    fam = _num(g((WT_PEN, 117)))
+
+    def outer(v):
+        if v is None or not fam:
+            return None
+        return str(ipaddress.IPv4Address(v[:4]) if fam == 4 else ipaddress.IPv6Address(v))
+    return {
+        'tun_chain': list(chain) if chain is not None else None,
+        'tun_ids': [int.from_bytes(ids[i:i + 4], 'big') for i in range(0, 16, 4)]
+        if ids is not None else None,
+        'tun_ids_valid': _num(g((WT_PEN, 115))),
+        'teid': _num(g((WT_PEN, 116))), 'rev_teid': _num(g((WT_PEN, 0x4000 | 116))),
+        'outer_family': fam,
+        'outer_src': outer(g((WT_PEN, 118))), 'rev_outer_src': outer(g((WT_PEN, 0x4000 | 118))),
     }
 
 

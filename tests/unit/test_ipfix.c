@@ -81,6 +81,26 @@ rec_v6_udp(void)
 	return r;
 }
 
+/* A GTP-U in VXLAN record (b originated): VNI 5000 at level 0, the TEIDs of
+ * both directions at level 1, outer addresses of both sides. */
+static struct wt_callrec
+rec_tunnel(void)
+{
+	struct wt_callrec r = rec_v4_tcp(7);
+	r.tun_depth = 2;
+	r.tun_type[0] = WT_TUNNEL_VXLAN;
+	r.tun_type[1] = WT_TUNNEL_GTPU;
+	r.tun_idmask = 1 | 2 | (1 << 5);
+	r.tun_id[0] = 5000;
+	r.tun_id[1] = 0x11111111; /* a's packets */
+	r.tun_teid_b = 0x22222222;
+	r.outer_family = 6;
+	r.tun_flags = WT_TUN_OUTER_A | WT_TUN_OUTER_B;
+	inet_pton(AF_INET6, "2001:db8:ff::a", r.outer_a);
+	inet_pton(AF_INET6, "2001:db8:ff::b", r.outer_b);
+	return r;
+}
+
 /* What the decoded record must hold for @r, element by element. */
 static void
 check_record(const struct dec_rec *d, const struct wt_callrec *r)
@@ -124,6 +144,35 @@ check_record(const struct dec_rec *d, const struct wt_callrec *r)
 	v = dec_get(d, PEN, 106, &len);
 	CHECK(v && len == 16 && dec_be(v, 8) == r->call_id[0] && dec_be(v + 8, 8) == r->call_id[1]);
 	CHECK_EQ_U64(dec_num(d, PEN, 107, 99), r->end_reason);
+	if (r->tun_depth == 0) {
+		for (uint16_t id = 113; id <= 118; id++)
+			CHECK(dec_get(d, PEN, id, NULL) == NULL);
+	} else {
+		/* the chain; VNIs and keys; the GTP-U TEID of each direction;
+		 * each direction's tunnel endpoint (decoded by hand, by number) */
+		v = dec_get(d, PEN, 113, &len);
+		CHECK(v && len == 5 && v[0] == r->tun_depth && memcmp(v + 1, r->tun_type, 4) == 0);
+		v = dec_get(d, PEN, 114, &len);
+		CHECK(v && len == 16);
+		uint64_t ids_valid = dec_num(d, PEN, 115, 999);
+		for (int l = 0; v && l < 4; l++) {
+			int net = l < r->tun_depth && r->tun_type[l] != WT_TUNNEL_GTPU &&
+			          ((r->tun_idmask >> l) & 1);
+			CHECK_EQ_U64(dec_be(v + 4 * l, 4), net ? r->tun_id[l] : 0);
+			CHECK_EQ_U64((ids_valid >> l) & 1, (uint64_t)net);
+		}
+		uint32_t teid[2] = {r->tun_id[1], r->tun_teid_b}; /* GTP-U at level 1 here */
+		int has[2] = {(r->tun_idmask >> 1) & 1, (r->tun_idmask >> 5) & 1};
+		CHECK_EQ_U64(dec_num(d, PEN, 116, 1), has[f] ? teid[f] : 0);
+		CHECK_EQ_U64(dec_num(d, PEN, 0x4000 | 116, 1), has[b] ? teid[b] : 0);
+		CHECK_EQ_U64((ids_valid >> 4) & 3, (uint64_t)(has[f] | has[b] << 1));
+		CHECK_EQ_U64(dec_num(d, PEN, 117, 0), r->outer_family);
+		const uint8_t *outer[2] = {r->outer_a, r->outer_b};
+		v = dec_get(d, PEN, 118, &len);
+		CHECK(v && len == 16 && memcmp(v, outer[f], 16) == 0);
+		v = dec_get(d, PEN, 0x4000 | 118, &len);
+		CHECK(v && len == 16 && memcmp(v, outer[b], 16) == 0);
+	}
 	if (tcp) {
 		CHECK_EQ_U64(dec_num(d, 0, 6, 999), r->flags[f]);
 		CHECK_EQ_U64(dec_num(d, REV, 6, 999), r->flags[b]);
@@ -161,9 +210,9 @@ check_record(const struct dec_rec *d, const struct wt_callrec *r)
 static void
 test_one_message(void)
 {
-	uint8_t buf[1400];
+	uint8_t buf[4096];
 	struct wt_ipfix_msg m;
-	struct wt_callrec r1 = rec_v4_tcp(1), r2 = rec_v6_udp();
+	struct wt_callrec r1 = rec_v4_tcp(1), r2 = rec_v6_udp(), r3 = rec_tunnel();
 	static struct decoder d;
 	struct dec_msg dm;
 
@@ -173,6 +222,7 @@ test_one_message(void)
 	CHECK(wt_ipfix_msg_add_record(&m, &r1) == 0);
 	CHECK(wt_ipfix_msg_add_record(&m, &r2) == 0);
 	CHECK(wt_ipfix_msg_add_record(&m, &r1) == 0);
+	CHECK(wt_ipfix_msg_add_record(&m, &r3) == 0);
 	size_t len = wt_ipfix_msg_finish(&m, 77, 12345, 1700000100);
 	CHECK(len == m.len && len <= sizeof(buf));
 	CHECK(dec_message(&d, buf, len, &dm) == 0);
@@ -182,15 +232,24 @@ test_one_message(void)
 	CHECK_EQ_U64(dm.domain, 77);
 	CHECK_EQ_U64(dm.seq, 12345);
 	CHECK_EQ_U64(dm.export_time, 1700000100);
-	CHECK_EQ_U64(dm.tpl_records, 4);
-	CHECK_EQ_U64(dm.data_records, 3);
-	CHECK_EQ_U64(d.nrec, 3);
-	if (d.nrec == 3) {
+	CHECK_EQ_U64(dm.tpl_records, 8);
+	CHECK_EQ_U64(dm.data_records, 4);
+	CHECK_EQ_U64(d.nrec, 4);
+	if (d.nrec == 4) {
 		check_record(&d.rec[0], &r1);
 		check_record(&d.rec[1], &r2);
 		check_record(&d.rec[2], &r1);
+		check_record(&d.rec[3], &r3);
 		CHECK(d.rec[0].tid != d.rec[1].tid);
+		CHECK_EQ_U64(d.rec[3].tid, 260); /* IPv4, TCP, tunnelled */
 	}
+	/* the two template sets each fit the smallest UDP message with a record */
+	CHECK(16 + wt_ipfix_template_sets_len(WT_IPFIX_TPL_GROUP_PLAIN) + 4 +
+	              wt_ipfix_record_len(WT_IPFIX_TPL_V6_TCP) <=
+	      WT_IPFIX_MIN_UDP_MSG);
+	CHECK(16 + wt_ipfix_template_sets_len(WT_IPFIX_TPL_GROUP_TUN) + 4 +
+	              wt_ipfix_record_len(WT_IPFIX_TPL_V6_TCP_TUN) <=
+	      WT_IPFIX_MIN_UDP_MSG);
 	/* every record length is what the library says */
 	for (uint16_t t = WT_IPFIX_TPL_FIRST; t < WT_IPFIX_TPL_FIRST + WT_IPFIX_NTPL; t++) {
 		struct dec_tpl *dt = dec_find_tpl(&d, t);
@@ -271,7 +330,9 @@ test_full_message(void)
 	unsigned int n = 0;
 
 	wt_ipfix_msg_begin(&m, buf, sizeof(buf));
-	CHECK(wt_ipfix_msg_add_templates(&m) == 0);
+	CHECK(wt_ipfix_msg_add_templates(&m) == -ENOSPC); /* both sets: over 1400 */
+	CHECK_EQ_U64(m.len, 16);
+	CHECK(wt_ipfix_msg_add_template_sets(&m, WT_IPFIX_TPL_GROUP_PLAIN) == 0);
 	while (wt_ipfix_msg_add_record(&m, &r) == 0)
 		n++;
 	CHECK(n > 0);
@@ -520,6 +581,57 @@ test_udp_export(void)
 	udp_case(AF_INET6);
 }
 
+/* Tunnelled records over UDP: their template set (too big to share a
+ * 1400-byte message with the plain one) comes when the first of them does,
+ * always before it, and every record decodes. */
+static void
+test_udp_tunnel_templates(void)
+{
+	char url[64], err[256];
+	int cfd = udp_collector(AF_INET, url, sizeof(url));
+	CHECK(cfd >= 0);
+	struct wt_ipfix_exporter_conf c = {.url = url};
+	struct wt_ipfix_exporter *x = wt_ipfix_exporter_open(&c, err, sizeof(err));
+	CHECK(x != NULL);
+	if (x == NULL)
+		return;
+	enum { N = 120 };
+	struct wt_callrec rs[N];
+	for (unsigned int i = 0; i < N; i++) {
+		/* a tunnelled record first (its set before the plain one), then
+		 * plain ones only, then both */
+		rs[i] = i == 0 || (i >= 40 && i % 3 == 0) ? rec_tunnel()
+		        : i < 40                          ? rec_v4_tcp(i)
+		                                          : rec_v6_udp();
+		rs[i].seq = i;
+		CHECK(wt_ipfix_exporter_add(x, &rs[i]) == 0);
+	}
+	CHECK(wt_ipfix_exporter_flush(x) == 0);
+	static struct decoder d;
+	memset(&d, 0, sizeof(d));
+	static uint8_t bufs[64][2048]; /* decoded values point into them */
+	unsigned int msgs = 0, tpl_msgs = 0;
+	struct pollfd p = {.fd = cfd, .events = POLLIN};
+	while (msgs < 64 && poll(&p, 1, 200) == 1) {
+		ssize_t k = recv(cfd, bufs[msgs], sizeof(bufs[0]), 0);
+		struct dec_msg dm;
+		CHECK(k > 0 && k <= 1400);
+		CHECK(k > 0 && dec_message(&d, bufs[msgs], (size_t)k, &dm) == 0);
+		if (d.err[0]) {
+			fprintf(stderr, "decoder: %s\n", d.err);
+			d.err[0] = 0;
+		}
+		tpl_msgs += dm.tpl_records > 0;
+		msgs++;
+	}
+	CHECK_EQ_U64(tpl_msgs, 2); /* the tunnel set with record 0, the plain set at 1 */
+	CHECK_EQ_U64(d.nrec, N);
+	for (unsigned int i = 0; i < d.nrec && i < N; i++)
+		check_record(&d.rec[i], &rs[i]);
+	wt_ipfix_exporter_close(x);
+	close(cfd);
+}
+
 static void
 test_udp_template_refresh(void)
 {
@@ -710,5 +822,6 @@ test_tcp_unreachable(void)
 
 WT_TEST_MAIN(WT_TEST(test_one_message), WT_TEST(test_origin_and_v6), WT_TEST(test_end_reason),
              WT_TEST(test_full_message), WT_TEST(test_url), WT_TEST(test_file_export),
-             WT_TEST(test_udp_export), WT_TEST(test_udp_template_refresh),
-             WT_TEST(test_tcp_reconnect), WT_TEST(test_tcp_unreachable))
+             WT_TEST(test_udp_export), WT_TEST(test_udp_tunnel_templates),
+             WT_TEST(test_udp_template_refresh), WT_TEST(test_tcp_reconnect),
+             WT_TEST(test_tcp_unreachable))
