@@ -350,10 +350,47 @@ def case_tcp_figures(t, tmp):
           "TCP figures: fragments as written")
 
 
+def case_tunnels(t, tmp):
+    """The same inner 5-tuple in two tunnels (another VNI, another outer
+    address) and outside any: never stitched together; the idle-split
+    fragments of one tunnelled connection are, and a GTP-U TEID the first
+    fragment lacks comes from the next."""
+    def frag(i, start, tunnel="", tunnel_id="", outer=("", ""), pkts=(1, 1)):
+        return rlib.rec(seq=i, call_id="%032x" % (100 + i), start_ns=T0 + start * S,
+                        end_ns=T0 + start * S + 1000, end_reason="idle", a_pkts=pkts[0],
+                        b_pkts=pkts[1], b_mac="" if pkts[1] == 0 else "02:00:00:00:00:01",
+                        tunnel=tunnel, tunnel_id=tunnel_id, outer_a_addr=outer[0],
+                        outer_b_addr=outer[1])
+    o1, o2 = ("10.200.0.2", "10.200.0.1"), ("10.200.0.9", "10.200.0.1")
+    # one after the other, so that without the tunnel in the key they would
+    # all chain into one connection
+    rows = [frag(0, 0, "vxlan", "100", o1), frag(1, 1, "vxlan", "200", o1),
+            frag(2, 2, "vxlan", "100", o2), frag(3, 3),
+            frag(4, 300, "vxlan", "100", o1), frag(5, 301, "vxlan", "200", o1),
+            frag(6, 302, "vxlan", "100", o2), frag(7, 303),
+            frag(8, 0, "gtpu", "7:", o1, (1, 0)), frag(9, 300, "gtpu", "7:9", o1)]
+    d = os.path.join(tmp, "tunnels")
+    t.write(d, rows)
+    rc, got, err = stitched(t, d)
+    byid = {(r["tunnel"], r["tunnel_id"], r["outer_a_addr"]): r for r in got}
+    check(rc == 0 and len(got) == 5, "tunnels: 10 fragments stitch into 5 connections (%d)"
+          % len(got))
+    for key in (("vxlan", "100", o1[0]), ("vxlan", "200", o1[0]), ("vxlan", "100", o2[0]),
+                ("", "", "")):
+        r = byid.get(key)
+        check(r is not None and r["a_pkts"] == "2" and r["b_pkts"] == "2",
+              "tunnels: %s: both fragments, only they (%s)" % (key, r and r["a_pkts"]))
+    g = byid.get(("gtpu", "7:9", o1[0]))
+    check(g is not None and g["a_pkts"] == "2" and g["b_pkts"] == "1",
+          "tunnels: GTP-U fragments merged, b's TEID from the second (%s)" %
+          sorted(byid))
+
+
 def all_cases(t, tmp):
     case_merges(t, tmp)
     case_apart(t, tmp)
     case_tcp_figures(t, tmp)
+    case_tunnels(t, tmp)
 
 
 if __name__ == "__main__":
