@@ -159,17 +159,18 @@ print_check(const struct wt_seglog_read_stats *st, int status)
 {
 	char first[24] = "-", last[24] = "-";
 
-	if (st->records) {
+	if (st->records + st->typed_records) {
 		snprintf(first, sizeof(first), "%" PRIu64, st->first_seq);
 		snprintf(last, sizeof(last), "%" PRIu64, st->last_seq);
 	}
 	printf("check: status=%s segments=%" PRIu64 " records=%" PRIu64
 	       " first_seq=%s last_seq=%s stats_frames=%" PRIu64 " problems=%" PRIu64
-	       " errors=%" PRIu64 "\n",
+	       " errors=%" PRIu64 " typed_records=%" PRIu64 "\n",
 	       status == EXIT_OK     ? "ok"
 	       : status == EXIT_DATA ? "problems"
 	                             : "errors",
-	       st->segments, st->records, first, last, st->stats_frames, st->problems, st->errors);
+	       st->segments, st->records, first, last, st->stats_frames, st->problems, st->errors,
+	       st->typed_records);
 }
 
 /* Read every frame (--follow: until a signal). */

@@ -39,7 +39,7 @@ usage(FILE *f)
 	        "                         \"# stats: FILE offset N\") instead of the records\n"
 	        "  -c, --check            print no records, only verify; then print one summary\n"
 	        "                         line: status, segments, records, first/last seq,\n"
-	        "                         stats frames, problems, errors\n"
+	        "                         stats frames, problems, errors, typed records\n"
 	        "      --summary          print a summary of the records instead of them: count,\n"
 	        "                         time span, totals per protocol and per end_reason, top\n"
 	        "                         talkers (addresses by payload bytes sent + received)\n"

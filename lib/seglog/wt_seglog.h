@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* wt_seglog.h: the crash-safe call-record log (fixed-size mmap segments).
+/* wt_seglog.h: the crash-safe log of typed, sequenced records (fixed-size mmap segments).
+ * The monitor's call records are one type, the host agent's events others;
+ * every sequenced record gets the next number of one gap-free sequence.
  *
  * A log is a directory of segment files. Each segment is a fixed-size file,
  * preallocated on disk (so a full disk is an error at creation, never a
@@ -30,9 +32,23 @@
 #define WT_SEGLOG_DEFAULT_SEGMENT_SIZE (64u << 20)  /* 64 MiB */
 #define WT_SEGLOG_MAX_SEGMENT_SIZE     (1ull << 40) /* 1 TiB */
 
-/* Frame types (docs/FORMAT.md). 3..127 are reserved; readers skip them. */
+/* Frame types (docs/FORMAT.md). 3..15 are reserved; readers skip them. */
 #define WT_SEGLOG_FRAME_RECORD 1 /* payload: struct wt_callrec (304 bytes; version 1: 168) */
 #define WT_SEGLOG_FRAME_STATS  2 /* payload: UTF-8 "name=value\n" lines */
+/* Typed records (format 1.2): types 16..127, each a producer's record type
+ * (docs/FORMAT.md 5.7). The payload starts with the record's 64-bit seq
+ * (little-endian), assigned by the writer from the same sequence as call
+ * records; the rest is the producer's. */
+#define WT_SEGLOG_FRAME_TYPED_FIRST 16u
+#define WT_SEGLOG_FRAME_TYPED_LAST  127u
+
+/** 1 when frames of @type carry a seq (call records and typed records). */
+static inline int
+wt_seglog_frame_sequenced(unsigned int type)
+{
+	return type == WT_SEGLOG_FRAME_RECORD ||
+	       (type >= WT_SEGLOG_FRAME_TYPED_FIRST && type <= WT_SEGLOG_FRAME_TYPED_LAST);
+}
 
 /* Largest stats text: the frame length field has 24 bits (and the frame
  * must also fit in one segment). */
@@ -130,6 +146,20 @@ struct wt_seglog_writer *wt_seglog_open(const struct wt_seglog_conf *conf, char 
  * eventfd write.
  */
 int wt_seglog_append(struct wt_seglog_writer *w, struct wt_callrec *rec);
+
+/**
+ * Append one typed record of @type (WT_SEGLOG_FRAME_TYPED_FIRST ..
+ * _LAST): the @len bytes at @payload (at least 8) are written with their
+ * first 8 bytes replaced by the record's seq, the next number of the log's
+ * one sequence (shared with call records), which is also stored in *@seq
+ * (may be NULL). @payload itself is not changed.
+ * @return 0, -EINVAL (another type, @len < 8), -EMSGSIZE (@len over
+ * WT_SEGLOG_MAX_PAYLOAD or one segment), or the errors of
+ * wt_seglog_append(), with the same guarantee: on error nothing was written
+ * and no number consumed. Owner thread only; no allocation.
+ */
+int wt_seglog_append_typed(struct wt_seglog_writer *w, unsigned int type, const void *payload,
+                           size_t len, uint64_t *seq);
 
 /**
  * Append a stats frame: UTF-8 text of "name=value\n" lines (the monitor's
@@ -303,16 +333,18 @@ struct wt_seglog_frame {
 	const char *path;    /* segment file */
 	uint64_t offset;     /* of the frame in the file */
 	uint64_t segment_no;
-	uint64_t seq; /* record frames: the record's seq; else 0 */
+	uint64_t seq; /* sequenced frames (call and typed records): the seq; else 0 */
 };
 
 struct wt_seglog_read_stats {
 	uint64_t segments;       /* segment files whose header could be read */
 	uint64_t frames;         /* good frames of every type */
-	uint64_t records;        /* good record frames */
+	uint64_t records;        /* good record frames (call records) */
+	uint64_t typed_records;  /* good typed record frames (types 16..127) */
 	uint64_t stats_frames;   /* good stats frames */
 	uint64_t unknown_frames; /* good frames of types this reader does not know */
-	uint64_t first_seq;      /* first and last record seq; meaningful when records > 0 */
+	uint64_t first_seq;      /* first and last seq of the call and typed records;
+	                          * meaningful when records + typed_records > 0 */
 	uint64_t last_seq;
 	uint64_t problems; /* data problems reported (class "data") */
 	uint64_t errors;   /* read errors reported (class "error") */

@@ -33,7 +33,7 @@ _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
  * header_size (256 in version 1.0); frames start at header_size. */
 #define WT_SEG_MAGIC       "WTSEGLOG"
 #define WT_SEG_MAJOR       1
-#define WT_SEG_MINOR       1
+#define WT_SEG_MINOR       2
 #define WT_SEG_HEADER_SIZE 256u
 #define WT_SEG_CREATE_OFF  0u
 #define WT_SEG_CREATE_LEN  128u

@@ -802,6 +802,19 @@ wt_seglog_reader_next(struct wt_seglog_reader *r, struct wt_seglog_frame *out)
 			r->seg_records++;
 			r->seg_last_seq = out->seq;
 			r->st.records++;
+		} else if (wt_seglog_frame_sequenced(f.type)) {
+			if (f.len < sizeof(out->seq)) {
+				report(r, WT_SEGLOG_PROBLEM_FRAME, r->path, f.offset,
+				       "typed record frame too short (%" PRIu32
+				       " bytes); frame skipped",
+				       f.len);
+				continue;
+			}
+			memcpy(&out->seq, f.payload, sizeof(out->seq));
+			check_seq(r, out->seq, f.offset);
+			r->seg_records++;
+			r->seg_last_seq = out->seq;
+			r->st.typed_records++;
 		} else if (f.type == WT_SEGLOG_FRAME_STATS) {
 			r->st.stats_frames++;
 		} else {

@@ -217,9 +217,9 @@ make_room(struct wt_seglog_writer *w, uint64_t span)
 	return create_segment(w);
 }
 
-/* Write and commit one frame. For a record (@seq_at >= 0: offset of its seq
- * field) the payload is copied with seq replaced by @seq and the struct's
- * padding zeroed, so the caller's record is left untouched until success. */
+/* Write and commit one frame. A sequenced one (@seq_at >= 0: the offset of
+ * its seq) is copied with its seq replaced by @seq, a call record's padding
+ * zeroed too, so the caller's bytes are left untouched. */
 static wt_always_inline int
 put_frame(struct wt_seglog_writer *w, unsigned int type, const void *payload, uint32_t len,
           int seq_at, uint64_t seq)
@@ -238,7 +238,8 @@ put_frame(struct wt_seglog_writer *w, unsigned int type, const void *payload, ui
 	memcpy(p, payload, len);
 	if (seq_at >= 0) {
 		memcpy(p + seq_at, &seq, sizeof(seq));
-		memset(p + WT_REC_PAD_OFF, 0, WT_REC_PAD_LEN);
+		if (type == WT_SEGLOG_FRAME_RECORD)
+			memset(p + WT_REC_PAD_OFF, 0, WT_REC_PAD_LEN);
 	}
 	if (span - WT_FRAME_HDR_SIZE > len)
 		memset(p + len, 0, span - WT_FRAME_HDR_SIZE - len);
@@ -269,10 +270,32 @@ wt_seglog_append(struct wt_seglog_writer *w, struct wt_callrec *rec)
 }
 
 int
+wt_seglog_append_typed(struct wt_seglog_writer *w, unsigned int type, const void *payload,
+                       size_t len, uint64_t *seqp)
+{
+	if (type < WT_SEGLOG_FRAME_TYPED_FIRST || type > WT_SEGLOG_FRAME_TYPED_LAST ||
+	    len < sizeof(uint64_t))
+		return -EINVAL;
+	if (len > WT_SEGLOG_MAX_PAYLOAD)
+		return -EMSGSIZE;
+	uint64_t seq = w->next_seq;
+	int rc = put_frame(w, type, payload, (uint32_t)len, 0, seq);
+	if (wt_unlikely(rc != 0))
+		return rc;
+	if (seqp != NULL)
+		*seqp = seq;
+	w->next_seq = seq + 1;
+	w->seg.record_count++;
+	w->seg.last_seq = seq;
+	w->records_appended++;
+	return 0;
+}
+
+int
 wt_seglog_append_frame(struct wt_seglog_writer *w, unsigned int type, const void *payload,
                        size_t len)
 {
-	if (type == 0 || type > WT_FRAME_TYPE_MASK || type == WT_SEGLOG_FRAME_RECORD)
+	if (type == 0 || type > WT_FRAME_TYPE_MASK || wt_seglog_frame_sequenced(type))
 		return -EINVAL;
 	if (len > WT_SEGLOG_MAX_PAYLOAD)
 		return -EMSGSIZE;
@@ -404,9 +427,10 @@ wt_seg_recover(struct wt_seglog_writer *w, const char *dir, int dirfd, const cha
 		if (st != WT_SEG_STEP_FRAME)
 			continue;
 		h->frame_count++;
-		if (f.type != WT_SEGLOG_FRAME_RECORD || f.len < WT_CALLREC_V1_SIZE)
+		if (!wt_seglog_frame_sequenced(f.type) ||
+		    f.len < (f.type == WT_SEGLOG_FRAME_RECORD ? WT_CALLREC_V1_SIZE : sizeof(seq)))
 			continue;
-		memcpy(&seq, f.payload + offsetof(struct wt_callrec, seq), sizeof(seq));
+		memcpy(&seq, f.payload, sizeof(seq)); /* the first field of every sequenced frame */
 		if (h->record_count == 0 || seq > h->last_seq)
 			h->last_seq = seq;
 		h->record_count++;

@@ -125,7 +125,7 @@ def case_good(tmp):
     rc, out, err = run("--check", d)
     check(rc == 0 and err == "", "--check good: exit 0, quiet stderr")
     check(out == "check: status=ok segments=3 records=1000 first_seq=0 last_seq=999 "
-          "stats_frames=1 problems=0 errors=0\n", "--check summary: %r" % out)
+          "stats_frames=1 problems=0 errors=0 typed_records=0\n", "--check summary: %r" % out)
 
     # files one by one, in order = the directory
     rc, out3, _ = run(seg(d, 1), seg(d, 2), seg(d, 3))
@@ -266,7 +266,8 @@ def case_damage(tmp, good):
     rc, out, err = run("--check", d)
     check(rc == 2, "deleted segment: exit 2")
     check(out == "check: status=problems segments=2 records=%d first_seq=0 last_seq=999 "
-          "stats_frames=1 problems=2 errors=0\n" % (1000 - P), "deleted segment summary: %r" % out)
+          "stats_frames=1 problems=2 errors=0 typed_records=0\n" % (1000 - P),
+          "deleted segment summary: %r" % out)
     check("seq gap: expected %d, found %d (%d records missing)" % (P, 2 * P, P) in err,
           "deleted segment: gap reported")
     rc, out, err = run("--check", "--quiet", d)
@@ -277,7 +278,7 @@ def case_damage(tmp, good):
     poke(seg(d, 2), 8, struct.pack("<H", 2))
     rc, out, err = run(d)
     check(rc == 1, "newer version: exit 1 (got %d)" % rc)
-    check("wiretally-read: %s: offset 0: segment format version 2.1 not supported "
+    check("wiretally-read: %s: offset 0: segment format version 2.2 not supported "
           "(this reader reads 1.x)" % seg(d, 2) in err, "newer version message: %r" % err)
     check(len(seqs_of(out)) == 1000 - P, "newer version: the other segments printed")
 
@@ -349,7 +350,7 @@ def case_v1_log(tmp):
           recs[3].endswith(",303,300,3,6,150,150,0,0,,,,") and
           recs[4].endswith(",404,400,4,8,200,200,0,0,,,,") and
           [int(l.split(",")[0]) for l in recs] == list(range(5)),
-          "version 1.0 then 1.1 segments: seq 0..4, old records without, new with the "
+          "version 1.0 then 1.2 segments: seq 0..4, old records without, new with the "
           "version 2 columns: %r %r" % (recs, err))
 
 
@@ -367,7 +368,7 @@ def case_crash(tmp):
     check(state == 2, "segment 2 recovered (state %d)" % state)
     rc, out, err = run("--check", d)
     check(rc == 0 and out == "check: status=ok segments=3 records=600 first_seq=0 "
-          "last_seq=599 stats_frames=0 problems=0 errors=0\n",
+          "last_seq=599 stats_frames=0 problems=0 errors=0 typed_records=0\n",
           "after recovery: %r %r" % (out, err))
 
 
@@ -388,7 +389,7 @@ def case_spool(tmp):
         mklog(d, 100, "spool=" + s)
         check(os.listdir(s) == [], "spool empty after the restart: %r" % os.listdir(s))
         summary = ("check: status=ok segments=4 records=1100 first_seq=0 last_seq=1099 "
-                   "stats_frames=0 problems=0 errors=0\n")
+                   "stats_frames=0 problems=0 errors=0 typed_records=0\n")
         rc, out, err = run("--check", d)
         check(rc == 0 and out == summary, "after the restart: %r %r" % (out, err))
         rc, out, _ = run(d)

@@ -42,7 +42,7 @@ test_round_trip(void)
 		CHECK_EQ_U64(sb.st_size, SMALL_SEG);
 		struct wt_seg_header h = header_of(p);
 		CHECK_EQ_U64(h.major, 1);
-		CHECK_EQ_U64(h.minor, 1);
+		CHECK_EQ_U64(h.minor, 2);
 		CHECK_EQ_U64(h.header_size, 256);
 		CHECK_EQ_U64(h.segment_no, s);
 		CHECK_EQ_U64(h.run_id, 42);
@@ -560,11 +560,12 @@ test_stats_and_unknown(void)
 	tmpdir_make(dir, sizeof(dir));
 	struct wt_seglog_writer *w = open_writer(dir, SMALL_SEG);
 	CHECK_EQ_U64(append_n(w, 1), 1);
-	CHECK_EQ_U64(wt_seglog_append_frame(w, 77, "future bytes!", 13), 0);
+	CHECK_EQ_U64(wt_seglog_append_frame(w, 9, "future bytes!", 13), 0);
 	CHECK_EQ_U64(wt_seglog_append_stats(w, text, strlen(text)), 0);
 	CHECK_EQ_U64(append_n(w, 1), 1);
 	CHECK_EQ_U64(wt_seglog_append_frame(w, 0, "x", 1), -EINVAL);
 	CHECK_EQ_U64(wt_seglog_append_frame(w, WT_SEGLOG_FRAME_RECORD, "x", 1), -EINVAL);
+	CHECK_EQ_U64(wt_seglog_append_frame(w, 16, "x", 1), -EINVAL); /* typed: sequenced */
 	CHECK_EQ_U64(wt_seglog_append_stats(w, text, SMALL_SEG), -EMSGSIZE);
 	CHECK_EQ_U64(wt_seglog_append_stats(w, text, 1u << 24), -EMSGSIZE);
 	CHECK_EQ_U64(wt_seglog_next_seq(w), 2);
@@ -583,6 +584,122 @@ test_stats_and_unknown(void)
 	CHECK_EQ_U64(o.st.unknown_frames, 1);
 	CHECK_EQ_U64(o.st.stats_frames, 1);
 	CHECK_EQ_STR(o.stats_text, text);
+	CHECK_EQ_U64(o.nprobs, 0);
+	readout_free(&o);
+	tmpdir_remove(dir);
+}
+
+/* Typed records (format 1.2): one gap-free sequence with the call records,
+ * their bytes after the seq kept, read back with their seq; counted in the
+ * seal; recovered after a crash; a restart continues the sequence. */
+struct ev {
+	uint64_t seq;
+	uint32_t kind, n;
+	uint8_t data[40];
+};
+
+static void
+test_typed_records(void)
+{
+	char dir[64], p[PATH_MAX];
+	struct wt_seglog_frame f;
+	uint64_t seq = 99;
+
+	tmpdir_make(dir, sizeof(dir));
+	struct wt_seglog_writer *w = open_writer(dir, SMALL_SEG);
+	struct ev e = {.seq = 12345};
+	CHECK_EQ_U64(wt_seglog_append_typed(w, 15, &e, sizeof(e), &seq), -EINVAL);
+	CHECK_EQ_U64(wt_seglog_append_typed(w, 128, &e, sizeof(e), &seq), -EINVAL);
+	CHECK_EQ_U64(wt_seglog_append_typed(w, WT_SEGLOG_FRAME_RECORD, &e, sizeof(e), &seq),
+	             -EINVAL);
+	CHECK_EQ_U64(wt_seglog_append_typed(w, 20, &e, 7, &seq), -EINVAL);
+	CHECK_EQ_U64(wt_seglog_append_typed(w, 20, &e, SMALL_SEG, &seq), -EMSGSIZE);
+	CHECK_EQ_U64(seq, 99);
+	CHECK_EQ_U64(wt_seglog_next_seq(w), 0);
+	/* 3 call records, then 1000 typed records of two types (every 10th a
+	 * call record), spanning segments */
+	CHECK_EQ_U64(append_n(w, 3), 3);
+	uint64_t calls = 3, typed = 0;
+	for (uint32_t i = 0; i < 1000; i++) {
+		if (i % 10 == 9) {
+			struct wt_callrec r;
+			make_rec(&r, 0);
+			CHECK_EQ_U64(wt_seglog_append(w, &r), 0);
+			calls++;
+			continue;
+		}
+		e.seq = 777; /* replaced by the writer, not in the caller's copy */
+		e.kind = 20 + i % 2;
+		e.n = i;
+		memset(e.data, (int)(i & 0xff), sizeof(e.data));
+		CHECK_EQ_U64(wt_seglog_append_typed(w, 20 + i % 2, &e, 8 + 8 + i % 41, &seq), 0);
+		CHECK_EQ_U64(seq, calls + typed);
+		CHECK_EQ_U64(e.seq, 777);
+		typed++;
+	}
+	CHECK_EQ_U64(wt_seglog_next_seq(w), calls + typed);
+	CHECK_EQ_U64(wt_seglog_close(w), 0);
+	seg_path(p, sizeof(p), dir, 1);
+	struct wt_seg_header h = header_of(p);
+	CHECK_EQ_U64(h.minor, 2);
+
+	/* read back: seq, type, length and bytes of every typed record */
+	const char *paths[1] = {dir};
+	struct wt_seglog_reader_conf conf = {.paths = paths, .npaths = 1};
+	char err[256];
+	struct wt_seglog_reader *r = wt_seglog_reader_open(&conf, err, sizeof(err));
+	CHECK(r != NULL);
+	uint64_t next = 0, bad = 0, nt = 0;
+	uint32_t i = 0;
+	while (r != NULL && wt_seglog_reader_next(r, &f) == 1) {
+		bad += f.seq != next++;
+		if (f.type == WT_SEGLOG_FRAME_RECORD) {
+			if (next > 4)
+				i++; /* a call record took the place of typed record i */
+			continue;
+		}
+		struct ev got;
+		memset(&got, 0, sizeof(got));
+		memcpy(&got, f.payload, f.len < sizeof(got) ? f.len : sizeof(got));
+		bad += f.type != 20 + i % 2 || f.len != 8 + 8 + i % 41 || got.seq != f.seq ||
+		       got.n != i || got.kind != 20 + i % 2;
+		for (uint32_t k = 0; k + 16 < f.len; k++)
+			bad += got.data[k] != (uint8_t)i;
+		nt++;
+		i++;
+	}
+	CHECK_EQ_U64(bad, 0);
+	CHECK_EQ_U64(nt, typed);
+	if (r != NULL) {
+		const struct wt_seglog_read_stats *st = wt_seglog_reader_stats(r);
+		CHECK_EQ_U64(st->typed_records, typed);
+		CHECK_EQ_U64(st->records, calls);
+		CHECK_EQ_U64(st->last_seq, calls + typed - 1);
+		CHECK_EQ_U64(st->problems, 0); /* the seals count the typed records */
+	}
+	wt_seglog_reader_close(r);
+
+	/* a crash with typed records in the open segment: recovered, counted */
+	pid_t pid = fork();
+	if (pid == 0) {
+		struct wt_seglog_writer *cw = open_writer(dir, SMALL_SEG);
+		for (uint32_t k = 0; cw != NULL && k < 50; k++)
+			if (wt_seglog_append_typed(cw, 30, &e, sizeof(e), NULL) != 0)
+				_exit(1);
+		_exit(cw != NULL ? 0 : 1); /* no close: the segment stays open */
+	}
+	int status;
+	CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	w = open_writer(dir, SMALL_SEG);
+	CHECK(w != NULL);
+	CHECK_EQ_U64(wt_seglog_recovered_records(w), 50);
+	CHECK_EQ_U64(wt_seglog_next_seq(w), calls + typed + 50);
+	CHECK_EQ_U64(wt_seglog_append_typed(w, 31, &e, sizeof(e), &seq), 0);
+	CHECK_EQ_U64(seq, calls + typed + 50);
+	CHECK_EQ_U64(wt_seglog_close(w), 0);
+	struct readout o;
+	read_dir(dir, &o);
+	CHECK_EQ_U64(o.st.typed_records, typed + 51);
 	CHECK_EQ_U64(o.nprobs, 0);
 	readout_free(&o);
 	tmpdir_remove(dir);
@@ -607,7 +724,7 @@ test_newer_version(void)
 	CHECK_EQ_U64(o.st.problems, 0);
 	CHECK_EQ_U64(o.probs[0].kind, WT_SEGLOG_PROBLEM_VERSION);
 	CHECK_EQ_STR(o.probs[0].msg,
-	             "segment format version 2.1 not supported (this reader reads 1.x)");
+	             "segment format version 2.2 not supported (this reader reads 1.x)");
 	readout_free(&o);
 	struct wt_seglog_conf conf = {.dir = dir, .segment_size = SMALL_SEG};
 	CHECK(wt_seglog_open(&conf, err, sizeof(err)) == NULL);
@@ -785,5 +902,6 @@ WT_TEST_MAIN(WT_TEST(test_round_trip), WT_TEST(test_default_size), WT_TEST(test_
              WT_TEST(test_torn_last_unsealed), WT_TEST(test_corrupt_header_middle),
              WT_TEST(test_corrupt_crc_middle), WT_TEST(test_bad_word_middle),
              WT_TEST(test_recover_over_bad_word), WT_TEST(test_seq_gap),
-             WT_TEST(test_stats_and_unknown), WT_TEST(test_newer_version), WT_TEST(test_errors),
-             WT_TEST(test_live_read), WT_TEST(test_format_example))
+             WT_TEST(test_stats_and_unknown), WT_TEST(test_typed_records),
+             WT_TEST(test_newer_version), WT_TEST(test_errors), WT_TEST(test_live_read),
+             WT_TEST(test_format_example))
