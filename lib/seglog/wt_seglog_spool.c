@@ -75,7 +75,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "wt_seglog_priv.h"
+#include "wt_seglog_spool.h"
 
 void (*wt_seglog_archive_hook)(enum wt_archive_point p, uint64_t segno);
 
@@ -162,10 +162,9 @@ clear_error(struct wt_spool *sp)
  * failure nothing is left behind.
  */
 static int
-prepare_file(struct wt_seglog_writer *w, struct wt_spool_slot *s, bool in_dir)
+prepare_file(struct wt_spool *sp, struct wt_spool_slot *s, bool in_dir)
 {
-	struct wt_spool *sp = w->spool;
-	int dfd = in_dir ? w->dirfd : sp->dirfd;
+	int dfd = in_dir ? sp->logdirfd : sp->dirfd;
 	char name[32];
 	uint8_t *base;
 	int fd;
@@ -174,7 +173,7 @@ prepare_file(struct wt_seglog_writer *w, struct wt_spool_slot *s, bool in_dir)
 	/* On hugetlbfs fallocate reserves and zeroes the pages; map them all
 	 * now, so the writer never takes a page fault. On a disk file system
 	 * populating would dirty (and later write back) the whole file. */
-	int rc = wt_seg_file_create(dfd, name, w->segment_size,
+	int rc = wt_seg_file_create(dfd, name, sp->segment_size,
 	                            sp->huge && !in_dir ? MAP_POPULATE : 0, &fd, &base);
 	if (rc != 0)
 		return rc;
@@ -182,7 +181,7 @@ prepare_file(struct wt_seglog_writer *w, struct wt_spool_slot *s, bool in_dir)
 	 * publication later only has a header page and a rename to sync. */
 	if (in_dir && (fsync(fd) != 0 || fsync(dfd) != 0)) {
 		rc = -errno;
-		munmap(base, w->segment_size);
+		munmap(base, sp->segment_size);
 		close(fd);
 		unlinkat(dfd, name, 0);
 		return rc;
@@ -196,14 +195,13 @@ prepare_file(struct wt_seglog_writer *w, struct wt_spool_slot *s, bool in_dir)
 /* The archiver's preparation: the spool, else (hugepages exhausted) the
  * archive directory, said once in fallback_msg. */
 static int
-prepare_slot(struct wt_seglog_writer *w, struct wt_spool_slot *s)
+prepare_slot(struct wt_spool *sp, struct wt_spool_slot *s)
 {
-	struct wt_spool *sp = w->spool;
-	int rc = prepare_file(w, s, false);
+	int rc = prepare_file(sp, s, false);
 
 	if (rc == 0)
 		return 0;
-	int rc2 = prepare_file(w, s, true);
+	int rc2 = prepare_file(sp, s, true);
 	pthread_mutex_lock(&sp->msg_lock);
 	if (sp->fallback_errno == 0) {
 		sp->fallback_errno = -rc;
@@ -212,15 +210,15 @@ prepare_slot(struct wt_seglog_writer *w, struct wt_spool_slot *s)
 		        "spool %s: cannot allocate a %" PRIu64
 		        "-byte segment file: %s (%s)%s; writing segments directly to %s until "
 		        "the spool can allocate again",
-		        sp->path, w->segment_size, strerror(-rc), errname(-rc),
-		        sp->huge ? ", hugepages exhausted" : "", w->dir);
+		        sp->path, sp->segment_size, strerror(-rc), errname(-rc),
+		        sp->huge ? ", hugepages exhausted" : "", sp->logdir);
 	}
 	pthread_mutex_unlock(&sp->msg_lock);
 	if (rc2 != 0) {
 		set_error(sp, -rc2,
 		          "cannot allocate a segment file: spool %s: %s (%s), and %s: %s (%s); "
 		          "retrying every %u ms",
-		          sp->path, strerror(-rc), errname(-rc), w->dir, strerror(-rc2),
+		          sp->path, strerror(-rc), errname(-rc), sp->logdir, strerror(-rc2),
 		          errname(-rc2), sp->retry_ms);
 		sp->err_prep = true;
 	}
@@ -228,10 +226,10 @@ prepare_slot(struct wt_seglog_writer *w, struct wt_spool_slot *s)
 }
 
 static void
-release_file(struct wt_seglog_writer *w, struct wt_spool_slot *s)
+release_file(struct wt_spool *sp, struct wt_spool_slot *s)
 {
 	if (s->base != NULL)
-		munmap(s->base, w->segment_size);
+		munmap(s->base, sp->segment_size);
 	if (s->fd >= 0)
 		close(s->fd);
 	s->base = NULL;
@@ -241,31 +239,22 @@ release_file(struct wt_seglog_writer *w, struct wt_spool_slot *s)
 /* ---- the writer's side (owner thread) -------------------------------- */
 
 void
-wt_spool_seal(struct wt_seglog_writer *w)
+wt_spool_seal(struct wt_spool *sp, struct wt_spool_slot *s, uint64_t end_offset)
 {
-	struct wt_spool_slot *s = w->cur;
-
-	/* The seal block is written in memory only; making it durable is
-	 * the archiver's job. */
-	w->seg.end_offset = w->off;
-	w->seg.state = WT_SEG_STATE_SEALED;
-	w->seg.sealed_ns = wt_seg_now_ns();
-	wt_seg_seal_encode(w->base, &w->seg);
-	s->end_offset = w->off;
+	/* The seal block is in memory only; making it durable is the
+	 * archiver's job. */
+	s->end_offset = end_offset;
 	__atomic_store_n(&s->state, WT_SLOT_SEALED, __ATOMIC_RELEASE);
-	kick(w->spool);
-	w->base = NULL;
-	w->cur = NULL;
-	w->path[0] = '\0';
+	kick(sp);
 }
 
-/* Take a prepared file as segment w->next_segno. -EAGAIN when none is
+/* Take a prepared file as segment h->segment_no. -EAGAIN when none is
  * ready: every slot is sealed and waiting for the archiver (or, briefly, the
  * archiver is preparing the slot it just freed). */
 int
-wt_spool_roll(struct wt_seglog_writer *w)
+wt_spool_roll(struct wt_spool *sp, const struct wt_seg_header *h, struct wt_spool_slot **slotp,
+              char *path, size_t pathlen)
 {
-	struct wt_spool *sp = w->spool;
 	struct wt_spool_slot *s = NULL;
 	char tmp[32], name[WT_SEG_NAME_LEN + 1];
 
@@ -275,21 +264,19 @@ wt_spool_roll(struct wt_seglog_writer *w)
 	if (s == NULL) {
 		/* No wake-up needed: the archiver is busy with the sealed
 		 * segments, or waiting for a retry. No system call either. */
-		w->eagain++;
 		return -EAGAIN;
 	}
-	int dfd = s->in_dir ? w->dirfd : sp->dirfd;
+	int dfd = s->in_dir ? sp->logdirfd : sp->dirfd;
 	prep_name(tmp, sizeof(tmp), s->idx);
-	wt_seg_name_make(name, sizeof(name), w->next_segno);
-	wt_seg_header_init(w, &w->seg);
-	wt_seg_header_encode(s->base, &w->seg);
+	wt_seg_name_make(name, sizeof(name), h->segment_no);
+	wt_seg_header_encode(s->base, h);
 	if (renameat2(dfd, tmp, dfd, name, RENAME_NOREPLACE) != 0) {
 		int rc = -errno;
 		memset(s->base, 0, WT_SEG_HEADER_SIZE); /* a blank prepared file again */
 		__atomic_store_n(&s->state, WT_SLOT_READY, __ATOMIC_RELEASE);
 		return rc;
 	}
-	s->segno = w->next_segno;
+	s->segno = h->segment_no;
 	s->end_offset = 0;
 	__atomic_store_n(&s->state, WT_SLOT_CURRENT, __ATOMIC_RELAXED);
 	/* On a disk file system the header and the new name are synced by
@@ -297,16 +284,8 @@ wt_spool_roll(struct wt_seglog_writer *w)
 	if (!sp->huge || s->in_dir)
 		__atomic_store_n(&s->publish, 1, __ATOMIC_RELEASE);
 	kick(sp); /* and it prepares the next file */
-	w->cur = s;
-	w->base = s->base;
-	w->limit = w->segment_size;
-	w->off = WT_SEG_HEADER_SIZE;
-	w->flushed = 0;
-	snprintf(w->path, sizeof(w->path), "%s/%s", s->in_dir ? w->dir : sp->path, name);
-	w->next_segno++;
-	w->segments_created++;
-	if (s->in_dir)
-		w->fallback_segments++;
+	*slotp = s;
+	snprintf(path, pathlen, "%s/%s", s->in_dir ? sp->logdir : sp->path, name);
 	return 0;
 }
 
@@ -316,13 +295,13 @@ wt_spool_roll(struct wt_seglog_writer *w)
  * (@base): the same creation block and the same seal block (so the same
  * end offset and counts), sealed. Only then may the spool copy go. */
 static bool
-archived_copy_matches(struct wt_seglog_writer *w, const char *name, const uint8_t *base)
+archived_copy_matches(struct wt_spool *sp, const char *name, const uint8_t *base)
 {
 	uint8_t hdr[WT_SEG_HEADER_SIZE];
 	struct wt_seg_header h;
 	char why[160];
 	bool same = false;
-	int fd = openat(w->dirfd, name, O_RDONLY | O_CLOEXEC);
+	int fd = openat(sp->logdirfd, name, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0)
 		return false;
@@ -344,7 +323,7 @@ archived_copy_matches(struct wt_seglog_writer *w, const char *name, const uint8_
  * 0 or -errno with @why = "path: step".
  */
 static int
-copy_to_archive(struct wt_seglog_writer *w, const uint8_t *base, uint64_t end, uint64_t size,
+copy_to_archive(struct wt_spool *sp, const uint8_t *base, uint64_t end, uint64_t size,
                 uint64_t segno, uint64_t *copied, char *why, size_t whylen)
 {
 	char name[WT_SEG_NAME_LEN + 1], tmp[WT_SEG_NAME_LEN + 8];
@@ -354,14 +333,15 @@ copy_to_archive(struct wt_seglog_writer *w, const uint8_t *base, uint64_t end, u
 
 	wt_seg_name_make(name, sizeof(name), segno);
 	snprintf(tmp, sizeof(tmp), ".%s" WT_SEG_TMP_SUFFIX, name);
-	if (faccessat(w->dirfd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
-		if (archived_copy_matches(w, name, base))
+	if (faccessat(sp->logdirfd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+		if (archived_copy_matches(sp, name, base))
 			goto sync_dir;
-		wt_seg_seterr(why, whylen, "%s/%s: exists and is another segment", w->dir, name);
+		wt_seg_seterr(why, whylen, "%s/%s: exists and is another segment", sp->logdir,
+		              name);
 		return -EEXIST;
 	}
 	step = "create";
-	fd = openat(w->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	fd = openat(sp->logdirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
 		goto fail;
 	step = "write";
@@ -387,32 +367,31 @@ copy_to_archive(struct wt_seglog_writer *w, const uint8_t *base, uint64_t end, u
 	*copied = end;
 	hook(WT_ARCHIVE_TMP_WRITTEN, segno);
 	step = "rename";
-	if (renameat2(w->dirfd, tmp, w->dirfd, name, RENAME_NOREPLACE) != 0)
+	if (renameat2(sp->logdirfd, tmp, sp->logdirfd, name, RENAME_NOREPLACE) != 0)
 		goto fail;
 	hook(WT_ARCHIVE_RENAMED, segno);
 sync_dir:
-	if (fsync(w->dirfd) != 0) {
+	if (fsync(sp->logdirfd) != 0) {
 		rc = -errno;
-		wt_seg_seterr(why, whylen, "%s: fsync", w->dir);
+		wt_seg_seterr(why, whylen, "%s: fsync", sp->logdir);
 		return rc;
 	}
 	return 0;
 fail:
 	rc = -errno;
-	wt_seg_seterr(why, whylen, "%s/%s: %s", w->dir, tmp, step);
+	wt_seg_seterr(why, whylen, "%s/%s: %s", sp->logdir, tmp, step);
 	if (fd >= 0)
 		close(fd);
-	unlinkat(w->dirfd, tmp, 0);
+	unlinkat(sp->logdirfd, tmp, 0);
 	return rc;
 }
 
 /* Spool and archive on one disk file system: sync the spool file and
  * rename it into the archive. Idempotent like the copy. */
 static int
-move_to_archive(struct wt_seglog_writer *w, int fd, uint8_t *base, uint64_t size, uint64_t segno,
+move_to_archive(struct wt_spool *sp, int fd, uint8_t *base, uint64_t size, uint64_t segno,
                 char *why, size_t whylen)
 {
-	struct wt_spool *sp = w->spool;
 	char name[WT_SEG_NAME_LEN + 1];
 
 	wt_seg_name_make(name, sizeof(name), segno);
@@ -421,16 +400,16 @@ move_to_archive(struct wt_seglog_writer *w, int fd, uint8_t *base, uint64_t size
 		wt_seg_seterr(why, whylen, "%s/%s: sync", sp->path, name);
 		return rc;
 	}
-	if (renameat2(sp->dirfd, name, w->dirfd, name, RENAME_NOREPLACE) != 0 &&
-	    !(errno == ENOENT && faccessat(w->dirfd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0)) {
+	if (renameat2(sp->dirfd, name, sp->logdirfd, name, RENAME_NOREPLACE) != 0 &&
+	    !(errno == ENOENT && faccessat(sp->logdirfd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0)) {
 		int rc = -errno;
-		wt_seg_seterr(why, whylen, "%s/%s: rename into %s", sp->path, name, w->dir);
+		wt_seg_seterr(why, whylen, "%s/%s: rename into %s", sp->path, name, sp->logdir);
 		return rc;
 	}
 	hook(WT_ARCHIVE_RENAMED, segno);
-	if (fsync(w->dirfd) != 0) {
+	if (fsync(sp->logdirfd) != 0) {
 		int rc = -errno;
-		wt_seg_seterr(why, whylen, "%s: fsync", w->dir);
+		wt_seg_seterr(why, whylen, "%s: fsync", sp->logdir);
 		return rc;
 	}
 	return 0;
@@ -442,17 +421,16 @@ move_to_archive(struct wt_seglog_writer *w, int fd, uint8_t *base, uint64_t size
  * the caller still unmaps and closes it.
  */
 static int
-archive_segment(struct wt_seglog_writer *w, int fd, uint8_t *base, uint64_t end, uint64_t size,
+archive_segment(struct wt_spool *sp, int fd, uint8_t *base, uint64_t end, uint64_t size,
                 uint64_t segno, uint64_t *copied, char *why, size_t whylen)
 {
-	struct wt_spool *sp = w->spool;
 	char name[WT_SEG_NAME_LEN + 1];
 	int rc;
 
 	*copied = 0;
 	if (sp->same_fs)
-		return move_to_archive(w, fd, base, size, segno, why, whylen);
-	rc = copy_to_archive(w, base, end, size, segno, copied, why, whylen);
+		return move_to_archive(sp, fd, base, size, segno, why, whylen);
+	rc = copy_to_archive(sp, base, end, size, segno, copied, why, whylen);
 	if (rc != 0)
 		return rc;
 	/* A spool copy that cannot be deleted is harmless: the next open
@@ -465,30 +443,29 @@ archive_segment(struct wt_seglog_writer *w, int fd, uint8_t *base, uint64_t end,
 /* Sync the header and name of a segment the writer just published on a
  * disk file system. A failure is reported; the seal syncs it again. */
 static void
-publish_syncs(struct wt_seglog_writer *w)
+publish_syncs(struct wt_spool *sp)
 {
-	struct wt_spool *sp = w->spool;
 
 	for (unsigned int i = 0; i < sp->nslots; i++) {
 		struct wt_spool_slot *s = &sp->slots[i];
 		if (__atomic_load_n(&s->publish, __ATOMIC_ACQUIRE) == 0 ||
 		    __atomic_exchange_n(&s->publish, 0, __ATOMIC_ACQ_REL) == 0)
 			continue;
-		if (fsync(s->fd) != 0 || fsync(s->in_dir ? w->dirfd : sp->dirfd) != 0) {
+		if (fsync(s->fd) != 0 || fsync(s->in_dir ? sp->logdirfd : sp->dirfd) != 0) {
 			int e = errno;
 			set_error(sp, e,
 			          "segment %" PRIu64
 			          ": cannot sync its header and name in %s: %s (%s)",
-			          s->segno, s->in_dir ? w->dir : sp->path, strerror(e), errname(e));
+			          s->segno, s->in_dir ? sp->logdir : sp->path, strerror(e),
+			          errname(e));
 		}
 	}
 }
 
 /* Archive (or, for a fallback segment, sync) the sealed slot @s, then free it. */
 static int
-do_job(struct wt_seglog_writer *w, struct wt_spool_slot *s)
+do_job(struct wt_spool *sp, struct wt_spool_slot *s)
 {
-	struct wt_spool *sp = w->spool;
 	char why[PATH_MAX + 64];
 	uint64_t t0 = mono_ns(), copied = 0;
 	int rc;
@@ -499,25 +476,25 @@ do_job(struct wt_seglog_writer *w, struct wt_spool_slot *s)
 	hook(WT_ARCHIVE_BEFORE, s->segno);
 	if (s->in_dir) {
 		rc = 0;
-		if (msync(s->base, w->segment_size, MS_SYNC) != 0 || fsync(s->fd) != 0 ||
-		    fsync(w->dirfd) != 0) {
+		if (msync(s->base, sp->segment_size, MS_SYNC) != 0 || fsync(s->fd) != 0 ||
+		    fsync(sp->logdirfd) != 0) {
 			rc = -errno;
-			wt_seg_seterr(why, sizeof(why), "%s/seg-%020" PRIu64 ".wts: sync", w->dir,
-			              s->segno);
+			wt_seg_seterr(why, sizeof(why), "%s/seg-%020" PRIu64 ".wts: sync",
+			              sp->logdir, s->segno);
 		}
 	} else {
-		rc = archive_segment(w, s->fd, s->base, s->end_offset, w->segment_size, s->segno,
+		rc = archive_segment(sp, s->fd, s->base, s->end_offset, sp->segment_size, s->segno,
 		                     &copied, why, sizeof(why));
 	}
 	if (rc != 0) {
 		set_error(sp, -rc,
 		          "cannot archive segment %" PRIu64 ": %s: %s (%s); it stays in %s, "
 		          "retrying every %u ms",
-		          s->segno, why, strerror(-rc), errname(-rc), s->in_dir ? w->dir : sp->path,
-		          sp->retry_ms);
+		          s->segno, why, strerror(-rc), errname(-rc),
+		          s->in_dir ? sp->logdir : sp->path, sp->retry_ms);
 		return rc;
 	}
-	release_file(w, s);
+	release_file(sp, s);
 	if (!s->in_dir)
 		hook(WT_ARCHIVE_DONE, s->segno);
 	__atomic_fetch_add(&sp->c.seals_async, 1, __ATOMIC_RELAXED);
@@ -559,8 +536,7 @@ claim_empty(struct wt_spool *sp)
 static void *
 archiver_main(void *arg)
 {
-	struct wt_seglog_writer *w = arg;
-	struct wt_spool *sp = w->spool;
+	struct wt_spool *sp = arg;
 	const uint64_t retry_ns = (uint64_t)sp->retry_ms * 1000000u;
 	uint64_t prep_retry_at = 0, arch_retry_at = 0;
 
@@ -573,13 +549,13 @@ archiver_main(void *arg)
 		bool progress = false;
 
 		if (!paused) {
-			publish_syncs(w);
+			publish_syncs(sp);
 			/* Every free slot is prepared before any (long) copy
 			 * starts, so the writer finds a file ready at each roll
 			 * while the spool has room. */
 			struct wt_spool_slot *s;
 			while (!stop && now >= prep_retry_at && (s = claim_empty(sp)) != NULL) {
-				if (prepare_slot(w, s) != 0) {
+				if (prepare_slot(sp, s) != 0) {
 					__atomic_store_n(&s->state, WT_SLOT_EMPTY,
 					                 __ATOMIC_RELEASE);
 					prep_retry_at = now + retry_ns;
@@ -593,7 +569,7 @@ archiver_main(void *arg)
 			 * segment; if it fails again, it stays in the spool. */
 			s = hold_jobs ? NULL : oldest_sealed(sp);
 			if (s != NULL && (stop || now >= arch_retry_at)) {
-				int rc = do_job(w, s);
+				int rc = do_job(sp, s);
 				if (rc == 0) {
 					progress = true;
 				} else if (stop) {
@@ -668,9 +644,9 @@ remove_leftovers(int dirfd, bool tmp_segments)
 /* One segment left in the spool by a crashed writer: recover and archive
  * it, or delete it when the archive already has it. */
 static wt_cold int
-recover_one(struct wt_seglog_writer *w, const char *name, char *err, size_t errlen)
+recover_one(struct wt_spool *sp, const char *name, struct wt_spool_recovery *rec, char *err,
+            size_t errlen)
 {
-	struct wt_spool *sp = w->spool;
 	struct wt_seg_mapped m;
 	char why[PATH_MAX + 64];
 	uint64_t copied;
@@ -678,31 +654,32 @@ recover_one(struct wt_seglog_writer *w, const char *name, char *err, size_t errl
 
 	if (rc != 0)
 		goto out;
-	if (faccessat(w->dirfd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
-		if (!archived_copy_matches(w, name, m.base)) {
+	if (faccessat(sp->logdirfd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+		if (!archived_copy_matches(sp, name, m.base)) {
 			rc = -EEXIST;
 			wt_seg_seterr(
 			        err, errlen,
 			        "%s/%s: also in %s, and the two differ (creation block or seal); "
 			        "move one aside",
-			        sp->path, name, w->dir);
+			        sp->path, name, sp->logdir);
 			goto out;
 		}
 		/* The crash came after the archive's rename. */
 		unlinkat(sp->dirfd, name, 0);
-		w->duplicates_dropped++;
+		rec->duplicates++;
 		goto out;
 	}
 	if (!m.h.sealed) {
-		rc = wt_seg_recover(w, sp->path, sp->dirfd, name, &m.h, m.fd, m.base, m.size);
+		rc = wt_seg_recover(sp->dirfd, m.fd, m.base, m.size, &m.h);
 		if (rc != 0) {
 			wt_seg_seterr(err, errlen, "%s/%s: cannot seal recovered spool segment: %s",
 			              sp->path, name, strerror(-rc));
 			goto out;
 		}
-		snprintf(w->recovered_path, sizeof(w->recovered_path), "%s/%.28s", w->dir, name);
+		snprintf(rec->path, sizeof(rec->path), "%s/%.28s", sp->logdir, name);
+		rec->records = m.h.record_count;
 	}
-	rc = archive_segment(w, m.fd, m.base, WT_MIN(m.h.end_offset, m.size), m.size, m.segno,
+	rc = archive_segment(sp, m.fd, m.base, WT_MIN(m.h.end_offset, m.size), m.size, m.segno,
 	                     &copied, why, sizeof(why));
 	if (rc != 0) {
 		wt_seg_seterr(
@@ -712,26 +689,28 @@ recover_one(struct wt_seglog_writer *w, const char *name, char *err, size_t errl
 		        sp->path, name, why, strerror(-rc), errname(-rc));
 		goto out;
 	}
-	w->recovered_spool++;
+	rec->archived++;
 out:
 	wt_seg_unmap(&m);
 	return rc;
 }
 
 int
-wt_spool_open(struct wt_seglog_writer *w, const struct wt_seglog_conf *conf, char *err,
-              size_t errlen)
+wt_spool_open(struct wt_spool **spp, const struct wt_spool_conf *conf,
+              struct wt_spool_recovery *rec, char *err, size_t errlen)
 {
 	const char *dir = conf->spool_dir;
-	unsigned int nslots =
-	        conf->spool_segments ? conf->spool_segments : WT_SEGLOG_DEFAULT_SPOOL_SEGMENTS;
+	unsigned int nslots = conf->nslots ? conf->nslots : WT_SEGLOG_DEFAULT_SPOOL_SEGMENTS;
 	struct stat ds, ss;
 	struct statfs fs;
 	struct wt_spool *sp;
 	char **names = NULL;
 	int n = 0, rc;
 
-	if (dir[0] == '\0' || strlen(dir) >= sizeof(sp->path)) {
+	*spp = NULL;
+	memset(rec, 0, sizeof(*rec));
+	if (dir[0] == '\0' || strlen(dir) >= sizeof(sp->path) ||
+	    strlen(conf->log_dir) >= sizeof(sp->logdir)) {
 		wt_seg_seterr(err, errlen, "seglog: spool directory name empty or too long");
 		return -EINVAL;
 	}
@@ -746,7 +725,7 @@ wt_spool_open(struct wt_seglog_writer *w, const struct wt_seglog_conf *conf, cha
 		wt_seg_seterr(err, errlen, "seglog: out of memory");
 		return -ENOMEM;
 	}
-	w->spool = sp;
+	*spp = sp;
 	sp->nslots = nslots;
 	for (unsigned int i = 0; i < nslots; i++) {
 		sp->slots[i].idx = i;
@@ -754,8 +733,9 @@ wt_spool_open(struct wt_seglog_writer *w, const struct wt_seglog_conf *conf, cha
 	}
 	sp->efd = -1;
 	sp->dirfd = -1;
-	sp->logdirfd = w->dirfd;
-	sp->segment_size = w->segment_size;
+	sp->logdirfd = conf->logdirfd;
+	snprintf(sp->logdir, sizeof(sp->logdir), "%s", conf->log_dir);
+	sp->segment_size = conf->segment_size;
 	sp->retry_ms = conf->retry_ms ? conf->retry_ms : WT_SEGLOG_DEFAULT_RETRY_MS;
 	pthread_mutex_init(&sp->msg_lock, NULL);
 	snprintf(sp->path, sizeof(sp->path), "%s", dir);
@@ -766,7 +746,7 @@ wt_spool_open(struct wt_seglog_writer *w, const struct wt_seglog_conf *conf, cha
 		              strerror(-rc));
 		return rc;
 	}
-	if (fstat(sp->dirfd, &ss) != 0 || fstat(w->dirfd, &ds) != 0 ||
+	if (fstat(sp->dirfd, &ss) != 0 || fstat(sp->logdirfd, &ds) != 0 ||
 	    fstatfs(sp->dirfd, &fs) != 0) {
 		rc = -errno;
 		wt_seg_seterr(err, errlen, "%s: cannot stat spool directory: %s", dir,
@@ -788,11 +768,11 @@ wt_spool_open(struct wt_seglog_writer *w, const struct wt_seglog_conf *conf, cha
 	}
 	sp->huge = fs.f_type == HUGETLBFS_MAGIC;
 	sp->same_fs = !sp->huge && ss.st_dev == ds.st_dev;
-	if (sp->huge && w->segment_size % (uint64_t)fs.f_bsize != 0) {
+	if (sp->huge && sp->segment_size % (uint64_t)fs.f_bsize != 0) {
 		wt_seg_seterr(err, errlen,
 		              "%s: segment size %" PRIu64
 		              " is not a multiple of the hugepage size %ld of this spool",
-		              dir, w->segment_size, (long)fs.f_bsize);
+		              dir, sp->segment_size, (long)fs.f_bsize);
 		return -EINVAL;
 	}
 	sp->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -804,7 +784,7 @@ wt_spool_open(struct wt_seglog_writer *w, const struct wt_seglog_conf *conf, cha
 
 	/* Recovery: whatever a crashed writer left, before anything new. */
 	remove_leftovers(sp->dirfd, false);
-	remove_leftovers(w->dirfd, true);
+	remove_leftovers(sp->logdirfd, true);
 	n = wt_seg_list(sp->dirfd, &names);
 	if (n < 0) {
 		rc = n;
@@ -814,22 +794,20 @@ wt_spool_open(struct wt_seglog_writer *w, const struct wt_seglog_conf *conf, cha
 	}
 	rc = 0;
 	for (int i = 0; i < n && rc == 0; i++)
-		rc = recover_one(w, names[i], err, errlen);
+		rc = recover_one(sp, names[i], rec, err, errlen);
 	wt_seg_names_free(names, n);
 	/* Fallback segments a crashed writer sealed in memory may not have
 	 * been synced by its archiver: make the whole archive durable. */
-	if (rc == 0 && syncfs(w->dirfd) != 0) {
+	if (rc == 0 && syncfs(sp->logdirfd) != 0) {
 		rc = -errno;
-		wt_seg_seterr(err, errlen, "%s: syncfs: %s", w->dir, strerror(-rc));
+		wt_seg_seterr(err, errlen, "%s: syncfs: %s", sp->logdir, strerror(-rc));
 	}
 	return rc;
 }
 
 int
-wt_spool_start(struct wt_seglog_writer *w, const struct wt_seglog_conf *conf, char *err,
-               size_t errlen)
+wt_spool_start(struct wt_spool *sp, const cpu_set_t *cpus, char *err, size_t errlen)
 {
-	struct wt_spool *sp = w->spool;
 	struct wt_spool_slot *s = &sp->slots[0];
 	pthread_attr_t attr;
 	sigset_t all, old;
@@ -837,11 +815,11 @@ wt_spool_start(struct wt_seglog_writer *w, const struct wt_seglog_conf *conf, ch
 
 	/* The first segment's file, so the first append does not allocate.
 	 * A failure is not fatal: it is in the stats, and retried. */
-	if (prepare_slot(w, s) == 0)
+	if (prepare_slot(sp, s) == 0)
 		__atomic_store_n(&s->state, WT_SLOT_READY, __ATOMIC_RELEASE);
 	pthread_attr_init(&attr);
-	if (conf->archiver_cpus != NULL) {
-		rc = pthread_attr_setaffinity_np(&attr, sizeof(cpu_set_t), conf->archiver_cpus);
+	if (cpus != NULL) {
+		rc = pthread_attr_setaffinity_np(&attr, sizeof(cpu_set_t), cpus);
 		if (rc != 0) {
 			pthread_attr_destroy(&attr);
 			wt_seg_seterr(err, errlen, "seglog: archiver CPU set: %s", strerror(rc));
@@ -851,7 +829,7 @@ wt_spool_start(struct wt_seglog_writer *w, const struct wt_seglog_conf *conf, ch
 	/* Signals go to the application's threads, never to the archiver. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	rc = pthread_create(&sp->thread, &attr, archiver_main, w);
+	rc = pthread_create(&sp->thread, &attr, archiver_main, sp);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	pthread_attr_destroy(&attr);
 	if (rc != 0) {
@@ -865,9 +843,8 @@ wt_spool_start(struct wt_seglog_writer *w, const struct wt_seglog_conf *conf, ch
 }
 
 int
-wt_spool_close(struct wt_seglog_writer *w)
+wt_spool_close(struct wt_spool *sp)
 {
-	struct wt_spool *sp = w->spool;
 	int rc = 0;
 
 	if (sp->thread_started) {
@@ -878,7 +855,6 @@ wt_spool_close(struct wt_seglog_writer *w)
 		rc = sp->close_rc;
 	}
 	wt_spool_free(sp);
-	w->spool = NULL;
 	return rc;
 }
 
@@ -914,16 +890,14 @@ wt_spool_free(struct wt_spool *sp)
 }
 
 void
-wt_spool_stats(const struct wt_seglog_writer *w, struct wt_seglog_stats *st)
+wt_spool_stats(struct wt_spool *sp, struct wt_seglog_stats *st)
 {
-	struct wt_spool *sp = w->spool;
 
 	st->seals_async = __atomic_load_n(&sp->c.seals_async, __ATOMIC_RELAXED);
 	st->segments_archived = __atomic_load_n(&sp->c.segments_archived, __ATOMIC_RELAXED);
 	st->bytes_archived = __atomic_load_n(&sp->c.bytes_archived, __ATOMIC_RELAXED);
 	st->archive_ns = __atomic_load_n(&sp->c.archive_ns, __ATOMIC_RELAXED);
 	st->archive_failures = __atomic_load_n(&sp->c.archive_failures, __ATOMIC_RELAXED);
-	st->fallback_segments = w->fallback_segments;
 	for (unsigned int i = 0; i < sp->nslots; i++)
 		st->spool_waiting +=
 		        __atomic_load_n(&sp->slots[i].state, __ATOMIC_ACQUIRE) == WT_SLOT_SEALED;
@@ -936,16 +910,14 @@ wt_spool_stats(const struct wt_seglog_writer *w, struct wt_seglog_stats *st)
 }
 
 void
-wt_seglog_test_pause_archiver(struct wt_seglog_writer *w, int paused)
+wt_spool_pause(struct wt_spool *sp, int paused)
 {
-	if (w->spool == NULL)
-		return;
-	__atomic_store_n(&w->spool->paused, (uint32_t)paused, __ATOMIC_RELEASE);
-	kick(w->spool);
+	__atomic_store_n(&sp->paused, (uint32_t)paused, __ATOMIC_RELEASE);
+	kick(sp);
 	/* Synchronous: once the archiver has seen it at the top of its loop,
 	 * no step decided before the call is still to come. */
-	for (int i = 0; i < 10000 && __atomic_load_n(&w->spool->pause_seen, __ATOMIC_ACQUIRE) !=
-	                                     (uint32_t)paused;
+	for (int i = 0;
+	     i < 10000 && __atomic_load_n(&sp->pause_seen, __ATOMIC_ACQUIRE) != (uint32_t)paused;
 	     i++)
 		usleep(1000);
 }

@@ -51,22 +51,37 @@
 #include <unistd.h>
 
 #include "wt_crc32c.h"
-#include "wt_seglog_priv.h"
+#include "wt_seglog_segment.h"
+#include "wt_seglog_spool.h"
 
-/* Seal block from a scan or from the writer's counts, then make the whole
- * segment durable: msync of the mapping, fsync of the file, fsync of the
- * directory (which holds the rename of its creation). */
-int
-wt_seg_seal_and_sync(int dirfd, int fd, uint8_t *base, uint64_t size, struct wt_seg_header *h,
-                     uint32_t state)
-{
-	h->state = state;
-	h->sealed_ns = wt_seg_now_ns();
-	wt_seg_seal_encode(base, h);
-	if (msync(base, size, MS_SYNC) != 0 || fsync(fd) != 0 || fsync(dirfd) != 0)
-		return -errno;
-	return 0;
-}
+struct wt_seglog_writer {
+	/* current segment (base == NULL: none; the next append creates one) */
+	uint8_t *base;
+	uint64_t off;     /* next frame */
+	uint64_t limit;   /* segment size */
+	uint64_t flushed; /* bytes [0, flushed) already passed to msync */
+	uint64_t next_seq;
+	struct wt_seg_header seg; /* counts of the current segment */
+	int fd;                   /* direct mode only; a spool slot keeps its own */
+	int dirfd;
+	struct wt_spool *spool;    /* NULL: direct mode */
+	struct wt_spool_slot *cur; /* spool mode: the slot being written */
+	/* configuration and totals */
+	uint64_t segment_size;
+	uint64_t run_id;
+	uint64_t next_segno;
+	uint64_t segments_created;
+	uint64_t records_appended;
+	uint64_t recovered_records;
+	uint64_t recovered_spool;
+	uint64_t duplicates_dropped;
+	uint64_t eagain;
+	uint64_t seals_sync;
+	uint64_t fallback_segments;
+	char dir[PATH_MAX - WT_SEG_NAME_LEN - 2]; /* so that dir/name always fits */
+	char path[PATH_MAX];
+	char recovered_path[PATH_MAX];
+};
 
 static void
 unmap_segment(struct wt_seglog_writer *w)
@@ -94,52 +109,6 @@ seal_current(struct wt_seglog_writer *w)
 	return rc;
 }
 
-/* Creation block of the next segment (w->next_segno, first seq w->next_seq). */
-void
-wt_seg_header_init(struct wt_seglog_writer *w, struct wt_seg_header *h)
-{
-	memset(h, 0, sizeof(*h));
-	h->major = WT_SEG_MAJOR;
-	h->minor = WT_SEG_MINOR;
-	h->header_size = WT_SEG_HEADER_SIZE;
-	h->segment_size = w->segment_size;
-	h->segment_no = w->next_segno;
-	h->run_id = w->run_id;
-	h->created_ns = wt_seg_now_ns();
-	h->first_seq = w->next_seq;
-}
-
-int
-wt_seg_file_create(int dirfd, const char *name, uint64_t size, int mmap_flags, int *fdp,
-                   uint8_t **basep)
-{
-	void *base;
-	int rc;
-
-	unlinkat(dirfd, name, 0);
-	int fd = openat(dirfd, name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -errno;
-	/* posix_fallocate returns the error number instead of setting errno. */
-	rc = posix_fallocate(fd, 0, (off_t)size);
-	if (rc != 0) {
-		rc = -rc;
-		goto err;
-	}
-	base = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | mmap_flags, fd, 0);
-	if (base == MAP_FAILED) {
-		rc = -errno;
-		goto err;
-	}
-	*fdp = fd;
-	*basep = base;
-	return 0;
-err:
-	close(fd);
-	unlinkat(dirfd, name, 0);
-	return rc;
-}
-
 /* Create, preallocate, map and publish segment w->next_segno. */
 static wt_cold int
 create_segment(struct wt_seglog_writer *w)
@@ -155,7 +124,7 @@ create_segment(struct wt_seglog_writer *w)
 	rc = wt_seg_file_create(w->dirfd, tmp, w->segment_size, 0, &fd, &base);
 	if (rc != 0)
 		return rc;
-	wt_seg_header_init(w, &w->seg);
+	wt_seg_header_init(&w->seg, w->segment_size, w->next_segno, w->run_id, w->next_seq);
 	wt_seg_header_encode(base, &w->seg);
 	if (msync(base, WT_SEG_HEADER_SIZE, MS_SYNC) != 0 || fsync(fd) != 0) {
 		rc = -errno;
@@ -191,6 +160,45 @@ err:
 	return rc;
 }
 
+/* Spool mode: the seal block in memory, the file to the archiver. */
+static void
+spool_seal(struct wt_seglog_writer *w)
+{
+	w->seg.end_offset = w->off;
+	w->seg.state = WT_SEG_STATE_SEALED;
+	w->seg.sealed_ns = wt_seg_now_ns();
+	wt_seg_seal_encode(w->base, &w->seg);
+	wt_spool_seal(w->spool, w->cur, w->off);
+	w->base = NULL;
+	w->cur = NULL;
+	w->path[0] = '\0';
+}
+
+/* Spool mode: a prepared file becomes segment w->next_segno (-EAGAIN when
+ * none is ready). */
+static int
+spool_roll(struct wt_seglog_writer *w)
+{
+	struct wt_seg_header h;
+
+	wt_seg_header_init(&h, w->segment_size, w->next_segno, w->run_id, w->next_seq);
+	int rc = wt_spool_roll(w->spool, &h, &w->cur, w->path, sizeof(w->path));
+	if (rc != 0) {
+		w->eagain += rc == -EAGAIN;
+		return rc;
+	}
+	w->seg = h;
+	w->base = w->cur->base;
+	w->limit = w->segment_size;
+	w->off = WT_SEG_HEADER_SIZE;
+	w->flushed = 0;
+	w->next_segno++;
+	w->segments_created++;
+	if (w->cur->in_dir)
+		w->fallback_segments++;
+	return 0;
+}
+
 /* Make room for a frame of @span bytes: roll to a new segment if needed. */
 static wt_cold int
 make_room(struct wt_seglog_writer *w, uint64_t span)
@@ -203,9 +211,9 @@ make_room(struct wt_seglog_writer *w, uint64_t span)
 		if (w->base != NULL) {
 			if (span <= w->limit - w->off)
 				return 0;
-			wt_spool_seal(w);
+			spool_seal(w);
 		}
-		return wt_spool_roll(w);
+		return spool_roll(w);
 	}
 	if (w->base != NULL) {
 		if (span <= w->limit - w->off)
@@ -332,8 +340,9 @@ wt_seglog_close(struct wt_seglog_writer *w)
 		return 0;
 	if (w->spool != NULL) {
 		if (w->base != NULL)
-			wt_spool_seal(w);
-		rc = wt_spool_close(w);
+			spool_seal(w);
+		rc = wt_spool_close(w->spool);
+		w->spool = NULL;
 	} else if (w->base != NULL) {
 		rc = seal_current(w);
 		unmap_segment(w);
@@ -390,124 +399,9 @@ wt_seglog_writer_stats(const struct wt_seglog_writer *w, struct wt_seglog_stats 
 	st->seals_sync = w->seals_sync;
 	st->recovered_spool = w->recovered_spool;
 	st->duplicates_dropped = w->duplicates_dropped;
+	st->fallback_segments = w->fallback_segments;
 	if (w->spool != NULL)
-		wt_spool_stats(w, st);
-}
-
-/*
- * Recovery of an unsealed last segment: how it works
- *   The segment is scanned exactly as a reader scans it: frames up to the
- *   first zero word (never written), stepping over damaged frames (a power
- *   loss can tear them) to the next good one. Every committed record is
- *   kept where it is; nothing is rewritten
- *   or truncated, so recovery cannot lose a record a reader could have read.
- *   The seal block then records state "recovered", the records and last seq
- *   found and the end offset, and the file and directory are synced.
- *   Writing resumes in a new segment: next seq = last seq found + 1 (or the
- *   header's first_seq when the segment holds no record).
- */
-int
-wt_seg_recover(struct wt_seglog_writer *w, const char *dir, int dirfd, const char *name,
-               struct wt_seg_header *h, int fd, uint8_t *base, uint64_t size)
-{
-	struct wt_seg_cursor c = {
-	        .base = base, .limit = WT_MIN(size, h->segment_size), .off = h->header_size};
-	struct wt_seg_frame f;
-	enum wt_seg_step st;
-	uint64_t seq;
-
-	h->record_count = 0;
-	h->frame_count = 0;
-	h->last_seq = 0;
-	while ((st = wt_seg_cursor_next(&c, &f)) != WT_SEG_STEP_END) {
-		/* As the reader does: a bad CRC is skipped by its length, a
-		 * bad word by resynchronising at the next good frame. */
-		if (st == WT_SEG_STEP_BAD_WORD && !wt_seg_cursor_resync(&c, c.off + 8, c.limit))
-			break;
-		if (st != WT_SEG_STEP_FRAME)
-			continue;
-		h->frame_count++;
-		if (!wt_seglog_frame_sequenced(f.type) ||
-		    f.len < (f.type == WT_SEGLOG_FRAME_RECORD ? WT_CALLREC_V1_SIZE : sizeof(seq)))
-			continue;
-		memcpy(&seq, f.payload, sizeof(seq)); /* the first field of every sequenced frame */
-		if (h->record_count == 0 || seq > h->last_seq)
-			h->last_seq = seq;
-		h->record_count++;
-	}
-	h->end_offset = c.off;
-	int rc = wt_seg_seal_and_sync(dirfd, fd, base, size, h, WT_SEG_STATE_RECOVERED);
-	if (rc == 0) {
-		snprintf(w->recovered_path, sizeof(w->recovered_path), "%s/%.28s", dir, name);
-		w->recovered_records = h->record_count;
-	}
-	return rc;
-}
-
-int
-wt_seg_map(int dirfd, const char *dir, const char *name, const char *what, struct wt_seg_mapped *m,
-           char *err, size_t errlen)
-{
-	struct stat st;
-	char why[160];
-	int rc;
-
-	m->base = MAP_FAILED;
-	m->size = 0;
-	m->segno = 0;
-	wt_seg_name_parse(name, &m->segno);
-	m->fd = openat(dirfd, name, O_RDWR | O_CLOEXEC);
-	if (m->fd < 0 || fstat(m->fd, &st) != 0) {
-		rc = -errno;
-		wt_seg_seterr(err, errlen, "%s/%s: cannot open %s: %s", dir, name, what,
-		              strerror(-rc));
-		return rc;
-	}
-	if (st.st_size < (off_t)WT_SEG_HEADER_SIZE) {
-		wt_seg_seterr(err, errlen, "%s/%s: %s too short (%jd bytes); move it aside", dir,
-		              name, what, (intmax_t)st.st_size);
-		return -EBADMSG;
-	}
-	m->size = (uint64_t)st.st_size;
-	m->base = mmap(NULL, m->size, PROT_READ | PROT_WRITE, MAP_SHARED, m->fd, 0);
-	if (m->base == MAP_FAILED) {
-		rc = -errno;
-		wt_seg_seterr(err, errlen, "%s/%s: cannot map %s: %s", dir, name, what,
-		              strerror(-rc));
-		return rc;
-	}
-	switch (wt_seg_header_decode(m->base, m->size, &m->h, why, sizeof(why))) {
-	case WT_SEG_HDR_OK:
-		break;
-	case WT_SEG_HDR_UNSUPPORTED:
-		wt_seg_seterr(err, errlen, "%s/%s: %s", dir, name, why);
-		return -ENOTSUP;
-	default:
-		/* Without a trustworthy header the seq cannot be continued
-		 * without risking duplicates: an operator decides. */
-		wt_seg_seterr(err, errlen, "%s/%s: %s; cannot continue the log: move it aside", dir,
-		              name, why);
-		return -EBADMSG;
-	}
-	if (m->h.segment_no != m->segno || m->h.segment_size != m->size) {
-		wt_seg_seterr(err, errlen,
-		              "%s/%s: header says segment %" PRIu64 " of %" PRIu64
-		              " bytes; move it aside",
-		              dir, name, m->h.segment_no, m->h.segment_size);
-		return -EBADMSG;
-	}
-	return 0;
-}
-
-void
-wt_seg_unmap(struct wt_seg_mapped *m)
-{
-	if (m->base != MAP_FAILED)
-		munmap(m->base, m->size);
-	if (m->fd >= 0)
-		close(m->fd);
-	m->base = MAP_FAILED;
-	m->fd = -1;
+		wt_spool_stats(w->spool, st);
 }
 
 /* Continue numbering after the last segment of the directory. */
@@ -518,10 +412,15 @@ resume_after(struct wt_seglog_writer *w, const char *name, char *err, size_t err
 	int rc = wt_seg_map(w->dirfd, w->dir, name, "last segment", &m, err, errlen);
 
 	if (rc == 0 && !m.h.sealed) {
-		rc = wt_seg_recover(w, w->dir, w->dirfd, name, &m.h, m.fd, m.base, m.size);
-		if (rc != 0)
+		rc = wt_seg_recover(w->dirfd, m.fd, m.base, m.size, &m.h);
+		if (rc != 0) {
 			wt_seg_seterr(err, errlen, "%s/%s: cannot seal recovered segment: %s",
 			              w->dir, name, strerror(-rc));
+		} else {
+			snprintf(w->recovered_path, sizeof(w->recovered_path), "%s/%.28s", w->dir,
+			         name);
+			w->recovered_records = m.h.record_count;
+		}
 	}
 	if (rc == 0) {
 		w->next_seq =
@@ -586,7 +485,20 @@ wt_seglog_open(const struct wt_seglog_conf *conf, char *err, size_t errlen)
 	 * there into the directory first, so that the directory's last
 	 * segment below is the log's last segment. */
 	if (conf->spool_dir != NULL) {
-		rc = wt_spool_open(w, conf, err, errlen);
+		struct wt_spool_conf sc = {.spool_dir = conf->spool_dir,
+		                           .log_dir = w->dir,
+		                           .logdirfd = w->dirfd,
+		                           .segment_size = w->segment_size,
+		                           .nslots = conf->spool_segments,
+		                           .retry_ms = conf->retry_ms};
+		struct wt_spool_recovery rec;
+		rc = wt_spool_open(&w->spool, &sc, &rec, err, errlen);
+		w->recovered_spool = rec.archived;
+		w->duplicates_dropped = rec.duplicates;
+		if (rec.path[0] != '\0') {
+			snprintf(w->recovered_path, sizeof(w->recovered_path), "%s", rec.path);
+			w->recovered_records = rec.records;
+		}
 		if (rc != 0)
 			goto err;
 	}
@@ -607,7 +519,7 @@ wt_seglog_open(const struct wt_seglog_conf *conf, char *err, size_t errlen)
 	names = NULL;
 	n = 0;
 	if (w->spool != NULL) {
-		rc = wt_spool_start(w, conf, err, errlen);
+		rc = wt_spool_start(w->spool, conf->archiver_cpus, err, errlen);
 		if (rc != 0)
 			goto err;
 	}
@@ -623,4 +535,11 @@ err:
 	free(w);
 	errno = -rc;
 	return NULL;
+}
+
+void
+wt_seglog_test_pause_archiver(struct wt_seglog_writer *w, int paused)
+{
+	if (w->spool != NULL)
+		wt_spool_pause(w->spool, paused);
 }
