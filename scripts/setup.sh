@@ -28,10 +28,12 @@ EOF
 # IPFIX tests (suite ipfix, docs/IPFIX.md): real collectors and decoders:
 # nfdump (nfcapd, nfdump), pmacct (nfacctd), tshark, and postgresql (the
 # billing pipeline: nfacctd's pgsql plugin writing into a test database).
+# Host agent (app/wiretally-agent, docs/AGENT.md): libbpf-dev, bpftool
+# (vmlinux.h from the kernel's BTF, skeletons), clang (the BPF target).
 PACKAGES="gcc libc6-dev meson ninja-build pkg-config libdpdk-dev dpdk libnuma-dev
 libjemalloc-dev libpcap-dev python3 iproute2 ethtool tcpdump nginx-light curl
 nftables procps valgrind clang-format dpdk-dev groff-base systemd nfdump pmacct tshark
-postgresql"
+postgresql libbpf-dev bpftool clang"
 PACKAGES=$(echo $PACKAGES)
 
 case ${1:-} in

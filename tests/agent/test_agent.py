@@ -1,0 +1,165 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+# test_agent.py: wiretally-agent and wiretally-report on real processes in two network namespaces.
+"""Usage: test_agent.py WIRETALLY_AGENT WIRETALLY_REPORT
+
+Two namespaces joined by a veth (offloads off). The agent traces the host;
+agent_apps.py runs a server (a thread of the listener's creator, a forked
+worker that accepts by itself, the creator again; UDP) and a client (a
+thread, a forked child, a short-lived child that exits before its last
+ACK; UDP), each writing its own pid and byte counts per socket. Then, per
+socket of both ends, the per-connection report must name the process that
+used it (its pid and comm; for the worker, the worker and not the
+listener's creator) and give exactly the bytes the programs sent and
+received; TCP's indicated bytes equal its received bytes, nothing is
+cancelled, the agent's summary says "lost 0". Needs root and the agent
+built (exit 77 with why otherwise). Exit 0 when all pass, 1 otherwise.
+"""
+import csv
+import io
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+SKIP = 77
+HERE = os.path.dirname(os.path.abspath(__file__))
+C, S = '10.77.0.1', '10.77.0.2'
+FAILS = []
+
+
+def check(cond, what):
+    print(('ok   ' if cond else 'FAIL ') + what, flush=True)
+    if not cond:
+        FAILS.append(what)
+
+
+def run(cmd, **kw):
+    return subprocess.run([str(c) for c in cmd], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          text=True, timeout=120, **kw)
+
+
+def sh(*cmd, ns=None):
+    full = (['ip', 'netns', 'exec', ns] if ns else []) + list(cmd)
+    p = run(full)
+    if p.returncode != 0:
+        raise RuntimeError('%s: %s' % (' '.join(str(c) for c in full), p.stderr.strip()))
+    return p.stdout
+
+
+def lab_up(p):
+    cns, sns = p + '-c', p + '-s'
+    for ns in (cns, sns):
+        sh('ip', 'netns', 'add', ns)
+        sh('ip', 'link', 'set', 'lo', 'up', ns=ns)
+    sh('ip', 'link', 'add', 'wtag-c', 'netns', cns, 'type', 'veth', 'peer', 'name', 'wtag-s',
+       'netns', sns)
+    for ns, dev, a in ((cns, 'wtag-c', C), (sns, 'wtag-s', S)):
+        for line in sh('ethtool', '-k', dev, ns=ns).splitlines():
+            if ': on' in line and not line.startswith(' ') and '[fixed]' not in line:
+                run(['ip', 'netns', 'exec', ns, 'ethtool', '-K', dev, line.split(':')[0], 'off'])
+        sh('ip', 'addr', 'add', a + '/24', 'dev', dev, ns=ns)
+        sh('ip', 'link', 'set', dev, 'up', ns=ns)
+    return cns, sns
+
+
+def lab_down(p):
+    for ns in (p + '-c', p + '-s'):
+        for pid in run(['ip', 'netns', 'pids', ns]).stdout.split():
+            try:
+                os.kill(int(pid), signal.SIGKILL)
+            except (ProcessLookupError, ValueError):
+                pass
+        run(['ip', 'netns', 'del', ns])
+
+
+def main():
+    if len(sys.argv) != 3:
+        print(__doc__, file=sys.stderr)
+        return 2
+    agent, report = sys.argv[1], sys.argv[2]
+    if os.geteuid() != 0:
+        print('SKIP agent: needs root (uid %d)' % os.geteuid())
+        return SKIP
+    tmp = tempfile.mkdtemp(prefix='wt-agent-')
+    p = 'wtag%d' % os.getpid()
+    log, man = os.path.join(tmp, 'trace'), os.path.join(tmp, 'manifest.jsonl')
+    os.mkdir(log)
+    errf = open(os.path.join(tmp, 'agent.stderr'), 'w+')
+    ag = subprocess.Popen([agent, '-o', log], stdout=subprocess.DEVNULL, stderr=errf)
+    try:
+        for _ in range(100):
+            errf.seek(0)
+            text = errf.read()
+            if 'tracing' in text or ag.poll() is not None:
+                break
+            time.sleep(0.1)
+        if ag.poll() is not None:
+            if ag.returncode == 3:  # preflight: root, BTF, tracefs, tracepoints
+                print('SKIP agent: %s' % text.strip())
+                return SKIP
+            check(False, 'the agent starts (%s)' % text.strip())
+            return 1
+        cns, sns = lab_up(p)
+        srv = subprocess.Popen(['ip', 'netns', 'exec', sns, sys.executable,
+                                os.path.join(HERE, 'agent_apps.py'), 'server', S, man])
+        time.sleep(0.5)
+        cl = run(['ip', 'netns', 'exec', cns, sys.executable, os.path.join(HERE, 'agent_apps.py'),
+                  'client', S, man])
+        check(cl.returncode == 0, 'the client ran (%s)' % cl.stderr.strip()[-300:])
+        time.sleep(1)
+        open(man + '.stop', 'w').close()
+        srv.wait(30)
+        time.sleep(1)  # the last ACKs, the closes
+        ag.send_signal(signal.SIGINT)
+        ag.wait(60)
+        errf.seek(0)
+        summary = errf.read()
+        check(ag.returncode == 0, 'the agent exits 0 (%d)' % ag.returncode)
+        check('\nlost 0 events' in summary, 'the summary says lost 0')
+        rp = run([report, log])
+        check(rp.returncode == 0 and rp.stderr == '',
+              'the report reads the trace log (%d %r)' % (rp.returncode, rp.stderr))
+        rows = list(csv.DictReader(io.StringIO(rp.stdout)))
+        netns = {ns: os.stat('/run/netns/' + ns).st_ino for ns in (cns, sns)}
+        apps = [json.loads(l) for l in open(man)]
+        check(len(apps) == 8, 'the programs used 8 sockets (%d)' % len(apps))
+        for a in apps:
+            ns = netns[cns if a['side'] == 'client' else sns]
+            mine = [r for r in rows if r['proto'] == a['proto'] and int(r['netns']) == ns and
+                    int(r['local_port']) == a['lport'] and
+                    (a['proto'] == 'udp' or int(r['remote_port']) == a['rport'])]
+            what = '%s %s :%d' % (a['side'], a['proto'], a['lport'])
+            if len(mine) != 1:
+                check(False, '%s: one report line (%d)' % (what, len(mine)))
+                continue
+            r = mine[0]
+            want = {'pid': a['pid'], 'comm': 'python3', 'sent_bytes': a['sent'],
+                    'received_bytes': a['received'], 'cancelled_bytes': 0}
+            if a['proto'] == 'tcp':
+                want['indicated_bytes'] = a['received']
+            bad = ['%s %s, expected %s' % (k, r[k], v) for k, v in want.items()
+                   if r[k] != str(v)]
+            check(not bad, '%s (pid %d): owner and bytes as the program says%s' %
+                  (what, a['pid'], ('; ' + '; '.join(bad)) if bad else ''))
+    except (RuntimeError, subprocess.TimeoutExpired) as e:
+        check(False, 'the lab ran (%s)' % e)
+    finally:
+        if ag.poll() is None:
+            ag.kill()
+            ag.wait()
+        lab_down(p)
+    if FAILS:
+        print('files kept in %s' % tmp)
+    else:
+        shutil.rmtree(tmp, ignore_errors=True)
+    print('%d failed' % len(FAILS))
+    return 1 if FAILS else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
