@@ -28,6 +28,8 @@ import time
 
 SKIP = 77
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+from netns_util import netns_delete  # noqa: E402
 C, S = '10.77.0.1', '10.77.0.2'
 FAILS = []
 
@@ -68,13 +70,7 @@ def lab_up(p):
 
 
 def lab_down(p):
-    for ns in (p + '-c', p + '-s'):
-        for pid in run(['ip', 'netns', 'pids', ns]).stdout.split():
-            try:
-                os.kill(int(pid), signal.SIGKILL)
-            except (ProcessLookupError, ValueError):
-                pass
-        run(['ip', 'netns', 'del', ns])
+    netns_delete((p + '-c', p + '-s'))
 
 
 def main():

@@ -44,6 +44,9 @@ import time
 import wtpcap
 from wtcheck import FAILS, SKIPS, check
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from netns_util import netns_delete  # noqa: E402
+
 SKIP = 77
 COMPARED = [c for c in wtpcap.RECORD_COLUMNS
             if c not in ('seq', 'start_ns', 'end_ns', 'end_reason', 'call_id')]
@@ -351,14 +354,7 @@ class Router:
         return 0
 
     def down(self):
-        for ns in (self.cli, self.rtr, self.srv):
-            pids = run(['ip', 'netns', 'pids', ns]).stdout.split()
-            for pid in pids:
-                try:
-                    os.kill(int(pid), signal.SIGKILL)
-                except (ProcessLookupError, ValueError):
-                    pass
-            run(['ip', 'netns', 'del', ns])
+        netns_delete((self.cli, self.rtr, self.srv))
 
 
 def lossy_preflight():

@@ -37,6 +37,9 @@ import time
 
 from wtcheck import FAILS, check
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from netns_util import netns_delete  # noqa: E402
+
 SKIP = 77
 U1, U2 = '10.201.0.1', '10.201.0.2'
 C, S = '192.168.77.1', '192.168.77.2'
@@ -146,13 +149,7 @@ class Lab:
         for p in self.procs:
             p.kill()
             p.wait()
-        for ns in self.all_ns():
-            for pid in run(['ip', 'netns', 'pids', ns]).stdout.split():
-                try:
-                    os.kill(int(pid), signal.SIGKILL)
-                except (ProcessLookupError, ValueError):
-                    pass
-            run(['ip', 'netns', 'del', ns])
+        netns_delete(self.all_ns())
 
 
 def preflight():
