@@ -326,6 +326,116 @@ print_conn(const struct conn *c, int json)
 	putchar('\n');
 }
 
+/* ---- totals (--by) ------------------------------------------------------- */
+
+static const char *const by_names[] = {"", "process", "service", "nic", "client"};
+static const char *const by_cols[] = {"", "pid,comm,uid,cgroup", "proto,local_port",
+                                      "local_addr,ifname", "remote_addr"};
+
+struct group {
+	char key[400]; /* the leading columns, CSV-rendered: also the sort key */
+	char json[600];
+	uint64_t conns, sent, received, indicated, retx, cancelled;
+};
+
+static int
+by_key(const void *a, const void *b)
+{
+	return strcmp(((const struct group *)a)->key, ((const struct group *)b)->key);
+}
+
+/* The leading columns of @c's group under @by, as CSV and as JSON members. */
+static void
+group_key(const struct conn *c, int by, char *csv, size_t clen, char *js, size_t jlen)
+{
+	char a[64], comm[17];
+
+	switch (by) {
+	case BY_PROCESS:
+		memcpy(comm, c->o.owner.comm, 16);
+		comm[16] = '\0';
+		/* one process = (pid, start time): a reused pid is another */
+		snprintf(csv, clen, "%u,%s,%u,%s\t%" PRIu64, c->o.owner.pid, comm, c->o.owner.uid,
+		         c->cgroup, (uint64_t)c->o.owner.start_ns);
+		snprintf(js, jlen, "\"pid\":%u,\"comm\":\"%s\",\"uid\":%u,\"cgroup\":\"%s\"",
+		         c->o.owner.pid, comm, c->o.owner.uid, c->cgroup);
+		break;
+	case BY_SERVICE:
+		snprintf(csv, clen, "%s,%u", c->udp ? "udp" : "tcp", c->o.lport);
+		snprintf(js, jlen, "\"proto\":\"%s\",\"local_port\":%u", c->udp ? "udp" : "tcp",
+		         c->o.lport);
+		break;
+	case BY_NIC:
+		addr_text(&c->o, c->o.laddr, a, sizeof(a));
+		snprintf(csv, clen, "%s,%s", a, c->ifname);
+		snprintf(js, jlen, "\"local_addr\":\"%s\",\"ifname\":\"%s\"", a, c->ifname);
+		break;
+	default:
+		addr_text(&c->o, c->o.raddr, a, sizeof(a));
+		snprintf(csv, clen, "%s", a);
+		snprintf(js, jlen, "\"remote_addr\":\"%s\"", a);
+		break;
+	}
+}
+
+static void
+print_groups(const struct table *t, int by, int json, uint64_t since, uint64_t until)
+{
+	struct group *g = calloc(t->n ? t->n : 1, sizeof(*g));
+	size_t n = 0;
+
+	if (g == NULL) {
+		fprintf(stderr, PROG ": out of memory\n");
+		exit(1);
+	}
+	for (size_t i = 0; i < t->n; i++) {
+		const struct conn *c = &t->c[i];
+		uint64_t end = c->close_ns ? c->close_ns : UINT64_MAX;
+		if (end < since || c->open_ns > until)
+			continue;
+		struct group *x = &g[n++];
+		group_key(c, by, x->key, sizeof(x->key), x->json, sizeof(x->json));
+		x->conns = 1;
+		x->sent = c->sent;
+		x->received = c->received;
+		x->indicated = c->indicated;
+		x->retx = c->retx;
+		x->cancelled = c->cancelled;
+	}
+	qsort(g, n, sizeof(*g), by_key);
+	if (!json)
+		printf("%s,connections,sent_bytes,received_bytes,indicated_bytes,"
+		       "retransmitted_bytes,cancelled_bytes\n",
+		       by_cols[by]);
+	for (size_t i = 0; i < n;) {
+		struct group sum = g[i];
+		size_t j = i + 1;
+		for (; j < n && strcmp(g[j].key, g[i].key) == 0; j++) {
+			sum.conns++;
+			sum.sent += g[j].sent;
+			sum.received += g[j].received;
+			sum.indicated += g[j].indicated;
+			sum.retx += g[j].retx;
+			sum.cancelled += g[j].cancelled;
+		}
+		sum.key[strcspn(sum.key, "\t")] = '\0'; /* the start time only sorted */
+		if (json)
+			printf("{%s,\"connections\":%" PRIu64 ",\"sent_bytes\":%" PRIu64
+			       ",\"received_bytes\":%" PRIu64 ",\"indicated_bytes\":%" PRIu64
+			       ",\"retransmitted_bytes\":%" PRIu64 ",\"cancelled_bytes\":%" PRIu64
+			       "}\n",
+			       sum.json, sum.conns, sum.sent, sum.received, sum.indicated, sum.retx,
+			       sum.cancelled);
+		else
+			printf("%s,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
+			       ",%" PRIu64 "\n",
+			       sum.key, sum.conns, sum.sent, sum.received, sum.indicated, sum.retx,
+			       sum.cancelled);
+		i = j;
+	}
+	free(g);
+}
+
 static int
 by_open(const void *a, const void *b)
 {
@@ -339,12 +449,19 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-	        "usage: " PROG " [--format csv|json] [--since T] [--until T] DIR...\n"
+	        "usage: " PROG
+	        " [--by process|service|nic|client] [--format csv|json] [--since T]\n"
+	        "       [--until T] DIR...\n"
 	        "Volume per connection from wiretally-agent's trace logs (docs/AGENT.md):\n"
 	        "conn_id,proto,netns,local_addr,local_port,remote_addr,remote_port,ifname,pid,comm,"
 	        "\n"
 	        "uid,cgroup,open_ns,close_ns,sent_bytes,received_bytes,indicated_bytes,\n"
 	        "retransmitted_bytes,cancelled_bytes\n"
+	        "      --by WHAT          totals instead: per process (pid,comm,uid,cgroup), "
+	        "service\n"
+	        "                         (proto,local_port), nic (local_addr,ifname) or client\n"
+	        "                         (remote_addr), then connections and the five byte\n"
+	        "                         columns\n"
 	        "      --format csv|json  output (default csv, with a header line)\n"
 	        "      --since T, --until T  connections open at some time in [T, T] (ns since\n"
 	        "                         the epoch, or seconds with a fraction)\n"
@@ -377,12 +494,11 @@ on_problem(void *arg, enum wt_seglog_problem p, const char *path, uint64_t off, 
 int
 main(int argc, char **argv)
 {
-	static const struct option lo[] = {{"format", required_argument, 0, 'f'},
-	                                   {"since", required_argument, 0, 's'},
-	                                   {"until", required_argument, 0, 'u'},
-	                                   {"help", no_argument, 0, 'h'},
-	                                   {0, 0, 0, 0}};
-	int json = 0, c, worst = 0;
+	static const struct option lo[] = {
+	        {"format", required_argument, 0, 'f'}, {"by", required_argument, 0, 'b'},
+	        {"since", required_argument, 0, 's'},  {"until", required_argument, 0, 'u'},
+	        {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
+	int json = 0, c, worst = 0, by = BY_CONN;
 	uint64_t since = 0, until = UINT64_MAX;
 
 	opterr = 0;
@@ -395,6 +511,18 @@ main(int argc, char **argv)
 				return 2;
 			}
 			json = optarg[0] == 'j';
+			break;
+		case 'b':
+			for (int k = BY_PROCESS; k <= BY_CLIENT; k++)
+				if (strcmp(optarg, by_names[k]) == 0)
+					by = k;
+			if (by == BY_CONN) {
+				fprintf(stderr,
+				        PROG
+				        ": --by: '%s' is not process, service, nic or client\n",
+				        optarg);
+				return 2;
+			}
 			break;
 		case 's':
 		case 'u':
@@ -445,6 +573,10 @@ main(int argc, char **argv)
 	wt_seglog_reader_close(rd);
 
 	qsort(r.t.c, r.t.n, sizeof(*r.t.c), by_open);
+	if (by != BY_CONN) {
+		print_groups(&r.t, by, json, since, until);
+		goto said;
+	}
 	if (!json) {
 		for (size_t i = 0; i < NCOLS; i++)
 			printf("%s%s", i ? "," : "", conn_cols[i]);
@@ -457,10 +589,11 @@ main(int argc, char **argv)
 			continue;
 		print_conn(x, json);
 	}
+said:
 	if (r.lost)
 		fprintf(stderr,
 		        PROG ": the agent lost %" PRIu64 " events (its ring buffer or its log was "
-		                                         "full): these totals are incomplete\n",
+		             "full): these totals are incomplete\n",
 		        r.lost);
 	if (r.orphans)
 		fprintf(stderr,

@@ -12,7 +12,9 @@ socket of both ends, the per-connection report must name the process that
 used it (its pid and comm; for the worker, the worker and not the
 listener's creator) and give exactly the bytes the programs sent and
 received; TCP's indicated bytes equal its received bytes, nothing is
-cancelled, the agent's summary says "lost 0". Needs root and the agent
+cancelled, the agent's summary says "lost 0". The totals: --by process
+gives each program's bytes, --by service the server port's three
+connections, --by nic and --by client add up to the per-connection lines. Needs root and the agent
 built (exit 77 with why otherwise). Exit 0 when all pass, 1 otherwise.
 """
 import csv
@@ -71,6 +73,39 @@ def lab_up(p):
 
 def lab_down(p):
     netns_delete((p + '-c', p + '-s'))
+
+
+def by(report, log, what):
+    p = run([report, '--by', what, log])
+    check(p.returncode == 0, 'report --by %s exits 0 (%s)' % (what, p.stderr.strip()))
+    return list(csv.DictReader(io.StringIO(p.stdout)))
+
+
+def check_totals(report, log, rows, apps):
+    """--by process: each program's bytes; --by service: the server's port;
+    --by nic and --by client add up to the per-connection totals."""
+    cols = ('sent_bytes', 'received_bytes')
+    procs = by(report, log, 'process')
+    for pid in sorted({a['pid'] for a in apps}):
+        want = [sum(a[k] for a in apps if a['pid'] == pid) for k in ('sent', 'received')]
+        got = [r for r in procs if r['pid'] == str(pid)]
+        check(len(got) == 1 and [int(got[0][c]) for c in cols] == want,
+              '--by process: pid %d sent/received %s (%s)' %
+              (pid, want, got and [got[0][c] for c in cols]))
+    svc = [r for r in by(report, log, 'service') if r['proto'] == 'tcp' and
+           r['local_port'] == '9000']
+    want = [sum(a[k] for a in apps if a['side'] == 'server' and a['proto'] == 'tcp')
+            for k in ('sent', 'received')]
+    check(len(svc) == 1 and [int(svc[0][c]) for c in cols] == want and svc[0]['connections'] == '3',
+          '--by service: tcp 9000 = the server\'s 3 connections %s (%s)' %
+          (want, svc and [svc[0][c] for c in cols]))
+    # (UDP lines have no indicated bytes: empty)
+    total = [sum(int(r[c] or 0) for r in rows) for c in cols + ('indicated_bytes',)]
+    for what in ('nic', 'client'):
+        lines = by(report, log, what)
+        t = [sum(int(r[c] or 0) for r in lines) for c in cols + ('indicated_bytes',)]
+        check(t == total, '--by %s adds up to the per-connection totals %s (%s)' %
+              (what, total, t))
 
 
 def main():
@@ -142,6 +177,7 @@ def main():
                    if r[k] != str(v)]
             check(not bad, '%s (pid %d): owner and bytes as the program says%s' %
                   (what, a['pid'], ('; ' + '; '.join(bad)) if bad else ''))
+        check_totals(report, log, rows, apps)
     except (RuntimeError, subprocess.TimeoutExpired) as e:
         check(False, 'the lab ran (%s)' % e)
     finally:
