@@ -34,6 +34,9 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_helpers.h>
 
+#define READ_ONCE(x)     (*(volatile typeof(x) *)&(x))
+#define WRITE_ONCE(x, v) (*(volatile typeof(x) *)&(x) = (v))
+
 #include "../wta_events.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
@@ -61,19 +64,34 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define LISTEN_MAX 4096
 #define UDP_MAX    65536
 
+/*
+ * The send FIFO is a single-producer, single-consumer ring: the producer
+ * (a send call, process context, after the socket lock was released) owns
+ * `tail` and the slot it fills; the consumers (tcp_probe in softirq, the
+ * state changes: all under the socket lock, so one at a time) own `head`.
+ * Neither ever writes the other's index, so a send completed on one CPU
+ * while another queues a send loses nothing. A second producer at the same
+ * instant (two threads sending on one socket) finds `resv` taken and adds
+ * its bytes to the overflow, as does a send that finds the ring full: the
+ * overflow (atomic) is completed once the ACK covers the last send added to
+ * it. So the byte totals are always exact; only the split into events and
+ * their timing can be coarser.
+ */
 struct conn_state {
 	__u64 conn;
 	struct wta_owner owner;
 	__u32 fifo_end[FIFO_N]; /* write_seq after each queued send */
 	__u32 fifo_bytes[FIFO_N];
+	__u32 head, tail, resv; /* the ring: consumer index, producer index, reservation */
+	__u32 over_end;         /* the end of the last send added to the overflow */
+	__u64 over_bytes;       /* sends not in the ring, completed together */
 	__u32 last_rcv_nxt;
 	__u32 isn_local, isn_remote;
-	__u8 head, count; /* the FIFO */
 	__u8 role;
 	__u8 confirmed; /* the owner is the process that uses the socket */
 	__u8 opened;    /* the OPEN event was emitted */
 	__u8 fin;       /* the peer's FIN was taken out of rcv_nxt's advance */
-	__u8 reserved[2];
+	__u8 reserved[4];
 };
 
 struct listen_key {
@@ -200,20 +218,43 @@ emit_hot(__u32 type, __u64 conn, __u32 bytes, __u32 pid, __u32 tid)
 }
 
 /* Complete the queued sends that @una covers (the peer acknowledged every
- * byte before it): one SEND event each. */
+ * byte before it): one SEND event each. Consumers only (socket lock). */
 static __always_inline void
 complete_sends(struct conn_state *s, __u32 una)
 {
+	__u32 h = s->head, t = READ_ONCE(s->tail);
+
 	for (int i = 0; i < FIFO_N; i++) {
-		if (s->count == 0)
+		if (h == t)
 			break;
-		__u32 h = s->head & (FIFO_N - 1);
-		if (after(s->fifo_end[h], una))
+		__u32 k = h & (FIFO_N - 1);
+		if (after(s->fifo_end[k], una))
 			break;
-		emit_hot(WTA_EV_SEND, s->conn, s->fifo_bytes[h], s->owner.pid, 0);
-		s->head = (h + 1) & (FIFO_N - 1);
-		s->count--;
+		emit_hot(WTA_EV_SEND, s->conn, s->fifo_bytes[k], s->owner.pid, 0);
+		h++;
 	}
+	WRITE_ONCE(s->head, h);
+	if (READ_ONCE(s->over_bytes) != 0 && !after(READ_ONCE(s->over_end), una)) {
+		__u64 b = __sync_lock_test_and_set(&s->over_bytes, 0);
+		if (b != 0)
+			emit_hot(WTA_EV_SEND, s->conn, (__u32)b, s->owner.pid, 0);
+	}
+}
+
+/* Bytes queued and not acknowledged (at close: cancelled). */
+static __always_inline __u64
+queued_bytes(const struct conn_state *s)
+{
+	__u64 n = s->over_bytes;
+	__u32 h = s->head, t = s->tail;
+
+	for (int i = 0; i < FIFO_N; i++) {
+		if (h == t)
+			break;
+		n += s->fifo_bytes[h & (FIFO_N - 1)];
+		h++;
+	}
+	return n;
 }
 
 /* The OPEN (or OWNER) event of @s for socket @sk. */
@@ -344,10 +385,7 @@ wta_state(struct trace_event_raw_inet_sock_set_state *ctx)
 		return 0;
 	struct wta_close *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (e) {
-		__u64 cancelled = 0;
-		for (int i = 0; i < FIFO_N; i++)
-			if (i < s->count)
-				cancelled += s->fifo_bytes[(s->head + i) & (FIFO_N - 1)];
+		__u64 cancelled = queued_bytes(s);
 		e->ts_ns = bpf_ktime_get_ns();
 		e->conn = s->conn;
 		e->type = WTA_EV_CLOSE;
@@ -404,7 +442,7 @@ int
 wta_probe(struct bpf_raw_tracepoint_args *ctx)
 {
 	struct conn_state *s = raw_conn(ctx);
-	if (!s || s->count == 0)
+	if (!s || (READ_ONCE(s->head) == READ_ONCE(s->tail) && READ_ONCE(s->over_bytes) == 0))
 		return 0;
 	const struct tcp_sock *tp = (const struct tcp_sock *)ctx->args[0];
 	struct tcp_skb_cb cb;
@@ -536,17 +574,20 @@ wta_send(struct trace_event_raw_sock_msg_length *ctx)
 	if (!s)
 		return 0;
 	__u32 end = BPF_CORE_READ((const struct tcp_sock *)ctx->sk, write_seq);
-	if (s->count < FIFO_N) {
-		__u32 t = (s->head + s->count) & (FIFO_N - 1);
-		s->fifo_end[t] = end;
-		s->fifo_bytes[t] = ctx->ret;
-		s->count++;
-	} else { /* full: merged into the last send, the total stays exact */
-		__u32 t = (s->head + FIFO_N - 1) & (FIFO_N - 1);
-		s->fifo_end[t] = end;
-		s->fifo_bytes[t] += ctx->ret;
-		count(WTA_CNT_FIFO_MERGED);
+	__u32 t = READ_ONCE(s->tail);
+	if (__sync_val_compare_and_swap(&s->resv, t, t + 1) == t) {
+		if (t - READ_ONCE(s->head) < FIFO_N) {
+			s->fifo_end[t & (FIFO_N - 1)] = end;
+			s->fifo_bytes[t & (FIFO_N - 1)] = ctx->ret;
+			__sync_fetch_and_add(&s->tail, 1); /* publish: the slot before the index */
+			return 0;
+		}
+		WRITE_ONCE(s->resv, t); /* full */
 	}
+	/* the ring is full, or another send is being queued this instant */
+	__sync_fetch_and_add(&s->over_bytes, ctx->ret);
+	WRITE_ONCE(s->over_end, end);
+	count(WTA_CNT_FIFO_MERGED);
 	return 0;
 }
 
