@@ -80,10 +80,9 @@ wtr_follow_idle(struct wtr_follow *fw, const struct wt_seglog_reader *r, bool qu
 
 	if (closed && !fw->said_closed && !quiet)
 		fprintf(stderr,
-		        "wiretally-read: the monitor closed the log (its counters at %s offset "
-		        "%llu, "
-		        "segment sealed); still following: a restart continues the log\n",
-		        fw->stats_path, (unsigned long long)fw->stats_offset);
+		        "%s: %s closed the log (its counters at %s offset %llu, segment sealed); "
+		        "still following: a restart continues the log\n",
+		        fw->prog, fw->writer, fw->stats_path, (unsigned long long)fw->stats_offset);
 	fw->said_closed = closed;
 	fw->last_flush_ns = now_ns();
 	if (stop)

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* follow.h: --follow, tailing a running monitor's log: polling, flushing, stopping on a signal. */
+/* follow.h: --follow, tailing a log being written: polling, flushing, stopping on a signal.
+ * Shared by wiretally-read (the monitor's log) and wiretally-report (the agent's trace log). */
 #ifndef WTR_FOLLOW_H
 #define WTR_FOLLOW_H
 
@@ -14,7 +15,9 @@
 #define WTR_FOLLOW_FLUSH_MS 200u
 
 struct wtr_follow {
-	bool said_closed; /* "the monitor closed the log" said, not reopened since */
+	const char *prog;   /* who says it on stderr ("wiretally-read") */
+	const char *writer; /* what writes the log ("the monitor") */
+	bool said_closed;   /* "the monitor closed the log" said, not reopened since */
 	char stats_path[4096];
 	uint64_t stats_offset;
 	uint64_t last_flush_ns;

@@ -178,7 +178,7 @@ static void
 read_log(struct run *run, struct wt_seglog_reader *r)
 {
 	const struct wtr_opts *o = run->o;
-	struct wtr_follow fw = {0};
+	struct wtr_follow fw = {.prog = "wiretally-read", .writer = "the monitor"};
 	struct wt_seglog_frame f;
 	struct wt_callrec rec;
 	int records = !o->check && !o->stats;

@@ -1,249 +1,38 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* main.c: wiretally-report: the host agent's trace log as volume per connection, process, service,
- * NIC or client.
+ * NIC or client; the tap's call records with their owners (--join); a live tail (--follow).
  *
- * How it works: every typed record of the trace log (docs/AGENT.md "Trace
- * log") is read in log order; an open record starts a connection (its
- * 4-tuple, namespace, owner), an owner record replaces its owner, the hot
- * records add to its five byte counts, a close record ends it. Then one line
- * per connection (DESIGN.md section 6, in open order), or per process,
- * service, NIC or client (--by). Records of a connection whose open record
- * the log does not have (written before the agent's first segment kept, or
- * lost) are counted and said, never guessed.
+ * How it works: trace.c turns the trace log's records into a table of
+ * connections (open, owner, five byte counts, close); this file prints one
+ * line per connection (DESIGN.md section 6, in open order) or per process,
+ * service, NIC or client (--by); join.c gives each end of the tap's call
+ * records its owner. --follow reads the log while the agent writes it and
+ * prints each connection a second after its close record (later records of
+ * it still count), the ones still open when it is stopped last.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <linux/types.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "wt_seglog.h"
-#include "wta_events.h"
-
-#define PROG "wiretally-report"
+#include "follow.h"
+#include "report.h"
 
 enum { BY_CONN, BY_PROCESS, BY_SERVICE, BY_NIC, BY_CLIENT };
 
-struct conn {
-	uint64_t id;
-	uint64_t open_ns, close_ns; /* close 0: still open at the end of the log */
-	struct wta_open o;          /* the last open/owner record */
-	char cgroup[256];
-	char ifname[16];
-	uint64_t sent, received, indicated, retx, cancelled;
-	int udp;
-};
-
-struct table {
-	struct conn *c;
-	size_t n, cap;
-	size_t *slot; /* open addressing by id: index + 1 */
-	size_t nslot;
-};
-
-static struct conn *
-find(struct table *t, uint64_t id)
-{
-	if (t->nslot == 0)
-		return NULL;
-	for (size_t i = (size_t)(id * 0x9e3779b97f4a7c15ull) & (t->nslot - 1);;
-	     i = (i + 1) & (t->nslot - 1)) {
-		if (t->slot[i] == 0)
-			return NULL;
-		if (t->c[t->slot[i] - 1].id == id)
-			return &t->c[t->slot[i] - 1];
-	}
-}
-
-static struct conn *
-add(struct table *t, uint64_t id)
-{
-	if (t->n + 1 > t->nslot / 2) {
-		size_t ns = t->nslot ? t->nslot * 2 : 1024;
-		size_t *slot = calloc(ns, sizeof(*slot));
-		if (slot == NULL)
-			return NULL;
-		for (size_t k = 0; k < t->n; k++) {
-			size_t i = (size_t)(t->c[k].id * 0x9e3779b97f4a7c15ull) & (ns - 1);
-			while (slot[i] != 0)
-				i = (i + 1) & (ns - 1);
-			slot[i] = k + 1;
-		}
-		free(t->slot);
-		t->slot = slot;
-		t->nslot = ns;
-	}
-	if (t->n == t->cap) {
-		size_t nc = t->cap ? t->cap * 2 : 1024;
-		struct conn *c = realloc(t->c, nc * sizeof(*c));
-		if (c == NULL)
-			return NULL;
-		t->c = c;
-		t->cap = nc;
-	}
-	struct conn *c = &t->c[t->n];
-	memset(c, 0, sizeof(*c));
-	c->id = id;
-	size_t i = (size_t)(id * 0x9e3779b97f4a7c15ull) & (t->nslot - 1);
-	while (t->slot[i] != 0)
-		i = (i + 1) & (t->nslot - 1);
-	t->slot[i] = ++t->n;
-	return c;
-}
-
-/* Record payloads (after the seq): docs/AGENT.md. */
-struct rec_hot {
-	uint64_t seq, ts_ns, conn;
-	uint32_t bytes, pid;
-};
-
-struct report {
-	struct table t;
-	uint64_t orphans; /* records of connections without an open record */
-	uint64_t lost;    /* the agent's own count (stats frames) */
-	int have_stats;
-};
-
-static void
-on_stats(struct report *r, const char *text, size_t len)
-{
-	const char *key = "agent.lost=";
-	for (const char *p = text; p < text + len;) {
-		const char *nl = memchr(p, '\n', (size_t)(text + len - p));
-		size_t l = nl ? (size_t)(nl - p) : (size_t)(text + len - p);
-		if (l > strlen(key) && memcmp(p, key, strlen(key)) == 0) {
-			r->lost += strtoull(p + strlen(key), NULL, 10);
-			r->have_stats = 1;
-		}
-		p += l + 1;
-	}
-}
-
-static void
-on_record(struct report *r, const struct wt_seglog_frame *f)
-{
-	const uint8_t *p = f->payload;
-
-	switch (f->type) {
-	case WTA_EV_OPEN:
-	case WTA_EV_OWNER: {
-		struct wta_open o;
-		if (f->len < 8 + sizeof(o))
-			return;
-		memcpy(&o, p + 8, sizeof(o));
-		struct conn *c = find(&r->t, o.conn);
-		if (c == NULL) {
-			if (f->type == WTA_EV_OWNER) {
-				r->orphans++;
-				return;
-			}
-			c = add(&r->t, o.conn);
-			if (c == NULL) {
-				fprintf(stderr, PROG ": out of memory\n");
-				exit(1);
-			}
-			c->open_ns = o.ts_ns;
-			c->udp = o.proto == 17;
-		}
-		c->o = o;
-		size_t n = f->len - 8 - sizeof(o);
-		if (n >= sizeof(c->cgroup))
-			n = sizeof(c->cgroup) - 1;
-		memcpy(c->cgroup, p + 8 + sizeof(o), n);
-		c->cgroup[n] = '\0';
-		return;
-	}
-	case WTA_EV_CLOSE: {
-		struct wta_close e;
-		if (f->len < 8 + sizeof(e))
-			return;
-		memcpy(&e, p + 8, sizeof(e));
-		struct conn *c = find(&r->t, e.conn);
-		if (c == NULL) {
-			r->orphans++;
-			return;
-		}
-		c->close_ns = e.ts_ns;
-		c->cancelled += e.cancelled;
-		memcpy(c->ifname, e.ifname, sizeof(c->ifname));
-		c->ifname[sizeof(c->ifname) - 1] = '\0';
-		return;
-	}
-	default:
-		break;
-	}
-	struct rec_hot h;
-	if (f->type < WTA_EV_FIRST || f->type > WTA_EV_LAST || f->len < sizeof(h))
-		return;
-	memcpy(&h, p, sizeof(h));
-	struct conn *c = find(&r->t, h.conn);
-	if (c == NULL) {
-		r->orphans++;
-		return;
-	}
-	switch (f->type) {
-	case WTA_EV_SEND:
-	case WTA_EV_UDP_SEND:
-		c->sent += h.bytes;
-		break;
-	case WTA_EV_RECV:
-	case WTA_EV_UDP_RECV:
-		c->received += h.bytes;
-		break;
-	case WTA_EV_IND:
-		c->indicated += h.bytes;
-		break;
-	case WTA_EV_RETX:
-		c->retx += h.bytes;
-		break;
-	default:
-		break;
-	}
-}
-
-/* ---- output ---------------------------------------------------------------- */
+/* --follow: a closed connection is printed once the log is this far past
+ * its close record (or the wall clock, when the log is quiet). */
+#define FOLLOW_LINGER_NS 1000000000ull
 
 static void
 addr_text(const struct wta_open *o, const uint8_t *a, char *buf, size_t len)
 {
 	if (inet_ntop(o->family == 10 ? AF_INET6 : AF_INET, a, buf, (socklen_t)len) == NULL)
 		snprintf(buf, len, "?");
-}
-
-/* CSV field: quoted when it holds a comma, quote or newline. */
-static void
-csv_str(const char *s)
-{
-	if (strpbrk(s, ",\"\n") == NULL) {
-		fputs(s, stdout);
-		return;
-	}
-	putchar('"');
-	for (; *s; s++) {
-		if (*s == '"')
-			putchar('"');
-		putchar(*s);
-	}
-	putchar('"');
-}
-
-static void
-json_str(const char *s)
-{
-	putchar('"');
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			printf("\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			printf("\\u%04x", *s);
-		else
-			putchar(*s);
-	}
-	putchar('"');
 }
 
 static const char *const conn_cols[] = {"conn_id",
@@ -275,8 +64,7 @@ print_conn(const struct conn *c, int json)
 
 	addr_text(&c->o, c->o.laddr, la, sizeof(la));
 	addr_text(&c->o, c->o.raddr, ra, sizeof(ra));
-	memcpy(comm, c->o.owner.comm, 16);
-	comm[16] = '\0';
+	wtrp_comm(c, comm);
 	snprintf(v[0], sizeof(v[0]), "%" PRIu64, c->id);
 	snprintf(v[1], sizeof(v[1]), "%s", c->udp ? "udp" : "tcp");
 	snprintf(v[2], sizeof(v[2]), "%u", c->o.netns);
@@ -313,7 +101,7 @@ print_conn(const struct conn *c, int json)
 			else if (num)
 				fputs(v[i], stdout);
 			else
-				json_str(v[i]);
+				wtrp_json_str(v[i]);
 		}
 		puts("}");
 		return;
@@ -321,7 +109,7 @@ print_conn(const struct conn *c, int json)
 	for (size_t i = 0; i < NCOLS; i++) {
 		if (i)
 			putchar(',');
-		csv_str(v[i]);
+		wtrp_csv_str(v[i]);
 	}
 	putchar('\n');
 }
@@ -352,8 +140,7 @@ group_key(const struct conn *c, int by, char *csv, size_t clen, char *js, size_t
 
 	switch (by) {
 	case BY_PROCESS:
-		memcpy(comm, c->o.owner.comm, 16);
-		comm[16] = '\0';
+		wtrp_comm(c, comm);
 		/* one process = (pid, start time): a reused pid is another */
 		snprintf(csv, clen, "%u,%s,%u,%s\t%" PRIu64, c->o.owner.pid, comm, c->o.owner.uid,
 		         c->cgroup, (uint64_t)c->o.owner.start_ns);
@@ -449,12 +236,14 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-	        "usage: " PROG
-	        " [--by process|service|nic|client] [--format csv|json] [--since T]\n"
-	        "       [--until T] DIR...\n"
+	        "usage: " PROG " [--by process|service|nic|client] [--format csv|json]\n"
+	        "       [--since T] [--until T] [--follow] DIR...\n"
+	        "       " PROG
+	        " --join AGENTDIR [--join AGENTDIR...] [--slack SEC] [--format ...]\n"
+	        "       [--since T] [--until T] TAPDIR...\n"
 	        "Volume per connection from wiretally-agent's trace logs (docs/AGENT.md):\n"
-	        "conn_id,proto,netns,local_addr,local_port,remote_addr,remote_port,ifname,pid,comm,"
-	        "\n"
+	        "conn_id,proto,netns,local_addr,local_port,remote_addr,remote_port,ifname,pid,"
+	        "comm,\n"
 	        "uid,cgroup,open_ns,close_ns,sent_bytes,received_bytes,indicated_bytes,\n"
 	        "retransmitted_bytes,cancelled_bytes\n"
 	        "      --by WHAT          totals instead: per process (pid,comm,uid,cgroup), "
@@ -462,11 +251,22 @@ usage(FILE *f)
 	        "                         (proto,local_port), nic (local_addr,ifname) or client\n"
 	        "                         (remote_addr), then connections and the five byte\n"
 	        "                         columns\n"
+	        "      --join AGENTDIR    print the call records of the monitor's logs TAPDIR\n"
+	        "                         (wiretally-read's columns) with a_pid,a_comm,a_cgroup,\n"
+	        "                         b_pid,b_comm,b_cgroup: each end's owner from the trace\n"
+	        "                         log AGENTDIR (repeat for agents on several hosts),\n"
+	        "                         matched by 4-tuple, initial sequence numbers and time\n"
+	        "      --slack SEC        --join: how far the tap's times may lie outside a\n"
+	        "                         connection's open..close (default 2; clock skew)\n"
+	        "      --follow           read the trace log DIR while the agent writes it: each\n"
+	        "                         connection 1 s after it closed, the open ones at\n"
+	        "                         SIGINT/SIGTERM\n"
 	        "      --format csv|json  output (default csv, with a header line)\n"
-	        "      --since T, --until T  connections open at some time in [T, T] (ns since\n"
-	        "                         the epoch, or seconds with a fraction)\n"
+	        "      --since T, --until T  connections (call records with --join) active at\n"
+	        "                         some time in [T, T] (ns since the epoch, or seconds\n"
+	        "                         with a fraction)\n"
 	        "  -h, --help             this help\n"
-	        "Exit status: 0, 1 (a trace log could not be read), 2 (usage or damaged log).\n");
+	        "Exit status: 0, 1 (a log could not be read), 2 (usage or damaged log).\n");
 }
 
 static int
@@ -482,24 +282,139 @@ parse_time(const char *s, uint64_t *out)
 }
 
 static void
-on_problem(void *arg, enum wt_seglog_problem p, const char *path, uint64_t off, const char *msg)
+print_header(void)
 {
-	int *worst = arg;
-	fprintf(stderr, PROG ": %s: offset %" PRIu64 ": %s\n", path, off, msg);
-	int cls = p == WT_SEGLOG_PROBLEM_IO || p == WT_SEGLOG_PROBLEM_VERSION ? 1 : 2;
-	if (cls > *worst)
-		*worst = cls;
+	for (size_t i = 0; i < NCOLS; i++)
+		printf("%s%s", i ? "," : "", conn_cols[i]);
+	putchar('\n');
 }
+
+static int
+in_range(const struct conn *c, uint64_t since, uint64_t until)
+{
+	uint64_t end = c->close_ns ? c->close_ns : UINT64_MAX;
+	return end >= since && c->open_ns <= until;
+}
+
+/* ---- --follow ------------------------------------------------------------- */
+
+struct closed_q { /* ids of closed connections, in close order */
+	uint64_t *id;
+	size_t head, n, cap;
+};
+
+static void
+q_push(struct closed_q *q, uint64_t id)
+{
+	if (q->n == q->cap) {
+		size_t nc = q->cap ? q->cap * 2 : 256;
+		uint64_t *x = malloc(nc * sizeof(*x));
+		if (x == NULL) {
+			fprintf(stderr, PROG ": out of memory\n");
+			exit(1);
+		}
+		for (size_t i = 0; i < q->n; i++)
+			x[i] = q->id[(q->head + i) % q->cap];
+		free(q->id);
+		q->id = x;
+		q->head = 0;
+		q->cap = nc;
+	}
+	q->id[(q->head + q->n++) % q->cap] = id;
+}
+
+/* Print and forget the connections closed at least FOLLOW_LINGER_NS
+ * before @now_ns. */
+static void
+q_drain(struct closed_q *q, struct report *r, uint64_t now_ns, int json, uint64_t since,
+        uint64_t until)
+{
+	while (q->n > 0) {
+		struct conn *c = wtrp_find(&r->t, q->id[q->head]);
+		if (c != NULL && c->close_ns + FOLLOW_LINGER_NS > now_ns)
+			return;
+		q->head = (q->head + 1) % q->cap;
+		q->n--;
+		if (c == NULL)
+			continue;
+		if (in_range(c, since, until))
+			print_conn(c, json);
+		wtrp_remove(&r->t, c);
+	}
+}
+
+static int
+follow(struct report *r, const char *dir, int json, uint64_t since, uint64_t until)
+{
+	int worst = 0;
+	char err[512];
+	const char *paths[1] = {dir};
+	struct wt_seglog_reader_conf rc = {.paths = paths,
+	                                   .npaths = 1,
+	                                   .problem = wtrp_problem,
+	                                   .problem_arg = &worst,
+	                                   .follow = 1};
+	struct wt_seglog_reader *rd = wt_seglog_reader_open(&rc, err, sizeof(err));
+	if (rd == NULL) {
+		fprintf(stderr, PROG ": %s\n", err);
+		return 1;
+	}
+	struct wtr_follow fw = {.prog = PROG, .writer = "the agent"};
+	struct closed_q q = {0};
+	struct wt_seglog_frame f;
+
+	wtr_follow_signals();
+	if (!json)
+		print_header();
+	for (;;) {
+		while (!wtr_follow_stopped() && wt_seglog_reader_next(rd, &f) == 1) {
+			if (f.type == WT_SEGLOG_FRAME_STATS)
+				wtr_follow_stats_frame(&fw, &f);
+			struct conn *c = wtrp_frame(r, &f);
+			if (c != NULL && f.type == WTA_EV_CLOSE)
+				q_push(&q, c->id);
+			q_drain(&q, r, r->newest_ns, json, since, until);
+			if (wtr_follow_flush_due(&fw))
+				fflush(stdout);
+		}
+		if (wtr_follow_stopped())
+			break;
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		q_drain(&q, r, (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec, json,
+		        since, until);
+		fflush(stdout);
+		wtr_follow_idle(&fw, rd, 0);
+	}
+	wt_seglog_reader_close(rd);
+	q_drain(&q, r, UINT64_MAX, json, since, until);
+	qsort(r->t.c, r->t.n, sizeof(*r->t.c), by_open);
+	for (size_t i = 0; i < r->t.n; i++) /* still open */
+		if (in_range(&r->t.c[i], since, until))
+			print_conn(&r->t.c[i], json);
+	fflush(stdout);
+	free(q.id);
+	return worst;
+}
+
+#define MAX_JOIN 64
 
 int
 main(int argc, char **argv)
 {
-	static const struct option lo[] = {
-	        {"format", required_argument, 0, 'f'}, {"by", required_argument, 0, 'b'},
-	        {"since", required_argument, 0, 's'},  {"until", required_argument, 0, 'u'},
-	        {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
-	int json = 0, c, worst = 0, by = BY_CONN;
-	uint64_t since = 0, until = UINT64_MAX;
+	static const struct option lo[] = {{"format", required_argument, 0, 'f'},
+	                                   {"by", required_argument, 0, 'b'},
+	                                   {"since", required_argument, 0, 's'},
+	                                   {"until", required_argument, 0, 'u'},
+	                                   {"join", required_argument, 0, 'j'},
+	                                   {"slack", required_argument, 0, 'k'},
+	                                   {"follow", no_argument, 0, 'F'},
+	                                   {"help", no_argument, 0, 'h'},
+	                                   {0, 0, 0, 0}};
+	int json = 0, c, worst = 0, by = BY_CONN, follow_mode = 0;
+	uint64_t since = 0, until = UINT64_MAX, slack_ns = 2000000000ull;
+	const char *join[MAX_JOIN];
+	size_t njoin = 0;
 
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
@@ -534,6 +449,30 @@ main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'j':
+			if (njoin == MAX_JOIN) {
+				fprintf(stderr, PROG ": --join: at most %d trace logs\n", MAX_JOIN);
+				return 2;
+			}
+			join[njoin++] = optarg;
+			break;
+		case 'k': {
+			char *end;
+			errno = 0;
+			double d = strtod(optarg, &end);
+			if (errno || end == optarg || *end || d < 0 || d > 86400) {
+				fprintf(stderr,
+				        PROG ": --slack: '%s' is not a number of seconds (0 to "
+				             "86400)\n",
+				        optarg);
+				return 2;
+			}
+			slack_ns = (uint64_t)(d * 1e9);
+			break;
+		}
+		case 'F':
+			follow_mode = 1;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -548,58 +487,49 @@ main(int argc, char **argv)
 		}
 	}
 	if (optind >= argc) {
-		fprintf(stderr, PROG ": no trace log directory given (see --help)\n");
+		fprintf(stderr, njoin ? PROG ": --join: no tap log directory given (see --help)\n"
+		                      : PROG ": no trace log directory given (see --help)\n");
 		return 2;
 	}
+	if (njoin && by != BY_CONN) {
+		fprintf(stderr, PROG ": --join and --by cannot be combined (--by totals a trace "
+		                     "log; --join prints call records)\n");
+		return 2;
+	}
+	if (follow_mode && (njoin || by != BY_CONN || argc - optind != 1)) {
+		fprintf(stderr, PROG ": --follow prints the connections of one trace log as they "
+		                     "close: not with --by, --join or several directories\n");
+		return 2;
+	}
+
 	struct report r;
 	memset(&r, 0, sizeof(r));
-	char err[512];
-	struct wt_seglog_reader_conf rc = {.paths = (const char *const *)argv + optind,
-	                                   .npaths = (size_t)(argc - optind),
-	                                   .problem = on_problem,
-	                                   .problem_arg = &worst};
-	struct wt_seglog_reader *rd = wt_seglog_reader_open(&rc, err, sizeof(err));
-	if (rd == NULL) {
-		fprintf(stderr, PROG ": %s\n", err);
+	if (follow_mode) {
+		worst = follow(&r, argv[optind], json, since, until);
+		wtrp_say_incomplete(&r);
+		return worst;
+	}
+	if (njoin) {
+		for (size_t k = 0; k < njoin; k++)
+			if (wtrp_load(&r, &join[k], 1, &worst) != 0)
+				return 1;
+		int rc = wtrp_join(&r, (const char *const *)argv + optind, (size_t)(argc - optind),
+		                   json, since, until, slack_ns);
+		wtrp_say_incomplete(&r);
+		return rc > worst ? rc : worst;
+	}
+	if (wtrp_load(&r, (const char *const *)argv + optind, (size_t)(argc - optind), &worst) != 0)
 		return 1;
-	}
-	struct wt_seglog_frame f;
-	while (wt_seglog_reader_next(rd, &f) == 1) {
-		if (f.type == WT_SEGLOG_FRAME_STATS)
-			on_stats(&r, f.payload, f.len);
-		else
-			on_record(&r, &f);
-	}
-	wt_seglog_reader_close(rd);
-
 	qsort(r.t.c, r.t.n, sizeof(*r.t.c), by_open);
 	if (by != BY_CONN) {
 		print_groups(&r.t, by, json, since, until);
-		goto said;
+	} else {
+		if (!json)
+			print_header();
+		for (size_t i = 0; i < r.t.n; i++)
+			if (in_range(&r.t.c[i], since, until))
+				print_conn(&r.t.c[i], json);
 	}
-	if (!json) {
-		for (size_t i = 0; i < NCOLS; i++)
-			printf("%s%s", i ? "," : "", conn_cols[i]);
-		putchar('\n');
-	}
-	for (size_t i = 0; i < r.t.n; i++) {
-		const struct conn *x = &r.t.c[i];
-		uint64_t end = x->close_ns ? x->close_ns : UINT64_MAX;
-		if (end < since || x->open_ns > until)
-			continue;
-		print_conn(x, json);
-	}
-said:
-	if (r.lost)
-		fprintf(stderr,
-		        PROG ": the agent lost %" PRIu64 " events (its ring buffer or its log was "
-		             "full): these totals are incomplete\n",
-		        r.lost);
-	if (r.orphans)
-		fprintf(stderr,
-		        PROG ": %" PRIu64
-		             " records of connections whose open record the log does not "
-		             "have (not counted)\n",
-		        r.orphans);
+	wtrp_say_incomplete(&r);
 	return worst;
 }
