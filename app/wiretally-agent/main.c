@@ -46,6 +46,7 @@ struct opts {
 	double duration;   /* 0: until a signal */
 	uint64_t ring;     /* ring buffer bytes */
 	uint64_t seg_size; /* segment bytes */
+	uint32_t netns;    /* --netns: the namespace's inode; 0 = all */
 	int quiet;
 };
 
@@ -64,10 +65,12 @@ usage(FILE *f)
 	        "0)\n"
 	        "  -c, --config FILE      read options from FILE's [wiretally-agent] section\n"
 	        "                         (keys: output, duration, ring-size, segment-size,\n"
-	        "                         quiet); the command line wins\n"
+	        "                         netns, quiet); the command line wins\n"
 	        "      --ring-size BYTES  BPF ring buffer (a power of 2, 64K..1G, K/M/G suffixes;\n"
 	        "                         default 16M)\n"
 	        "      --segment-size BYTES  trace log segment size (default 64M)\n"
+	        "      --netns PATH       trace only the sockets of one network namespace\n"
+	        "                         (/run/netns/NAME, /proc/PID/ns/net; default: all)\n"
 	        "  -q, --quiet            no start-up line and no summary\n"
 	        "  -h, --help             this help\n"
 	        "  -V, --version          the version\n"
@@ -140,6 +143,18 @@ apply(struct opts *o, const char *key, const char *val, const char *where)
 			        where, val);
 			return -1;
 		}
+	} else if (strcmp(key, "netns") == 0) {
+		struct stat st;
+		if (stat(val, &st) != 0) {
+			fprintf(stderr, PROG ": %s: netns '%s': %s\n", where, val, strerror(errno));
+			return -1;
+		}
+		if (st.st_ino == 0 || st.st_ino > UINT32_MAX) {
+			fprintf(stderr, PROG ": %s: netns '%s' is not a network namespace file\n",
+			        where, val);
+			return -1;
+		}
+		o->netns = (uint32_t)st.st_ino;
 	} else if (strcmp(key, "quiet") == 0) {
 		o->quiet =
 		        strcmp(val, "0") != 0 && strcmp(val, "off") != 0 && strcmp(val, "no") != 0;
@@ -207,11 +222,12 @@ parse_opts(struct opts *o, int argc, char **argv)
 	                                   {"config", required_argument, 0, 'c'},
 	                                   {"ring-size", required_argument, 0, 'r'},
 	                                   {"segment-size", required_argument, 0, 's'},
+	                                   {"netns", required_argument, 0, 'n'},
 	                                   {"quiet", no_argument, 0, 'q'},
 	                                   {"help", no_argument, 0, 'h'},
 	                                   {"version", no_argument, 0, 'V'},
 	                                   {0, 0, 0, 0}};
-	const char *cli[8] = {0};
+	const char *cli[10] = {0};
 	int ncli = 0, c;
 
 	memset(o, 0, sizeof(*o));
@@ -231,6 +247,9 @@ parse_opts(struct opts *o, int argc, char **argv)
 			break;
 		case 's':
 			key = "segment-size";
+			break;
+		case 'n':
+			key = "netns";
 			break;
 		case 'q':
 			o->quiet = 1;
@@ -258,7 +277,7 @@ parse_opts(struct opts *o, int argc, char **argv)
 		snprintf(where, sizeof(where), "--%s", key);
 		if (apply(o, key, optarg, where) != 0)
 			return -1;
-		if (ncli < 7)
+		if (ncli < 9)
 			cli[ncli++] = key;
 	}
 	if (optind < argc) {
@@ -510,6 +529,36 @@ read_counters(struct wta *skel, uint64_t *out)
 	free(v);
 }
 
+/* A CLOSE record for every UDP socket still in the map (there is no UDP
+ * close tracepoint); @return how many. */
+static uint64_t
+close_udp(struct agent *a, struct wta *skel)
+{
+	struct bpf_map *m = skel->maps.udp_socks;
+	uint64_t key, next, n = 0, now = clock_ns(CLOCK_REALTIME);
+	struct {
+		uint64_t conn, ino;
+		uint32_t pid, reserved;
+	} v;
+	int more = bpf_map__get_next_key(m, NULL, &next, sizeof(next)) == 0;
+
+	while (more) {
+		key = next;
+		more = bpf_map__get_next_key(m, &key, &next, sizeof(next)) == 0;
+		if (bpf_map__lookup_elem(m, &key, sizeof(key), &v, sizeof(v), 0) != 0)
+			continue;
+		struct rec_close r;
+		memset(&r, 0, sizeof(r));
+		r.e.ts_ns = now;
+		r.e.conn = v.conn;
+		r.e.type = WTA_EV_CLOSE;
+		r.e.pid = v.pid;
+		append(a, WTA_EV_CLOSE, &r, sizeof(r));
+		n++;
+	}
+	return n;
+}
+
 static volatile sig_atomic_t stop;
 
 static void
@@ -540,6 +589,7 @@ main(int argc, char **argv)
 		return 3;
 	}
 	bpf_map__set_max_entries(skel->maps.events, (uint32_t)o.ring);
+	skel->rodata->only_netns = o.netns;
 	if (wta__load(skel) != 0) {
 		fprintf(stderr, PROG ": cannot load the BPF programs and maps: %s\n", bpf_last_msg);
 		goto out;
@@ -601,6 +651,8 @@ main(int argc, char **argv)
 
 	uint64_t cnt[WTA_CNT_MAX];
 	read_counters(skel, cnt);
+	uint64_t udp_left = close_udp(&a, skel);
+	uint64_t udp_evicted = cnt[WTA_CNT_UDP_OPENED] - cnt[WTA_CNT_UDP_REUSED] - udp_left;
 	uint64_t lost = cnt[WTA_CNT_RB_FULL] + a.log_lost;
 	char stats[2048];
 	int len = 0;
@@ -612,10 +664,13 @@ main(int argc, char **argv)
 	                "agent.lost=%" PRIu64 "\nagent.lost.ring_full=%" PRIu64
 	                "\nagent.lost.log=%" PRIu64 "\nagent.untracked_calls=%" PRIu64
 	                "\nagent.conn_map_full=%" PRIu64 "\nagent.listen_map_full=%" PRIu64
-	                "\nagent.sends_merged=%" PRIu64 "\nagent.kernel_events=%" PRIu64 "\n",
+	                "\nagent.sends_merged=%" PRIu64 "\nagent.kernel_events=%" PRIu64
+	                "\nagent.udp_opened=%" PRIu64 "\nagent.udp_reused=%" PRIu64
+	                "\nagent.udp_evicted=%" PRIu64 "\nagent.netns=%" PRIu32 "\n",
 	                lost, cnt[WTA_CNT_RB_FULL], a.log_lost, cnt[WTA_CNT_UNTRACKED],
 	                cnt[WTA_CNT_CONN_FULL], cnt[WTA_CNT_LISTEN_FULL], cnt[WTA_CNT_FIFO_MERGED],
-	                cnt[WTA_CNT_EVENTS]);
+	                cnt[WTA_CNT_EVENTS], cnt[WTA_CNT_UDP_OPENED], cnt[WTA_CNT_UDP_REUSED],
+	                udp_evicted, o.netns);
 	if (wt_seglog_append_stats(a.log, stats, (size_t)len) != 0)
 		fprintf(stderr, PROG ": cannot store the counters in the trace log\n");
 	int crc = wt_seglog_close(a.log);
@@ -639,6 +694,10 @@ main(int argc, char **argv)
 		        " sends merged (queue full)\n",
 		        cnt[WTA_CNT_UNTRACKED], cnt[WTA_CNT_CONN_FULL], cnt[WTA_CNT_LISTEN_FULL],
 		        cnt[WTA_CNT_FIFO_MERGED]);
+		fprintf(stderr,
+		        "  UDP sockets: %" PRIu64 " seen, %" PRIu64 " closed at exit, %" PRIu64
+		        " left the map idle (LRU), %" PRIu64 " replaced (memory reused)\n",
+		        cnt[WTA_CNT_UDP_OPENED], udp_left, udp_evicted, cnt[WTA_CNT_UDP_REUSED]);
 	}
 	rc = crc == 0 ? 0 : 1;
 out:

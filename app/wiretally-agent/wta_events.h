@@ -74,8 +74,9 @@ struct wta_open {
 	struct wta_owner owner;
 };
 
-/* CLOSE: the end of a TCP connection (or of a UDP socket, at LRU eviction
- * or agent exit: not emitted by the kernel). */
+/* CLOSE: the end of a TCP connection; for a UDP socket (no close
+ * tracepoint) written by the loader at exit for each socket still in the
+ * map (pid: its owner; the byte fields 0; ifname empty). */
 struct wta_close {
 	__u64 ts_ns;
 	__u64 conn;
@@ -95,8 +96,11 @@ struct wta_close {
 #define WTA_CNT_UNTRACKED   2 /* events of sockets the agent did not see open */
 #define WTA_CNT_FIFO_MERGED 3 /* sends merged into the previous one (send FIFO full) */
 #define WTA_CNT_LISTEN_FULL 4 /* listeners not tracked: the listener map was full */
-#define WTA_CNT_UDP_EVICTED 5 /* UDP sockets evicted from the LRU map (seen again: new conn) */
+#define WTA_CNT_UDP_REUSED  5 /* UDP entries replaced: the socket's memory is another socket's */
 #define WTA_CNT_EVENTS      6 /* events stored in the ring buffer */
-#define WTA_CNT_MAX         8
+#define WTA_CNT_UDP_OPENED                                              \
+	7 /* UDP sockets entered in the LRU map (the loader derives the \
+	   * evicted ones: opened - reused - still there at exit) */
+#define WTA_CNT_MAX 8
 
 #endif /* WTA_EVENTS_H */

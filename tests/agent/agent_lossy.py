@@ -27,7 +27,6 @@ import csv
 import io
 import ipaddress
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -37,7 +36,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), 'e2e'))
 import delivered  # noqa: E402
-from wtcheck import FAILS, check  # noqa: E402
+from wtcheck import check  # noqa: E402
+from agent_util import finish, start_agent  # noqa: E402
 
 
 class Lab(delivered.Router):
@@ -169,19 +169,9 @@ def main():
     ag = None
     try:
         lab.up()
-        ag = subprocess.Popen([agent, '-o', log], stdout=subprocess.DEVNULL, stderr=errf)
-        for _ in range(100):
-            errf.seek(0)
-            text = errf.read()
-            if 'tracing' in text or ag.poll() is not None:
-                break
-            time.sleep(0.1)
-        if ag.poll() is not None:
-            if ag.returncode == 3:
-                print('SKIP agent-lossy: %s' % text.strip())
-                return 77
-            check(False, 'the agent starts (%s)' % text.strip())
-            return 1
+        ag, rc = start_agent(agent, ['-o', log], errf, 'agent-lossy')
+        if ag is None:
+            return rc
         master, workers = nginx_pids(lab)
         worker_cgroup = open('/proc/%d/cgroup' % workers[0]).read().strip().split('::', 1)[1] \
             if workers else None
@@ -210,12 +200,7 @@ def main():
             ag.kill()
             ag.wait()
         lab.down()
-    if FAILS:
-        print('files kept in %s' % tmp)
-    else:
-        shutil.rmtree(tmp, ignore_errors=True)
-    print('%d failed' % len(FAILS))
-    return 1 if FAILS else 0
+    return finish(tmp)
 
 
 if __name__ == '__main__':

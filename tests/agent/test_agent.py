@@ -21,25 +21,17 @@ import csv
 import io
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 import time
 
-SKIP = 77
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 from netns_util import netns_delete  # noqa: E402
+from agent_util import arguments, check, finish, start_agent  # noqa: E402
 C, S = '10.77.0.1', '10.77.0.2'
-FAILS = []
-
-
-def check(cond, what):
-    print(('ok   ' if cond else 'FAIL ') + what, flush=True)
-    if not cond:
-        FAILS.append(what)
 
 
 def run(cmd, **kw):
@@ -108,33 +100,49 @@ def check_totals(report, log, rows, apps):
               (what, total, t))
 
 
+def check_config(agent, tmp):
+    """The example config/wiretally-agent.conf, every key set to its
+    default (netns: the agent's own namespace), runs; a bad value is named
+    with its line."""
+    root = os.path.dirname(os.path.dirname(HERE))
+    lines = []
+    for line in open(os.path.join(root, 'config', 'wiretally-agent.conf')):
+        if line.startswith(';') and '=' in line and not line.startswith('; '):
+            key = line[1:].split('=', 1)[0].strip()
+            value = {'output': os.path.join(tmp, 'conf-log'), 'duration': '0.5',
+                     'netns': '/proc/self/ns/net', 'quiet': 'on'}.get(key)
+            line = '%s = %s\n' % (key, value) if value else line[1:]
+        lines.append(line)
+    os.mkdir(os.path.join(tmp, 'conf-log'))
+    conf = os.path.join(tmp, 'agent.conf')
+    with open(conf, 'w') as f:
+        f.writelines(lines)
+    p = run([agent, '--config', conf])
+    check(p.returncode == 0 and p.stderr == '',
+          'the example config with every key set runs (%d %r)' % (p.returncode, p.stderr))
+    with open(conf, 'w') as f:
+        f.writelines(l.replace('/proc/self/ns/net', '/nonexistent/ns') for l in lines)
+    p = run([agent, '--config', conf])
+    n = 1 + [i for i, l in enumerate(lines) if l.startswith('netns')][0]
+    check(p.returncode == 2 and p.stderr.strip() ==
+          "wiretally-agent: config %s line %d: netns '/nonexistent/ns': No such file or directory"
+          % (conf, n), 'a bad netns in the config is named with its line (%r)' % p.stderr)
+
+
 def main():
-    if len(sys.argv) != 3:
-        print(__doc__, file=sys.stderr)
-        return 2
-    agent, report = sys.argv[1], sys.argv[2]
-    if os.geteuid() != 0:
-        print('SKIP agent: needs root (uid %d)' % os.geteuid())
-        return SKIP
+    args = arguments(__doc__, 'agent')
+    if not isinstance(args, tuple):
+        return args
+    agent, report = args
     tmp = tempfile.mkdtemp(prefix='wt-agent-')
     p = 'wtag%d' % os.getpid()
     log, man = os.path.join(tmp, 'trace'), os.path.join(tmp, 'manifest.jsonl')
     os.mkdir(log)
     errf = open(os.path.join(tmp, 'agent.stderr'), 'w+')
-    ag = subprocess.Popen([agent, '-o', log], stdout=subprocess.DEVNULL, stderr=errf)
+    ag, rc = start_agent(agent, ['-o', log], errf, 'agent')
+    if ag is None:
+        return rc
     try:
-        for _ in range(100):
-            errf.seek(0)
-            text = errf.read()
-            if 'tracing' in text or ag.poll() is not None:
-                break
-            time.sleep(0.1)
-        if ag.poll() is not None:
-            if ag.returncode == 3:  # preflight: root, BTF, tracefs, tracepoints
-                print('SKIP agent: %s' % text.strip())
-                return SKIP
-            check(False, 'the agent starts (%s)' % text.strip())
-            return 1
         cns, sns = lab_up(p)
         srv = subprocess.Popen(['ip', 'netns', 'exec', sns, sys.executable,
                                 os.path.join(HERE, 'agent_apps.py'), 'server', S, man])
@@ -178,6 +186,7 @@ def main():
             check(not bad, '%s (pid %d): owner and bytes as the program says%s' %
                   (what, a['pid'], ('; ' + '; '.join(bad)) if bad else ''))
         check_totals(report, log, rows, apps)
+        check_config(agent, tmp)
     except (RuntimeError, subprocess.TimeoutExpired) as e:
         check(False, 'the lab ran (%s)' % e)
     finally:
@@ -185,12 +194,7 @@ def main():
             ag.kill()
             ag.wait()
         lab_down(p)
-    if FAILS:
-        print('files kept in %s' % tmp)
-    else:
-        shutil.rmtree(tmp, ignore_errors=True)
-    print('%d failed' % len(FAILS))
-    return 1 if FAILS else 0
+    return finish(tmp)
 
 
 if __name__ == '__main__':

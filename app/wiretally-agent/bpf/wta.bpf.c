@@ -102,6 +102,8 @@ struct listen_key {
 
 struct udp_state {
 	__u64 conn;
+	__u64 ino; /* the socket's inode: a freed socket's memory reused by another socket
+	            * keeps the pointer (the key) but not the inode */
 	__u32 pid;
 	__u32 reserved;
 };
@@ -190,6 +192,18 @@ static __always_inline __u32
 sk_netns(const struct sock *sk)
 {
 	return BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+}
+
+/* --netns: trace only sockets of this network namespace (its inode; 0:
+ * all). Set by the loader before the programs are loaded. */
+const volatile __u32 only_netns = 0;
+
+/* Whether @sk is traced at all (checked where a socket's state is
+ * created, and before counting a call as untracked). */
+static __always_inline int
+traced(const struct sock *sk)
+{
+	return only_netns == 0 || sk_netns(sk) == only_netns;
 }
 
 /* seq a after b (mod 2^32), as TCP compares them */
@@ -319,6 +333,8 @@ wta_state(struct trace_event_raw_inet_sock_set_state *ctx)
 	int old = ctx->oldstate, new = ctx->newstate;
 
 	if (new == TCP_LISTEN) { /* listen(): process context */
+		if (!traced(sk))
+			return 0;
 		struct listen_key lk = {.netns = sk_netns(sk), .port = ctx->sport};
 		struct wta_owner o;
 		fill_owner(&o);
@@ -332,6 +348,8 @@ wta_state(struct trace_event_raw_inet_sock_set_state *ctx)
 		return 0;
 	}
 	if (old == TCP_CLOSE && new == TCP_SYN_SENT) { /* connect(): process context */
+		if (!traced(sk))
+			return 0;
 		struct conn_state *s = new_state(WTA_ROLE_ACTIVE);
 		if (!s)
 			return 0;
@@ -344,6 +362,8 @@ wta_state(struct trace_event_raw_inet_sock_set_state *ctx)
 	if (new == TCP_ESTAB && old == TCP_SYN_RECV) {
 		/* An accepted connection, in softirq: the listener's owner
 		 * for now; the acceptor replaces it at its first call. */
+		if (!traced(sk))
+			return 0;
 		struct conn_state *s = new_state(WTA_ROLE_PASSIVE);
 		if (!s)
 			return 0;
@@ -521,18 +541,27 @@ static __always_inline struct udp_state *
 udp_sock(const struct sock *sk)
 {
 	__u64 key = (__u64)sk;
+	__u64 ino = BPF_CORE_READ(sk, sk_socket, file, f_inode, i_ino);
 	struct udp_state *u = bpf_map_lookup_elem(&udp_socks, &key);
-	if (u)
+	if (u && u->ino == ino)
 		return u;
+	if (u)
+		count(WTA_CNT_UDP_REUSED); /* the old socket is gone: a new one */
+	if (!traced(sk)) {
+		if (u)
+			bpf_map_delete_elem(&udp_socks, &key);
+		return 0;
+	}
 	struct conn_state *s = new_state(WTA_ROLE_UDP);
 	if (!s)
 		return 0;
 	fill_owner(&s->owner);
-	struct udp_state nu = {.conn = s->conn, .pid = s->owner.pid};
-	if (bpf_map_update_elem(&udp_socks, &key, &nu, BPF_NOEXIST) != 0) {
+	struct udp_state nu = {.conn = s->conn, .ino = ino, .pid = s->owner.pid};
+	if (bpf_map_update_elem(&udp_socks, &key, &nu, BPF_ANY) != 0) {
 		count(WTA_CNT_CONN_FULL);
 		return 0;
 	}
+	count(WTA_CNT_UDP_OPENED);
 	emit_open(WTA_EV_OPEN, s, sk, IPPROTO_UDP);
 	return bpf_map_lookup_elem(&udp_socks, &key);
 }
@@ -557,7 +586,8 @@ call_state(const struct trace_event_raw_sock_msg_length *ctx, __u32 udp_type)
 	__u64 key = (__u64)sk;
 	struct conn_state *s = bpf_map_lookup_elem(&tcp_conns, &key);
 	if (!s) {
-		count(WTA_CNT_UNTRACKED);
+		if (traced(sk))
+			count(WTA_CNT_UNTRACKED);
 		return 0;
 	}
 	confirm_owner(s, sk);
