@@ -33,6 +33,8 @@
 #include <bpf/libbpf.h>
 
 #include "wt_seglog.h"
+#include "logq.h"
+#include "rings.h"
 #include "wta.skel.h"
 #include "wta_events.h"
 
@@ -66,8 +68,8 @@ usage(FILE *f)
 	        "  -c, --config FILE      read options from FILE's [wiretally-agent] section\n"
 	        "                         (keys: output, duration, ring-size, segment-size,\n"
 	        "                         netns, quiet); the command line wins\n"
-	        "      --ring-size BYTES  BPF ring buffer (a power of 2, 64K..1G, K/M/G suffixes;\n"
-	        "                         default 16M)\n"
+	        "      --ring-size BYTES  the BPF ring buffer of each CPU (a power of 2, 64K..1G,\n"
+	        "                         K/M/G suffixes; default 4M)\n"
 	        "      --segment-size BYTES  trace log segment size (default 64M)\n"
 	        "      --netns PATH       trace only the sockets of one network namespace\n"
 	        "                         (/run/netns/NAME, /proc/PID/ns/net; default: all)\n"
@@ -231,7 +233,7 @@ parse_opts(struct opts *o, int argc, char **argv)
 	int ncli = 0, c;
 
 	memset(o, 0, sizeof(*o));
-	o->ring = 16u << 20;
+	o->ring = 4u << 20;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":o:c:qhV", lo, NULL)) != -1) {
 		const char *key = NULL;
@@ -416,8 +418,8 @@ struct agent {
 	int64_t mono_to_real; /* add to a bpf_ktime_get_ns() time */
 	uint64_t events[WTA_EV_LAST + 1];
 	uint64_t bytes[WTA_EV_LAST + 1];
-	uint64_t log_lost; /* events the log could not take (disk full, I/O error) */
-	int log_errno;
+	struct wta_logq *q; /* to the log's writer thread */
+	uint64_t log_lost;  /* events the log could not take (disk full, I/O error, queue full) */
 	char log_err[256];
 };
 
@@ -446,29 +448,25 @@ struct rec_close {
 	struct wta_close e;
 };
 
+/* Records may wait for the log writer thread up to this many bytes (a
+ * segment roll's fsync; 256 MiB = about 5 s of a 1 M events/s flood). */
+#define WTA_LOGQ_MAX (256ull << 20)
+
 static void
 append(struct agent *a, unsigned int type, const void *rec, size_t len)
 {
-	int rc = wt_seglog_append_typed(a->log, type, rec, len, NULL);
-	if (rc == 0)
-		return;
-	a->log_lost++;
-	if (a->log_errno != -rc) {
-		a->log_errno = -rc;
-		fprintf(stderr,
-		        PROG ": the trace log cannot take events: %s (%s); counted as lost\n",
-		        strerror(-rc), wt_seglog_current_path(a->log));
-	}
+	wta_logq_put(a->q, type, rec, len);
 }
 
-static int
-on_event(void *ctx, void *data, size_t len)
+/* One event, in time order (rings.c), into the trace log. */
+static void
+store(void *ctx, const void *data, size_t len)
 {
 	struct agent *a = ctx;
 	const struct wta_head *h = data;
 
 	if (len < sizeof(*h) || h->type < WTA_EV_FIRST || h->type > WTA_EV_LAST)
-		return 0;
+		return;
 	a->events[h->type]++;
 	uint64_t ts = h->ts_ns + (uint64_t)a->mono_to_real;
 	switch (h->type) {
@@ -498,7 +496,6 @@ on_event(void *ctx, void *data, size_t len)
 		break;
 	}
 	}
-	return 0;
 }
 
 static const char *const ev_names[WTA_EV_LAST + 1] = {
@@ -575,6 +572,7 @@ main(int argc, char **argv)
 	struct agent a;
 	char err[512];
 	int rc = 1;
+	struct wta_rings *rings = NULL;
 
 	if (parse_opts(&o, argc, argv) != 0)
 		return 2;
@@ -583,13 +581,30 @@ main(int argc, char **argv)
 	memset(&a, 0, sizeof(a));
 	libbpf_set_print(libbpf_print);
 
+	int ncpu = libbpf_num_possible_cpus();
+	if (ncpu <= 0) {
+		fprintf(stderr, PROG ": cannot tell the number of CPUs: %s\n", strerror(-ncpu));
+		return 3;
+	}
 	struct wta *skel = wta__open();
 	if (skel == NULL) {
 		fprintf(stderr, PROG ": cannot open the BPF object: %s\n", bpf_last_msg);
 		return 3;
 	}
-	bpf_map__set_max_entries(skel->maps.events, (uint32_t)o.ring);
+	rings = wta_rings_open(ncpu, o.ring, store, &a, err, sizeof(err));
+	if (rings == NULL) {
+		fprintf(stderr, PROG ": %s\n", err);
+		goto out;
+	}
+	bpf_map__set_max_entries(skel->maps.rings, (uint32_t)ncpu);
+	bpf_map__set_inner_map_fd(skel->maps.rings, wta_rings_template_fd(rings));
 	skel->rodata->only_netns = o.netns;
+	/* every CPU wakes the agent after its (mask + 1)-th event: before an
+	 * eighth of its ring holds events (48 bytes each at most) */
+	uint64_t per_cpu = o.ring / 8 / 48, mask = 1;
+	while (mask * 2 <= per_cpu)
+		mask *= 2;
+	skel->rodata->wakeup_mask = mask - 1;
 	if (wta__load(skel) != 0) {
 		fprintf(stderr, PROG ": cannot load the BPF programs and maps: %s\n", bpf_last_msg);
 		goto out;
@@ -618,10 +633,13 @@ main(int argc, char **argv)
 		fprintf(stderr, PROG ": %s\n", err);
 		goto out;
 	}
-	struct ring_buffer *rb =
-	        ring_buffer__new(bpf_map__fd(skel->maps.events), on_event, &a, NULL);
-	if (rb == NULL) {
-		fprintf(stderr, PROG ": cannot open the ring buffer: %s\n", strerror(errno));
+	if (wta_rings_attach(rings, bpf_map__fd(skel->maps.rings), err, sizeof(err)) != 0) {
+		fprintf(stderr, PROG ": %s\n", err);
+		goto out;
+	}
+	a.q = wta_logq_start(a.log, WTA_LOGQ_MAX, err, sizeof(err));
+	if (a.q == NULL) {
+		fprintf(stderr, PROG ": %s\n", err);
 		goto out;
 	}
 	signal(SIGINT, on_signal);
@@ -634,7 +652,7 @@ main(int argc, char **argv)
 	uint64_t t0 = clock_ns(CLOCK_MONOTONIC);
 	while (!stop) {
 		a.mono_to_real = (int64_t)(clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_MONOTONIC));
-		int n = ring_buffer__poll(rb, 100);
+		int n = wta_rings_poll(rings, WTA_POLL_MS);
 		if (n < 0 && n != -EINTR) {
 			fprintf(stderr, PROG ": ring buffer: %s\n", strerror(-n));
 			break;
@@ -642,16 +660,19 @@ main(int argc, char **argv)
 		if (o.duration > 0 && (double)(clock_ns(CLOCK_MONOTONIC) - t0) / 1e9 >= o.duration)
 			break;
 		if (n > 0)
-			wt_seglog_flush(a.log);
+			wta_logq_flush(a.q);
 	}
 	/* Detach first (no new events), then take what is left. */
 	wta__detach(skel);
-	ring_buffer__consume(rb);
-	ring_buffer__free(rb);
+	wta_rings_drain(rings);
 
 	uint64_t cnt[WTA_CNT_MAX];
 	read_counters(skel, cnt);
 	uint64_t udp_left = close_udp(&a, skel);
+	struct wta_logq_stats lq;
+	wta_logq_stop(a.q, &lq);
+	a.q = NULL;
+	a.log_lost = lq.lost;
 	uint64_t udp_evicted = cnt[WTA_CNT_UDP_OPENED] - cnt[WTA_CNT_UDP_REUSED] - udp_left;
 	uint64_t lost = cnt[WTA_CNT_RB_FULL] + a.log_lost;
 	char stats[2048];
@@ -701,6 +722,11 @@ main(int argc, char **argv)
 	}
 	rc = crc == 0 ? 0 : 1;
 out:
+	if (a.q != NULL) {
+		struct wta_logq_stats ignored;
+		wta_logq_stop(a.q, &ignored);
+	}
+	wta_rings_close(rings);
 	if (a.log != NULL)
 		wt_seglog_close(a.log);
 	wta__destroy(skel);

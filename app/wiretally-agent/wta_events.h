@@ -89,6 +89,10 @@ struct wta_close {
 	char ifname[16]; /* its name (in the socket's network namespace) */
 };
 
+/* The agent reads the ring at least this often (ms); the programs wake it
+ * earlier only when it may be an eighth full (wta.bpf.c, commit()). */
+#define WTA_POLL_MS 50
+
 /* Kernel-side counters (a per-CPU array indexed by these). Every event or
  * state the programs could not store is one of them. */
 #define WTA_CNT_RB_FULL     0 /* events lost: the ring buffer was full */
