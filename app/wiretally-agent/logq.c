@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "logq.h"
 
@@ -41,6 +42,7 @@ struct wta_logq {
 	/* counters: the reader's side (queue_full) and the writer's */
 	uint64_t queue_full, written, log_lost, held_max;
 	int log_errno;
+	time_t last_flush_s; /* the writer's last msync, CLOCK_MONOTONIC seconds */
 };
 
 static void
@@ -66,7 +68,16 @@ write_chunk(struct wta_logq *q, const struct chunk *c)
 		}
 		off += 8 + ((len + 7u) & ~7u);
 	}
-	wt_seglog_flush(q->log);
+	/* Start writeback at most once a second: each msync write-protects
+	 * the pages it cleans (a TLB shootdown to every CPU of the process,
+	 * then a fault at the next write); per chunk that was a third of the
+	 * agent's time in a flood. */
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	if (ts.tv_sec != q->last_flush_s) {
+		q->last_flush_s = ts.tv_sec;
+		wt_seglog_flush(q->log);
+	}
 }
 
 static void *
