@@ -182,6 +182,8 @@ def part_programs(a, tmp, out):
 
 def part_rate(a, tmp, out):
     out.append('### Events per second without loss (UDP flood, agent on its namespace only)\n')
+    out.append('One UDP_SEND and one UDP_RECV event per datagram; medians of %d rounds of %d s; '
+               'lost: over all rounds.\n' % (a.rounds, a.seconds))
     out.append('| batch | calls/s without agent | calls/s with agent | kept | events stored/s '
                '| lost |')
     out.append('|---:|---:|---:|---:|---:|---:|')
@@ -204,22 +206,29 @@ def part_rate(a, tmp, out):
 
 
 def part_apps(a, tmp, out):
-    out.append('### What applications keep (medians of %d alternated runs of %d s)\n' %
+    out.append('### What applications keep (%d alternated rounds of %d s)\n' %
                (a.rounds, a.seconds))
-    out.append('| workload | without agent | with agent | kept | agent lost |')
-    out.append('|---|---:|---:|---:|---:|')
+    out.append('Each round runs the workload without the agent, then with it; "kept" is the '
+               'median of the rounds\' ratios, with the lowest and highest.\n')
+    out.append('| workload | without agent (median) | with agent (median) | kept | lowest, highest '
+               '| agent lost |')
+    out.append('|---|---:|---:|---:|---:|---:|')
     for name, fn in WORKLOADS[:3]:
-        base, withs, lost_all = [], [], 0
+        base, withs, ratios, lost_all = [], [], [], 0
         for _ in range(a.rounds):
-            base.append(float(fn(a.build, a.seconds).split()[0]))
+            b = float(fn(a.build, a.seconds).split()[0])
             ag = Agent(a.build, tmp)
-            withs.append(float(fn(a.build, a.seconds).split()[0]))
+            w = float(fn(a.build, a.seconds).split()[0])
             _, lost = ag.stop()
             lost_all += lost
-        b, w = statistics.median(base), statistics.median(withs)
+            base.append(b)
+            withs.append(w)
+            ratios.append(w / b)
         unit = 'Gbit/s' if 'iperf3' in name else 'req/s'
-        out.append('| %s | %.2f %s | %.2f %s | %.1f %% | %d |' %
-                   (name, b, unit, w, unit, 100 * w / b, lost_all))
+        out.append('| %s | %.2f %s | %.2f %s | %.1f %% | %.1f %%, %.1f %% | %d |' %
+                   (name, statistics.median(base), unit, statistics.median(withs), unit,
+                    100 * statistics.median(ratios), 100 * min(ratios), 100 * max(ratios),
+                    lost_all))
     out.append('')
 
 
