@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* agent_flood.c: UDP datagrams to itself over loopback as fast as sendmmsg/recvmmsg go: a known number of agent events.
+/* agent_flood.c: UDP datagrams to itself over loopback as fast as sendmmsg/recvmmsg go: a known
+ * number of agent events.
  *
  * usage: agent_flood SECONDS [BATCH [SIZE]]
  *
