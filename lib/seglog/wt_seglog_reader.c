@@ -740,6 +740,16 @@ resync_or_end(struct wt_seglog_reader *r, uint32_t word)
 		       "skipped",
 		       word);
 	check_seal(r);
+	/* The writer seals a segment before it creates the next: an open one
+	 * with a later segment after it lost its seal (zeroed, or never
+	 * written back). A corrupt seal was reported when the segment was
+	 * opened; follow mode says it at the live end (follow_live_end). */
+	if (!r->follow && !r->hdr.sealed && !r->hdr.seal_torn && r->next_file < r->nfiles)
+		report(r, WT_SEGLOG_PROBLEM_SEAL, r->path, WT_SEG_SEAL_OFF,
+		       "segment %" PRIu64 " is not sealed (seal block empty) but a later segment "
+		       "exists: its seal was lost; read up to its first empty frame (offset "
+		       "%" PRIu64 ")",
+		       r->hdr.segment_no, at);
 	r->last_closed = r->hdr.sealed && r->hdr.state == WT_SEG_STATE_SEALED &&
 	                 r->last_type == WT_SEGLOG_FRAME_STATS;
 	end_segment(r);

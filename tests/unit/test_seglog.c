@@ -400,6 +400,46 @@ test_corrupt_header_middle(void)
 	tmpdir_remove(dir);
 }
 
+/* A segment whose seal block is zeroed, not the last: reported (file, the
+ * seal block's offset), every record still read; the last segment open
+ * (a crash) is not a problem. */
+static void
+test_zeroed_seal_middle(void)
+{
+	char dir[64], p[PATH_MAX];
+	struct readout o;
+	uint8_t zero[64] = {0};
+
+	tmpdir_make(dir, sizeof(dir));
+	write_log(dir, SMALL_SEG, 1000);
+	seg_path(p, sizeof(p), dir, 2);
+	poke(p, WT_SEG_SEAL_OFF, zero, sizeof(zero));
+	read_dir(dir, &o);
+	CHECK_EQ_U64(o.nrecs, 1000);
+	CHECK_EQ_U64(count_expected(&o, 0), 1000);
+	CHECK_EQ_U64(o.nprobs, 1);
+	CHECK_EQ_U64(o.probs[0].kind, WT_SEGLOG_PROBLEM_SEAL);
+	CHECK_EQ_STR(o.probs[0].path, p);
+	CHECK_EQ_U64(o.probs[0].offset, WT_SEG_SEAL_OFF);
+	CHECK_EQ_STR(o.probs[0].msg, "segment 2 is not sealed (seal block empty) but a later "
+	                             "segment exists: its seal was lost; read up to its first "
+	                             "empty frame (offset 65464)");
+	readout_free(&o);
+
+	/* the same seal zeroed in the last segment: an open segment, as after
+	 * a crash; nothing to report */
+	tmpdir_remove(dir);
+	tmpdir_make(dir, sizeof(dir));
+	write_log(dir, SMALL_SEG, 1000);
+	seg_path(p, sizeof(p), dir, 5);
+	poke(p, WT_SEG_SEAL_OFF, zero, sizeof(zero));
+	read_dir(dir, &o);
+	CHECK_EQ_U64(o.nrecs, 1000);
+	CHECK_EQ_U64(o.nprobs, 0);
+	readout_free(&o);
+	tmpdir_remove(dir);
+}
+
 /* A bad CRC in the middle of a segment skips that frame only. */
 static void
 test_corrupt_crc_middle(void)
@@ -900,8 +940,8 @@ test_format_example(void)
 WT_TEST_MAIN(WT_TEST(test_round_trip), WT_TEST(test_default_size), WT_TEST(test_reopen),
              WT_TEST(test_crash_exit), WT_TEST(test_crash_sigkill), WT_TEST(test_torn_last_sealed),
              WT_TEST(test_torn_last_unsealed), WT_TEST(test_corrupt_header_middle),
-             WT_TEST(test_corrupt_crc_middle), WT_TEST(test_bad_word_middle),
-             WT_TEST(test_recover_over_bad_word), WT_TEST(test_seq_gap),
-             WT_TEST(test_stats_and_unknown), WT_TEST(test_typed_records),
+             WT_TEST(test_zeroed_seal_middle), WT_TEST(test_corrupt_crc_middle),
+             WT_TEST(test_bad_word_middle), WT_TEST(test_recover_over_bad_word),
+             WT_TEST(test_seq_gap), WT_TEST(test_stats_and_unknown), WT_TEST(test_typed_records),
              WT_TEST(test_newer_version), WT_TEST(test_errors), WT_TEST(test_live_read),
              WT_TEST(test_format_example))
