@@ -32,6 +32,7 @@
 #include "ipfix.h"
 #include "monitor.h"
 #include "options.h"
+#include "rundir.h"
 #include "stats.h"
 #include "wt_ipfix_export.h"
 
@@ -685,6 +686,7 @@ main(int argc, char **argv)
 	char errbuf[512];
 	unsigned int n_ports = 0;
 	int eal_up = 0, launched = 0;
+	char rundir[4096] = "";
 	const char *spool = NULL;
 	char spool_buf[PATH_MAX], spool_why[256] = "";
 
@@ -738,12 +740,26 @@ main(int argc, char **argv)
 
 	struct eal_args ea;
 	build_eal_args(&ea, &o, user_eal_argc, argv);
+	/* our own file prefix (wiretally-PID): the runtime directories of
+	 * killed runs go now (rundir.c) */
+	if (user_eal_argc <= 1) {
+		wt_rundir_sweep();
+		wt_rundir_path(rundir, sizeof(rundir), (int)getpid());
+	}
 	if (rte_eal_init(ea.argc, ea.argv) < 0) {
 		fprintf(stderr, "wiretally: EAL initialisation failed: %s\n",
 		        rte_strerror(rte_errno));
+		if (rundir[0] != '\0')
+			wt_rundir_remove(rundir);
 		return EXIT_SETUP;
 	}
 	eal_up = 1;
+	/* the primary process owns its runtime directory (any prefix): gone
+	 * at exit, after rte_eal_cleanup() */
+	if (rte_eal_process_type() == RTE_PROC_PRIMARY)
+		snprintf(rundir, sizeof(rundir), "%s", rte_eal_get_runtime_dir());
+	else
+		rundir[0] = '\0';
 	rte_openlog_stream(stderr);
 
 	/* Lcore roles: the main lcore controls, scans and exports; RX roles
@@ -1132,6 +1148,10 @@ out:
 			rte_eth_dev_close(ports[i].port_id);
 		}
 		rte_eal_cleanup();
+		if (rundir[0] != '\0' && wt_rundir_remove(rundir) != 0)
+			fprintf(stderr,
+			        "wiretally: could not remove the EAL runtime directory %s\n",
+			        rundir);
 	}
 	return rc;
 }

@@ -14,7 +14,10 @@ usage: ops.py WIRETALLY WIRETALLY_READ SOURCE_ROOT
   - scripts/systemd/wiretally.service passes `systemd-analyze verify`, and
     its ExecStart, expanded with the shipped /etc/default/wiretally and a
     config that replays the sample capture, gives the same records as
-    `wiretally --pcap`, stops on SIGTERM with 0.
+    `wiretally --pcap`, stops on SIGTERM with 0;
+  - no leftovers: after a clean stop the EAL runtime directory is gone (the
+    monitor's own file prefix and a given one); a start removes those of
+    killed runs, and no other.
 Exit 0 when all pass, 1 when one fails, 77 when none could run.
 """
 import csv
@@ -233,5 +236,60 @@ def test_unit(wt, rd, root, tmp):
           'stop is SIGTERM with %s s to write the tables out' % ts)
 
 
+# ---- no leftovers --------------------------------------------------------------
+
+def dead_pid():
+    """A pid no process has."""
+    pid = int(open('/proc/sys/kernel/pid_max').read()) - 1
+    while pid > 1:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return pid
+        except PermissionError:
+            pass
+        pid -= 1
+    return None
+
+
+def test_leftovers(wt, rd, root, tmp):
+    """A clean stop leaves no EAL runtime directory, with the monitor's own
+    file prefix and with one given as an EAL option; a run removes those a
+    killed run left (its pid gone), and no other."""
+    if os.geteuid() != 0:
+        SKIPS.append('leftovers: the EAL runtime directory of root is /var/run/dpdk')
+        return
+    base = '/var/run/dpdk'
+    sample = os.path.join(root, 'samples', 'http-nginx-curl.pcap')
+    os.makedirs(base, exist_ok=True)
+    stale = os.path.join(base, 'wiretally-%d' % dead_pid())
+    other = os.path.join(base, 'wt-ops-keep-%d' % os.getpid())
+    for d in (stale, other):
+        os.makedirs(d, exist_ok=True)
+        open(os.path.join(d, 'config'), 'w').close()
+    out = os.path.join(tmp, 'left-1')
+    os.mkdir(out)
+    p = subprocess.Popen([wt, '--pcap', sample, '-o', out, '-q'], stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE, text=True)
+    _, err = p.communicate(timeout=120)
+    mine = os.path.join(base, 'wiretally-%d' % p.pid)
+    check(p.returncode == 0 and not os.path.exists(mine),
+          'after a clean stop %s is gone (%d %s)' % (mine, p.returncode, err.strip()[-200:]))
+    check(not os.path.exists(stale), 'the directory of a killed run (%s) is removed' % stale)
+    check(os.path.exists(other), 'a directory of another prefix (%s) is left alone' % other)
+    shutil.rmtree(other, ignore_errors=True)
+    prefix = 'wt-ops-left-%d' % os.getpid()
+    out = os.path.join(tmp, 'left-2')
+    os.mkdir(out)
+    r = run([wt, '--vdev', 'net_pcap0,rx_pcap=%s' % sample, '--no-pci', '--no-huge', '-m', '256',
+             '--lcores', '0@0,1@0', '--file-prefix', prefix, '--log-level', 'lib.eal:warning',
+             '--',
+             '-o', out, '-q', '--spool', 'off'])
+    check(r.returncode == 0 and not os.path.exists(os.path.join(base, prefix)),
+          'with --file-prefix %s given, its directory is gone after the stop (%d %s)' %
+          (prefix, r.returncode, r.stderr.strip()[-200:]))
+
+
 if __name__ == '__main__':
-    sys.exit(run_parts(__doc__, sys.argv, 3, 'wt-ops-', (test_man, test_setup_script, test_unit)))
+    sys.exit(run_parts(__doc__, sys.argv, 3, 'wt-ops-', (test_man, test_setup_script, test_unit,
+                                                             test_leftovers)))
