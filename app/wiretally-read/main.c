@@ -110,6 +110,7 @@ struct run {
 	struct sink sink;
 	struct wtr_stitch *stitch; /* --stitch: records held here until the end */
 	int failed;                /* out of memory */
+	uint64_t spool_records;    /* records read from a spool found by itself */
 };
 
 /* A record after stitching: filtered, then to the sink. */
@@ -173,6 +174,14 @@ print_check(const struct wt_seglog_read_stats *st, int status)
 	       st->typed_records);
 }
 
+/* @path is a file of the spool directory @spool. */
+static int
+in_spool(const char *spool, const char *path)
+{
+	size_t n = strlen(spool);
+	return strncmp(path, spool, n) == 0 && path[n] == '/';
+}
+
 /* Read every frame (--follow: until a signal). */
 static void
 read_log(struct run *run, struct wt_seglog_reader *r)
@@ -187,6 +196,11 @@ read_log(struct run *run, struct wt_seglog_reader *r)
 		wtr_follow_signals();
 	for (;;) {
 		while (!wtr_follow_stopped() && !run->failed && wt_seglog_reader_next(r, &f) == 1) {
+			if (o->spool_found && in_spool(o->spool, f.path) &&
+			    (f.type == WT_SEGLOG_FRAME_RECORD ||
+			     (f.type >= WT_SEGLOG_FRAME_TYPED_FIRST &&
+			      f.type <= WT_SEGLOG_FRAME_TYPED_LAST)))
+				run->spool_records++;
 			if (records && wt_seglog_frame_record(&f, &rec) == 0) {
 				on_record(run, &rec);
 			} else if (f.type == WT_SEGLOG_FRAME_STATS) {
@@ -264,6 +278,12 @@ main(int argc, char **argv)
 		fprintf(stderr, PROG ": write error on standard output: %s\n", strerror(errno));
 		status = EXIT_ERROR;
 	}
+	if (run.spool_records && !o.quiet)
+		fprintf(stderr,
+		        PROG ": %" PRIu64 " records were read from the spool %s, not yet archived "
+		             "into %s (the monitor crashed or is still running; its next start "
+		             "archives them)\n",
+		        run.spool_records, o.spool, o.paths[0]);
 	if ((st->problems || st->errors) && !o.quiet)
 		fprintf(stderr, PROG ": %" PRIu64 " data problem(s), %" PRIu64 " read error(s)\n",
 		        st->problems, st->errors);

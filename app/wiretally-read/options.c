@@ -190,11 +190,20 @@ resolve_spool(struct wtr_opts *o)
 	struct stat sb;
 	int is_auto = o->spool != NULL && strcmp(o->spool, "auto") == 0;
 
-	if (is_auto || (o->follow && o->spool == NULL)) {
+	if (o->spool == NULL && !o->follow && o->npaths == 1 && stat(o->paths[0], &sb) == 0 &&
+	    S_ISDIR(sb.st_mode)) {
+		/* after a crash the spool holds what was not archived: read it
+		 * too, found from the log itself */
+		if (wt_seglog_spool_of(o->paths[0], o->spool_auto, sizeof(o->spool_auto)) == 0) {
+			o->spool = o->spool_auto;
+			o->spool_found = 1;
+		}
+	} else if (is_auto || (o->follow && o->spool == NULL)) {
 		o->spool = NULL;
-		if (wt_seglog_spool_auto_dir(o->paths[0], o->spool_auto, sizeof(o->spool_auto)) ==
-		            0 &&
-		    (o->follow || stat(o->spool_auto, &sb) == 0))
+		if (wt_seglog_spool_of(o->paths[0], o->spool_auto, sizeof(o->spool_auto)) == 0 ||
+		    (wt_seglog_spool_auto_dir(o->paths[0], o->spool_auto, sizeof(o->spool_auto)) ==
+		             0 &&
+		     (o->follow || stat(o->spool_auto, &sb) == 0)))
 			o->spool = o->spool_auto;
 	} else if (o->spool != NULL && o->follow && stat(o->spool, &sb) != 0) {
 		fprintf(stderr, PROG ": %s: cannot access: %s\n", o->spool, strerror(errno));

@@ -35,6 +35,7 @@ struct wtr_opts {
 	int stitch; /* merge fragments of one connection */
 	uint64_t stitch_gap_ns;
 	const char *spool; /* NULL: none */
+	int spool_found;   /* not given: the log's own spool (wt_seglog_spool_of) */
 	char spool_auto[PATH_MAX];
 	struct wtr_filter filter;
 	struct ipfix_out_conf ipfix; /* --format ipfix, --ipfix URL */

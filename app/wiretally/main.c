@@ -989,6 +989,12 @@ main(int argc, char **argv)
 			        "wiretally: recovered %" PRIu64 " segments a previous run left in "
 			        "the spool\n",
 			        ls.recovered_spool);
+		if (wt_seglog_recovered_path(pl.ex.log)[0] != '\0')
+			fprintf(stderr,
+			        "wiretally: recovered the unsealed segment %s a previous run left "
+			        "(%" PRIu64 " records kept; sealed as recovered)\n",
+			        wt_seglog_recovered_path(pl.ex.log),
+			        wt_seglog_recovered_records(pl.ex.log));
 		if (spool)
 			snprintf(mode, sizeof(mode),
 			         "through the spool %s (%" PRIu64 " segments; archived with fsync)",

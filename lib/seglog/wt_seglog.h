@@ -226,6 +226,23 @@ uint64_t wt_seglog_recovered_records(const struct wt_seglog_writer *w);
  */
 int wt_seglog_spool_auto_dir(const char *dir, char *buf, size_t len);
 
+/* The file in a log directory that names its spool: a writer in spool mode
+ * writes it at open (the spool's real path and a newline). */
+#define WT_SEGLOG_SPOOL_NOTE ".wiretally-spool"
+
+/**
+ * The spool of the log in @dir: the one its writer noted there
+ * (WT_SEGLOG_SPOOL_NOTE), else the automatic one
+ * (wt_seglog_spool_auto_dir()), into @buf.
+ * @return 0 when that directory exists, -ENOENT when there is none (or it
+ * is gone), -ENAMETOOLONG. Thread-safe.
+ */
+int wt_seglog_spool_of(const char *dir, char *buf, size_t len);
+
+/** Note @spool_dir in the log directory @dirfd (WT_SEGLOG_SPOOL_NOTE),
+ * replaced atomically. @return 0 or -errno. Used by the writer. */
+int wt_seglog_spool_note(int dirfd, const char *spool_dir);
+
 /** Writer and archiver counters and status (wt_seglog_writer_stats()). */
 struct wt_seglog_stats {
 	/* The writer's thread. */

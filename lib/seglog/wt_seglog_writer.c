@@ -501,6 +501,9 @@ wt_seglog_open(const struct wt_seglog_conf *conf, char *err, size_t errlen)
 		}
 		if (rc != 0)
 			goto err;
+		/* so that a reader of the directory finds the spool after a crash
+		 * (wt_seglog_spool_of); without it, only --spool does */
+		wt_seglog_spool_note(w->dirfd, conf->spool_dir);
 	}
 	n = wt_seg_list(w->dirfd, &names);
 	if (n < 0) {

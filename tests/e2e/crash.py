@@ -8,10 +8,12 @@ connections through a table of 1,024 records, so it completes (evicts) and
 writes records all the time, in 2 MiB segments: through a spool on
 hugetlbfs (when mounted), through a spool on disk, and straight into the log
 directory. It is killed with SIGKILL at a few moments. Then:
-  (a) wiretally-read on the spool and the log sees every record that had
-      reached a segment: seq gap-free, no duplicates;
+  (a) wiretally-read on the log directory alone (it finds the spool from
+      the log) sees every record that had reached a segment: seq gap-free,
+      no duplicates, the same as with --spool, and says how many records
+      came from the spool;
   (b) the monitor is started again on the same directories (on the shipped
-      sample): it recovers what the killed run left, and afterwards the log
+      sample): it recovers what the killed run left and says so, and afterwards the log
       alone holds exactly the records of (a), unchanged, followed by the new
       run's, seq still gap-free, every call id once, and the spool is empty.
 Exit 0 when all pass, 1 otherwise.
@@ -79,20 +81,38 @@ def one_round(wt, rd, sample, flood, base, spool, delay, label):
     errf.close()
     shutil.rmtree('/var/run/dpdk/' + prefix, ignore_errors=True)
 
-    # (a) what reached a segment, read without the monitor
-    rargs = ['--spool', spool, logdir] if spool else [logdir]
-    rc_a, before, err_a = read(rd, rargs)
+    # (a) what reached a segment, read without the monitor and without
+    # --spool: the reader finds the spool from the log itself
+    rc_a, before, err_a = read(rd, [logdir])
     seqs = [seq_of(l) for l in before]
     check(rc_a == 0 and len(before) > 100 and seqs == list(range(len(before))),
-          '%s: after kill -9 at %.1f s the reader sees %d records, seq 0..%d, no gap '
+          '%s: after kill -9 at %.1f s `wiretally-read DIR` sees %d records, seq 0..%d, no gap '
           '(exit %d%s)' % (label, delay, len(before), len(before) - 1, rc_a,
                            (': ' + err_a.strip().splitlines()[-1]) if rc_a else ''))
+    if spool:
+        rc_s, with_spool, _ = read(rd, ['--spool', spool, logdir])
+        n_spool = len([f for f in os.listdir(spool) if f.endswith('.wts')])
+        check(rc_s == 0 and with_spool == before and
+              (n_spool == 0 or 'were read from the spool %s' % os.path.realpath(spool) in err_a),
+              '%s: the same records as with --spool, and one line says how many came from '
+              'the spool (%d segments there): %r' % (label, n_spool, err_a.strip()[-300:]))
 
     # (b) restart on the same directories: recovery, then a normal run
+    segs = sorted(f for f in os.listdir(logdir) if f.startswith('seg-'))
+    open_last = bool(segs) and open(os.path.join(logdir, segs[-1]), 'rb').read(192)[128:] == \
+        bytes(64)
+    in_spool = spool is not None and any(f.endswith('.wts') for f in os.listdir(spool))
     p = subprocess.run([wt, '--pcap', sample, '-o', logdir, '--table-size', '4096'] +
                        spool_args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=300)
     err = p.stderr.decode()
     check(p.returncode == 0, '%s: the restart exits 0 (%d)' % (label, p.returncode))
+    said = [l for l in err.splitlines() if 'recover' in l]
+    check(bool(said) == (open_last or in_spool) and
+          (not open_last or 'wiretally: recovered the unsealed segment %s/%s' %
+           (logdir, segs[-1]) in err),
+          '%s: the restart says what it recovered (the last segment %s, spool %s): %s' %
+          (label, 'open' if open_last else 'sealed', 'holds segments' if in_spool else 'empty',
+           said))
     rc_b, after, err_b = read(rd, [logdir])
     # both are in seq order: the log now starts with exactly what was read
     kept = after[:len(before)] == before
@@ -107,6 +127,20 @@ def one_round(wt, rd, sample, flood, base, spool, delay, label):
     if spool:
         left = [f for f in os.listdir(spool) if f.endswith('.wts')]
         check(left == [], '%s: the spool is empty after the restart (%s)' % (label, left))
+    else:
+        # a crash inside a segment, made certain: the last segment's seal
+        # zeroed (as before its writer sealed it); the next start says it
+        last = os.path.join(logdir, sorted(f for f in os.listdir(logdir)
+                                           if f.startswith('seg-'))[-1])
+        with open(last, 'r+b') as f:
+            f.seek(128)
+            f.write(bytes(64))
+        p = subprocess.run([wt, '--pcap', sample, '-o', logdir, '--spool', 'off'],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=300)
+        want = 'wiretally: recovered the unsealed segment %s a previous run left (13 records ' \
+               'kept; sealed as recovered)' % last
+        check(p.returncode == 0 and want in p.stderr.decode(),
+              '%s: a restart after a crash inside a segment says: %s' % (label, want))
 
 
 def main(argv):

@@ -402,7 +402,8 @@ read_spool(const char *spool, const char *dir, struct readout *o)
 	          o);
 }
 
-/* Entries of a directory, "." and ".." aside (-1: cannot open). */
+/* Entries of a directory, "." and ".." aside, and the note naming a log's
+ * spool (WT_SEGLOG_SPOOL_NOTE) (-1: cannot open). */
 static inline int
 count_entries(const char *dir)
 {
@@ -413,7 +414,8 @@ count_entries(const char *dir)
 	if (d == NULL)
 		return -1;
 	while ((de = readdir(d)) != NULL)
-		n += strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0;
+		n += strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0 &&
+		     strcmp(de->d_name, WT_SEGLOG_SPOOL_NOTE) != 0;
 	closedir(d);
 	return n;
 }
