@@ -84,9 +84,32 @@ say_no_reload(const char *config, const struct timespec *mtime_at_start)
 /* ---- set-up helpers ----------------------------------------------------- */
 
 static int
-check_output_dir(const char *dir)
+check_output_dir(const char *dir, int quiet)
 {
 	struct stat sb;
+	if (stat(dir, &sb) != 0 && errno == ENOENT) {
+		/* created with its missing parents, mode 0750 (less the umask) */
+		char p[PATH_MAX];
+		snprintf(p, sizeof(p), "%s", dir);
+		for (char *c = p + 1;; c++) {
+			if (*c != '/' && *c != '\0')
+				continue;
+			char was = *c;
+			*c = '\0';
+			if (mkdir(p, 0750) != 0 && errno != EEXIST) {
+				fprintf(stderr,
+				        "wiretally: output directory %s: cannot create %s: %s\n",
+				        dir, p, strerror(errno));
+				return -1;
+			}
+			*c = was;
+			if (was == '\0')
+				break;
+		}
+		if (!quiet)
+			fprintf(stderr, "wiretally: output directory %s created (mode 0750)\n",
+			        dir);
+	}
 	if (stat(dir, &sb) != 0) {
 		fprintf(stderr, "wiretally: output directory %s: %s\n", dir, strerror(errno));
 		return -1;
@@ -714,7 +737,7 @@ main(int argc, char **argv)
 		                "the config file)\n");
 		return EXIT_USAGE;
 	}
-	if (check_output_dir(o.output) != 0)
+	if (check_output_dir(o.output, o.quiet) != 0)
 		return EXIT_USAGE;
 	if (o.ipfix != NULL) {
 		struct wt_ipfix_url u;
@@ -1005,8 +1028,11 @@ main(int argc, char **argv)
 			         spool_why[0] ? ")" : "");
 		fprintf(stderr,
 		        "wiretally: writing to %s (segments of %" PRIu64
-		        " MiB) %s, run id %016" PRIx64 ", next seq %" PRIu64 "\n",
-		        o.output, o.segment_size >> 20, mode, run_id,
+		        " %s) %s, run id %016" PRIx64 ", next seq %" PRIu64 "\n",
+		        o.output,
+		        o.segment_size % (1u << 20) == 0 ? o.segment_size >> 20
+		                                         : o.segment_size >> 10,
+		        o.segment_size % (1u << 20) == 0 ? "MiB" : "KiB", mode, run_id,
 		        wt_seglog_next_seq(pl.ex.log));
 		if (o.ipfix != NULL)
 			fprintf(stderr,

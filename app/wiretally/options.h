@@ -33,7 +33,7 @@ enum wt_opt_kind {
 	_(PORT, "port", 'p', WT_OPT_LIST, "", 0, 0,                                                \
 	  "use only these DPDK port ids (default: every port; repeatable or comma list)")          \
 	_(OUTPUT, "output", 'o', WT_OPT_STR, "", 0, 0,                                             \
-	  "log directory for call-record segments (must exist; required)")                         \
+	  "log directory for call-record segments (created, mode 0750, when missing; required)")   \
 	_(RX_CORES, "rx-cores", 0, WT_OPT_UINT, "1", 1, 32,                                        \
 	  "RX lcores, each with its own RX queue per port and its own call-record table")          \
 	_(EXPORT_LCORE, "export-lcore", 0, WT_OPT_STR, "auto", 0, 0,                               \

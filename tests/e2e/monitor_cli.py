@@ -49,6 +49,12 @@ class Run:
         return read_records(self.rd, logdir)
 
 
+
+def umask():
+    m = os.umask(0)
+    os.umask(m)
+    return m
+
 def read_records(rd, logdir):
     """The log's records as dicts (wiretally-read's CSV); it must read clean."""
     return read_records_args(rd, [logdir])
@@ -100,8 +106,19 @@ def test_errors(wt, rd, tmp):
     fails_with(['--pcap', good, '-o', logdir, '--segment-size', '1Q'],
                "--segment-size: '1Q' is not a size", 'bad size suffix')
     fails_with(['--pcap', good], 'no output directory', 'missing -o')
-    fails_with(['--pcap', good, '-o', os.path.join(tmp, 'nope')],
-               'No such file or directory', 'missing output directory')
+    blocker = os.path.join(tmp, 'blocker')
+    open(blocker, 'w').close()
+    fails_with(['--pcap', good, '-o', os.path.join(blocker, 'sub')],
+               'Not a directory', 'output directory under a file')
+    # a missing output directory is created, with its parents, mode 0750
+    made = os.path.join(tmp, 'new', 'deep')
+    p = subprocess.run([wt, '--pcap', good, '-o', made, '-q'], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, text=True, timeout=120)
+    mode = os.stat(made).st_mode & 0o777 if os.path.isdir(made) else None
+    check(p.returncode == 0 and mode == 0o750 & ~umask() and
+          any(n.startswith('seg-') for n in os.listdir(made)),
+          'a missing -o DIR is created (mode %s) and written (%d %s)' %
+          (oct(mode) if mode is not None else None, p.returncode, p.stderr.strip()[-200:]))
     fails_with(['--pcap', good, '-o', afile], 'not a directory', 'output is a file')
     fails_with(['--pcap', os.path.join(tmp, 'missing.pcap'), '-o', logdir],
                'missing.pcap', 'missing capture')
