@@ -29,6 +29,7 @@
 #include <rte_ring_elem.h>
 #include <rte_thash.h>
 
+#include "capture.h"
 #include "ipfix.h"
 #include "monitor.h"
 #include "options.h"
@@ -121,29 +122,6 @@ check_output_dir(const char *dir, int quiet)
 	if (access(dir, W_OK | X_OK) != 0) {
 		fprintf(stderr, "wiretally: output directory %s: not writable: %s\n", dir,
 		        strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
-/* A capture file must open and hold Ethernet frames (net_pcap assumes so). */
-static int
-check_capture(const char *path)
-{
-	char errbuf[PCAP_ERRBUF_SIZE];
-	pcap_t *p = pcap_open_offline(path, errbuf);
-	if (p == NULL) {
-		fprintf(stderr, "wiretally: capture %s: %s\n", path, errbuf);
-		return -1;
-	}
-	int dlt = pcap_datalink(p);
-	pcap_close(p);
-	if (dlt != DLT_EN10MB) {
-		const char *name = pcap_datalink_val_to_name(dlt);
-		fprintf(stderr,
-		        "wiretally: capture %s: link type %s (%d) is not Ethernet; "
-		        "wiretally reads Ethernet (DLT_EN10MB) captures\n",
-		        path, name ? name : "?", dlt);
 		return -1;
 	}
 	return 0;
@@ -746,9 +724,14 @@ main(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	for (unsigned int i = 0; i < o.n_pcap; i++)
-		if (check_capture(o.pcap[i]) != 0)
+	/* captures: checked for Ethernet; a stream (-, a FIFO) is read once,
+	 * through a pipe net_pcap opens (capture.c) */
+	static char pcap_dev[WT_MAX_INPUTS][PATH_MAX];
+	for (unsigned int i = 0; i < o.n_pcap; i++) {
+		if (wt_capture_prepare(o.pcap[i], pcap_dev[i], sizeof(pcap_dev[i])) != 0)
 			return EXIT_USAGE;
+		o.pcap[i] = pcap_dev[i];
+	}
 	for (unsigned int i = 0; i < o.n_iface; i++)
 		if (if_nametoindex(o.iface[i]) == 0) {
 			fprintf(stderr, "wiretally: interface %s: %s\n", o.iface[i],

@@ -27,7 +27,8 @@ enum wt_opt_kind {
 	_(CONFIG, "config", 'c', WT_OPT_STR, "", 0, 0,                                             \
 	  "read options from this INI file ([wiretally] section); command line wins")              \
 	_(PCAP, "pcap", 0, WT_OPT_LIST, "", 0, 0,                                                  \
-	  "read this capture file (adds a net_pcap port; repeat for more ports)")                  \
+	  "read this capture (pcap/pcapng file, - for stdin, a FIFO; a net_pcap port; "            \
+	  "repeatable)")                                                                           \
 	_(IFACE, "iface", 0, WT_OPT_LIST, "", 0, 0,                                                \
 	  "capture live from this kernel interface (adds a net_af_packet port; repeatable)")       \
 	_(PORT, "port", 'p', WT_OPT_LIST, "", 0, 0,                                                \

@@ -23,6 +23,7 @@ root, each said loudly.
 import csv
 import io
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -315,6 +316,75 @@ def test_truncated_capture(wt, rd, tmp):
     check(r.rc == 0 and got == nframes - 1, 'truncated capture: every complete frame counted '
           '(%d of %d)' % (got, nframes))
     check('ended with a read error' in r.err, 'truncated capture: warned on stderr')
+    check(re.search(r'wiretally: capture \S+trunc\.pcap ends inside frame %d at offset \d+ '
+                    r'\(\d+ of its \d+ bytes\); the %d frames before it are read' %
+                    (nframes, nframes - 1), r.err) is not None,
+          'truncated capture: the cut frame is named with its offset')
+
+
+def test_streams(wt, rd, tmp):
+    """--pcap - (standard input) and --pcap FIFO, pcap and pcapng: the same
+    records as the file (call_id aside: another run); a stream cut inside a
+    frame is said with the frame's offset, the frames before it recorded; a
+    non-Ethernet stream is refused in one line."""
+    pcap = os.path.join(tmp, 'stream-src.pcap')
+    truth, nframes = flows_pcap(pcap, 20)
+    with open(pcap, 'rb') as f:
+        data = f.read()
+
+    def records(args, stdin=None):
+        logdir = os.path.join(tmp, 'log-stream-%d' % len(os.listdir(tmp)))
+        p = subprocess.run([wt] + args + ['-o', logdir, '--spool', 'off'], input=stdin,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
+        out = subprocess.run([rd, '--no-header', logdir], stdout=subprocess.PIPE, text=True,
+                             timeout=60).stdout if p.returncode == 0 else ''
+        rows = sorted(','.join(l.split(',')[1:25] + l.split(',')[26:]) for l in out.splitlines())
+        return p.returncode, rows, p.stderr.decode()
+
+    rc, want, _ = records(['--pcap', pcap])
+    rc1, got, err = records(['--pcap', '-'], stdin=data)
+    check(rc == 0 and rc1 == 0 and got == want and len(want) == 20,
+          '--pcap - (standard input): the same %d records as the file (%d %s)' %
+          (len(want), rc1, err.strip()[-200:]))
+    fifo = os.path.join(tmp, 'stream.fifo')
+    os.mkfifo(fifo)
+    writer = subprocess.Popen(['sh', '-c', 'cat "$0" > "$1"', pcap, fifo])
+    rc2, got, err = records(['--pcap', fifo])
+    writer.wait(60)
+    check(rc2 == 0 and got == want, '--pcap FIFO: read once, the same records (%d %s)' %
+          (rc2, err.strip()[-200:]))
+    if shutil.which('editcap'):
+        ng = os.path.join(tmp, 'stream.pcapng')
+        subprocess.run(['editcap', '-F', 'pcapng', pcap, ng], check=True)
+        with open(ng, 'rb') as f:
+            rc3, got, err = records(['--pcap', '-'], stdin=f.read())
+        check(rc3 == 0 and got == want, 'a pcapng stream: the same records (%d %s)' %
+              (rc3, err.strip()[-200:]))
+    else:
+        SKIPS.append('pcapng stream: editcap (tshark) not installed')
+    # cut inside the last frame: where it is, and the frames before it
+    last_start = len(data)
+    off = 24
+    while off < len(data):  # walk the records to find the last one's offset
+        caplen = int.from_bytes(data[off + 8:off + 12], 'little')
+        last_start, off = off, off + 16 + caplen
+    size = len(data) - last_start
+    rc4, got, err = records(['--pcap', '-'], stdin=data[:len(data) - 30])
+    want_line = ('wiretally: capture - (standard input) ends inside frame %d at offset %d '
+                 '(%d of its %d bytes); the %d frames before it are read' %
+                 (nframes, last_start, size - 30, size, nframes - 1))
+    pkts = sum(int(r.split(',')[10]) + int(r.split(',')[17]) for r in got)
+    check(rc4 == 0 and want_line in err and pkts == nframes - 1,
+          'a stream cut inside a frame: %r, %d packets recorded' % (want_line, pkts))
+    raw = os.path.join(tmp, 'stream-raw.pcap')
+    write(raw, pcap_bytes([(1000000, udp4([10, 0, 0, 1], 1, [10, 0, 0, 2], 2, 1)[14:])],
+                          linktype=101))
+    with open(raw, 'rb') as f:
+        rc5, _, err = records(['--pcap', '-'], stdin=f.read())
+    check(rc5 != 0 and [l for l in err.splitlines() if 'capture' in l] ==
+          ['wiretally: capture - (standard input): link type 101 is not Ethernet; wiretally '
+           'reads Ethernet (LINKTYPE_ETHERNET, 1) captures'],
+          'a non-Ethernet stream: refused in one line (%d %r)' % (rc5, err))
 
 
 def test_disk_full(wt, rd, tmp):
@@ -479,7 +549,8 @@ def main(argv):
     parts = [without_conf(test_errors),
              lambda wt, rd, conf, tmp: test_help_and_config(wt, rd, tmp, conf)]
     parts += [without_conf(p) for p in (test_eviction, test_scan_split, test_truncated_capture,
-                                        test_disk_full, test_archive_full, test_sighup)]
+                                        test_streams, test_disk_full, test_archive_full,
+                                        test_sighup)]
     return run_parts(__doc__, argv, 3, 'wt-monitor-cli-', parts)
 
 
