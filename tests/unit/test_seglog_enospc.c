@@ -3,8 +3,8 @@
  * full). */
 #include "seglog_testlib.h"
 
-/* 256 KiB of tmpfs holds exactly four 64 KiB segments (tmpfs charges file
- * pages only); the fifth cannot be preallocated. */
+/* 260 KiB of tmpfs holds four 64 KiB segments and one page (tmpfs charges
+ * file pages only); the fifth cannot be preallocated. */
 static void
 test_enospc(const char *dir)
 {
@@ -90,7 +90,8 @@ wait_state(struct wt_seglog_writer *w, uint64_t archived, unsigned int waiting)
 }
 
 /*
- * Spool mode with the archive on the same 256 KiB tmpfs (four segments):
+ * Spool mode with the archive on the same 260 KiB tmpfs (four segments and
+ * the spool note):
  * the fifth cannot be archived; the archiver reports it (file, errno) and
  * retries, the writer fills the spool and then returns -EAGAIN; nothing is
  * lost at any point: every record is in the spool or the archive, read
@@ -188,7 +189,9 @@ main(void)
 	static void (*const tests[])(const char *) = {test_enospc, test_archive_full};
 	static const char *const names[] = {"test_enospc", "test_archive_full"};
 	char dir[64];
-	int rc = mount_small(dir, sizeof(dir), "tmpfs", "size=256k", "disk-full behaviour");
+	/* four 64 KiB segments, and one page for the note a spool writer
+	 * leaves in the archive (WT_SEGLOG_SPOOL_NOTE) */
+	int rc = mount_small(dir, sizeof(dir), "tmpfs", "size=260k", "disk-full behaviour");
 
 	if (rc != 0)
 		return rc;
