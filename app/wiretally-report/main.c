@@ -507,19 +507,26 @@ main(int argc, char **argv)
 	if (follow_mode) {
 		worst = follow(&r, argv[optind], json, since, until);
 		wtrp_say_incomplete(&r);
+		wtrp_free(&r);
 		return worst;
 	}
 	if (njoin) {
 		for (size_t k = 0; k < njoin; k++)
-			if (wtrp_load(&r, &join[k], 1, &worst) != 0)
+			if (wtrp_load(&r, &join[k], 1, &worst) != 0) {
+				wtrp_free(&r);
 				return 1;
+			}
 		int rc = wtrp_join(&r, (const char *const *)argv + optind, (size_t)(argc - optind),
 		                   json, since, until, slack_ns);
 		wtrp_say_incomplete(&r);
+		wtrp_free(&r);
 		return rc > worst ? rc : worst;
 	}
-	if (wtrp_load(&r, (const char *const *)argv + optind, (size_t)(argc - optind), &worst) != 0)
+	if (wtrp_load(&r, (const char *const *)argv + optind, (size_t)(argc - optind), &worst) !=
+	    0) {
+		wtrp_free(&r);
 		return 1;
+	}
 	qsort(r.t.c, r.t.n, sizeof(*r.t.c), by_open);
 	if (by != BY_CONN) {
 		print_groups(&r.t, by, json, since, until);
@@ -531,5 +538,6 @@ main(int argc, char **argv)
 				print_conn(&r.t.c[i], json);
 	}
 	wtrp_say_incomplete(&r);
+	wtrp_free(&r);
 	return worst;
 }

@@ -45,6 +45,9 @@ struct report {
 
 struct conn *wtrp_find(struct table *t, uint64_t id);
 
+/** Free the table of @r. */
+void wtrp_free(struct report *r);
+
 /** Remove @c (a pointer into @t->c): the last connection takes its place. */
 void wtrp_remove(struct table *t, struct conn *c);
 

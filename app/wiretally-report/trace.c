@@ -83,6 +83,14 @@ add(struct table *t, uint64_t id)
 }
 
 void
+wtrp_free(struct report *r)
+{
+	free(r->t.c);
+	free(r->t.slot);
+	memset(&r->t, 0, sizeof(r->t));
+}
+
+void
 wtrp_remove(struct table *t, struct conn *c)
 {
 	size_t mask = t->nslot - 1, idx = (size_t)(c - t->c);
@@ -122,7 +130,12 @@ on_stats(struct report *r, const char *text, size_t len)
 		const char *nl = memchr(p, '\n', (size_t)(text + len - p));
 		size_t l = nl ? (size_t)(nl - p) : (size_t)(text + len - p);
 		if (l > strlen(key) && memcmp(p, key, strlen(key)) == 0) {
-			r->lost += strtoull(p + strlen(key), NULL, 10);
+			char num[24]; /* the payload is not NUL-terminated */
+			size_t n = l - strlen(key) < sizeof(num) - 1 ? l - strlen(key)
+			                                             : sizeof(num) - 1;
+			memcpy(num, p + strlen(key), n);
+			num[n] = '\0';
+			r->lost += strtoull(num, NULL, 10);
 			r->have_stats = 1;
 		}
 		p += l + 1;

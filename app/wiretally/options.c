@@ -537,7 +537,8 @@ wt_opts_parse(struct wt_opts *o, int argc, char **argv)
 	o->tunnels_inner = 1;
 	shortopts[ns] = '\0';
 
-	optind = 1;
+	optind = 0; /* glibc: start afresh, also after an earlier parse (optind = 1 would keep
+	             * its position inside that parse's argv) */
 	opterr = 0;
 	for (;;) {
 		int c = getopt_long(argc, argv, shortopts, longopts, NULL);

@@ -852,7 +852,10 @@ wt_decap(const uint8_t *frame, uint32_t caplen, uint32_t wirelen, struct wt_pkt 
 		/* Where this packet ends: in the frame, and of its tunnel payload on
 		 * the wire. A first fragment ends at its own IP length; its UDP
 		 * length still tells where the whole datagram's payload ends. */
-		pkt_end = cur->ip_len > 0xffffu ? UINT32_MAX : l3 + cur->ip_len;
+		/* (an IPv6 packet's length counts its 40-byte header: up to 65575
+		 * without a jumbogram; only a sum past 32 bits is "unbounded") */
+		uint64_t ip_end = (uint64_t)l3 + cur->ip_len;
+		pkt_end = ip_end > UINT32_MAX ? UINT32_MAX : (uint32_t)ip_end;
 		if (cur->proto == IPP_UDP) {
 			wire_end = l4 + wt_be16(frame + l4 + 4);
 			if (wire_end < pkt_end)

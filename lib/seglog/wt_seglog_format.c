@@ -87,12 +87,12 @@ wt_seg_seal_encode(uint8_t *p, const struct wt_seg_header *h)
 	 * the seal sees either a bad CRC (= torn, treated as open) or the
 	 * whole block. */
 	memset(blk, 0, sizeof(blk));
-	st32(blk + WT_SEG_S_STATE - WT_SEG_SEAL_OFF, h->state);
-	st64(blk + WT_SEG_S_RECORDS - WT_SEG_SEAL_OFF, h->record_count);
-	st64(blk + WT_SEG_S_LAST_SEQ - WT_SEG_SEAL_OFF, h->last_seq);
-	st64(blk + WT_SEG_S_END_OFF - WT_SEG_SEAL_OFF, h->end_offset);
-	st64(blk + WT_SEG_S_FRAMES - WT_SEG_SEAL_OFF, h->frame_count);
-	st64(blk + WT_SEG_S_SEALED_NS - WT_SEG_SEAL_OFF, h->sealed_ns);
+	st32(blk + (WT_SEG_S_STATE - WT_SEG_SEAL_OFF), h->state);
+	st64(blk + (WT_SEG_S_RECORDS - WT_SEG_SEAL_OFF), h->record_count);
+	st64(blk + (WT_SEG_S_LAST_SEQ - WT_SEG_SEAL_OFF), h->last_seq);
+	st64(blk + (WT_SEG_S_END_OFF - WT_SEG_SEAL_OFF), h->end_offset);
+	st64(blk + (WT_SEG_S_FRAMES - WT_SEG_SEAL_OFF), h->frame_count);
+	st64(blk + (WT_SEG_S_SEALED_NS - WT_SEG_SEAL_OFF), h->sealed_ns);
 	uint32_t crc = block_crc(blk, sizeof(blk), crc_off);
 	memcpy(p + WT_SEG_SEAL_OFF, blk, crc_off);
 	memcpy(p + WT_SEG_S_CRC + 4, blk + crc_off + 4, sizeof(blk) - crc_off - 4);
