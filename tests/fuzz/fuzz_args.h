@@ -9,13 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define REQUIRE(c)                                                     \
-	do {                                                           \
-		if (!(c)) {                                            \
-			fprintf(stderr, "invariant failed: %s\n", #c); \
-			abort();                                       \
-		}                                                      \
-	} while (0)
+#include "fuzz_require.h"
 
 #define FUZZ_MAX_ARGS 24
 

@@ -14,17 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_require.h"
+
 #include "wt_parse.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define REQUIRE(c)                                                     \
-	do {                                                           \
-		if (!(c)) {                                            \
-			fprintf(stderr, "invariant failed: %s\n", #c); \
-			abort();                                       \
-		}                                                      \
-	} while (0)
 
 static struct wt_frag_table *ft;
 static uint64_t clock_ns;

@@ -16,19 +16,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_require.h"
+
 #include "ipfix_decode.h"
 #include "wt_ipfix.h"
 #include "wt_record.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define REQUIRE(c)                                                     \
-	do {                                                           \
-		if (!(c)) {                                            \
-			fprintf(stderr, "invariant failed: %s\n", #c); \
-			abort();                                       \
-		}                                                      \
-	} while (0)
 
 static size_t
 count(const char *s, char c)

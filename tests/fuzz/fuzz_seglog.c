@@ -23,20 +23,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fuzz_require.h"
+
 #include "wt_crc32c.h"
 #include "wt_record.h"
 #include "wt_seglog.h"
 #include "wt_seglog_format.h"
+#include "wt_seglog_segment.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define REQUIRE(c)                                                     \
-	do {                                                           \
-		if (!(c)) {                                            \
-			fprintf(stderr, "invariant failed: %s\n", #c); \
-			abort();                                       \
-		}                                                      \
-	} while (0)
 
 #define SEG_MAX (1u << 16)
 

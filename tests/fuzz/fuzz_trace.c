@@ -15,17 +15,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_require.h"
+
 #include "report.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define REQUIRE(c)                                                     \
-	do {                                                           \
-		if (!(c)) {                                            \
-			fprintf(stderr, "invariant failed: %s\n", #c); \
-			abort();                                       \
-		}                                                      \
-	} while (0)
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
