@@ -40,17 +40,15 @@ fail=0
 say() { echo "fuzz: $*"; }
 
 if [ ! -f "$bld/meson-private/coredata.dat" ]; then
+	setup_log=$(mktemp)
 	CC=clang meson setup "$bld" "$src" -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false -Dwerror=false \
 		-Dc_args='-fsanitize=fuzzer-no-link -fno-sanitize-recover=undefined -fno-omit-frame-pointer' \
-		>"$bld.setup.log" 2>&1 || { cat "$bld.setup.log"; echo "FAIL fuzz: meson setup build-fuzz"; exit 1; }
+		>"$setup_log" 2>&1 || { cat "$setup_log"; echo "FAIL fuzz: meson setup build-fuzz"; exit 1; }
+	rm -f "$setup_log"
 fi
 harnesses="fuzz_parse fuzz_seglog fuzz_record fuzz_trace fuzz_ropts fuzz_opts"
-targets=""
-for h in $harnesses; do
-	targets="$targets tests/fuzz/$h"
-done
-if ! ninja -C "$bld" >"$bld.build.log" 2>&1; then
-	tail -40 "$bld.build.log"
+if ! ninja -C "$bld" >"$bld/wt-build.log" 2>&1; then
+	tail -40 "$bld/wt-build.log"
 	echo "FAIL fuzz: the sanitized build failed"
 	exit 1
 fi
@@ -58,11 +56,11 @@ fi
 # 2. the unit and reader suites under ASan + UBSan
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 if meson test -C "$bld" --suite unit --suite reader --no-suite eal --print-errorlogs \
-	--timeout-multiplier 4 >"$bld.tests.log" 2>&1; then
-	say "unit and reader suites pass under ASan + UBSan ($(grep -c ' OK ' "$bld.tests.log") tests)"
+	--timeout-multiplier 4 >"$bld/wt-tests.log" 2>&1; then
+	say "unit and reader suites pass under ASan + UBSan ($(grep -c ' OK ' "$bld/wt-tests.log") tests)"
 else
-	grep -E "FAIL|ERROR|runtime error|AddressSanitizer" "$bld.tests.log" | head -30
-	echo "FAIL fuzz: a unit or reader test fails under the sanitizers (build-fuzz.tests.log)"
+	grep -E "FAIL|ERROR|runtime error|AddressSanitizer" "$bld/wt-tests.log" | head -30
+	echo "FAIL fuzz: a unit or reader test fails under the sanitizers (build-fuzz/wt-tests.log)"
 	fail=1
 fi
 
