@@ -431,12 +431,8 @@ clock_ns(clockid_t c)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* Record layouts in the log (docs/AGENT.md "Trace log"): the seq first. */
-struct rec_hot { /* 32 bytes */
-	uint64_t seq, ts_ns, conn;
-	uint32_t bytes, pid;
-};
-
+/* Record layouts in the log (docs/AGENT.md "Trace log"): the seq first
+ * (the hot one: struct wta_rec_hot, wta_events.h). */
 struct rec_open {
 	uint64_t seq;
 	struct wta_open e;     /* ts_ns in wall-clock ns */
@@ -490,7 +486,8 @@ store(void *ctx, const void *data, size_t len)
 	}
 	default: {
 		const struct wta_hot *e = data;
-		struct rec_hot r = {.ts_ns = ts, .conn = e->conn, .bytes = e->bytes, .pid = e->pid};
+		struct wta_rec_hot r = {
+		        .ts_ns = ts, .conn = e->conn, .bytes = e->bytes, .pid = e->pid};
 		a->bytes[h->type] += e->bytes;
 		append(a, h->type, &r, sizeof(r));
 		break;

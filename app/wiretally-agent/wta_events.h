@@ -39,6 +39,14 @@ struct wta_hot {
 	__u32 tid; /* the calling thread (RECV, UDP_*); 0 in softirq events */
 };
 
+/* A hot event as a record of the trace log (docs/FORMAT.md 5.8): the seq
+ * the log assigns first, then ts (wall clock), conn, bytes, pid; 32 bytes.
+ * Written by the loader, read by wiretally-report. */
+struct wta_rec_hot {
+	__u64 seq, ts_ns, conn;
+	__u32 bytes, pid;
+};
+
 /* Connection roles (struct wta_open.role). */
 #define WTA_ROLE_ACTIVE  1 /* TCP, connect() */
 #define WTA_ROLE_PASSIVE 2 /* TCP, accepted: the listener's owner until the acceptor shows */

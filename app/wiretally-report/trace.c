@@ -116,12 +116,6 @@ wtrp_remove(struct table *t, struct conn *c)
 
 /* ---- records ------------------------------------------------------------ */
 
-/* Hot record payload (after the seq): docs/AGENT.md. */
-struct rec_hot {
-	uint64_t seq, ts_ns, conn;
-	uint32_t bytes, pid;
-};
-
 static void
 on_stats(struct report *r, const char *text, size_t len)
 {
@@ -209,7 +203,7 @@ wtrp_frame(struct report *r, const struct wt_seglog_frame *f)
 		c->ifname[sizeof(c->ifname) - 1] = '\0';
 		return c;
 	}
-	struct rec_hot h;
+	struct wta_rec_hot h;
 	if (f->type < WTA_EV_FIRST || f->type > WTA_EV_LAST || f->len < sizeof(h))
 		return NULL;
 	memcpy(&h, f->payload, sizeof(h));
