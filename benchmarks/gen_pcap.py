@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: BSD-3-Clause
-# gen_pcap.py: benchmark captures: N concurrent IPv4 TCP/UDP connections, 64-byte or IMIX frames, optionally one file per owner queue.
+# gen_pcap.py: benchmark captures: N concurrent IPv4 TCP/UDP connections (64-byte or IMIX frames, optionally one file per owner queue), or a SYN flood.
 """Write classic (microsecond) pcap files of synthetic traffic for the
 whole-pipeline benchmark (benchmarks/run_pipeline.sh).
 
@@ -17,6 +17,10 @@ Traffic model:
     --profile imix: the "simple IMIX" 7:4:1 of 64/594/1518-byte wire frames
     (60/590/1514 captured), drawn at random per packet; mean 361.8 bytes on
     the wire.
+  * --profile syn: a SYN flood: --conns one-packet connections, each a
+    60-byte frame, a TCP SYN without payload (random ISN, window 64240) from a random unicast IPv4
+    source (1.0.0.0 to 223.255.255.255) and port (1024-65535) to
+    172.16.0.1:80; --pkts is --conns.
   * Classic pcap written big-endian (libpcap swaps), timestamps 1 us apart (--gap-us), from 2026-01-01 00:00:00 UTC; correct
     IPv4 and TCP/UDP checksums.
   * --queues N: also split the capture into N files, one per RX queue of a
@@ -39,11 +43,11 @@ import sys
 MAC_CLI = b'\x02\x00\x00\x00\x00\x01'
 MAC_SRV = b'\x02\x00\x00\x00\x00\x02'
 T0_US = 1767225600 * 1000000  # 2026-01-01T00:00:00Z
-PROFILES = ('64', 'imix')
+PROFILES = ('64', 'imix', 'syn')
 # UDP ports the parser reads as tunnels (VXLAN, Geneve, GTP-U, Teredo): not plain traffic
 TUNNEL_PORTS = (4789, 6081, 2152, 3544)
-WIRE = {'64': (64,), 'imix': (64, 594, 1518)}
-WEIGHTS = {'64': (1,), 'imix': (7, 4, 1)}
+WIRE = {'64': (64,), 'imix': (64, 594, 1518), 'syn': (64,)}
+WEIGHTS = {'64': (1,), 'imix': (7, 4, 1), 'syn': (1,)}
 
 
 def toeplitz_symmetric(src, dst, sport, dport):
@@ -87,7 +91,42 @@ def connections(n, rng):
     return out
 
 
+def syn_flood(args, path):
+    """--conns SYNs from distinct random sources to 172.16.0.1:80."""
+    rng = random.Random(args.seed)
+    seen = set()
+    dst = 0xac100001
+    pack = struct.Struct('!IIII6s6sHBBHHHBBH4s4sHHIIBBHHH').pack
+    with open(path, 'wb') as f:
+        buf = bytearray(struct.pack('!IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+        for i in range(args.conns):
+            while True:
+                src = rng.randrange(0x01000000, 0xe0000000)
+                cp = rng.randrange(1024, 65536)
+                if (src, cp) not in seen and (src >> 24) != 127:
+                    seen.add((src, cp))
+                    break
+            isn = rng.getrandbits(32)
+            addr = (src >> 16) + (src & 0xffff) + (dst >> 16) + (dst & 0xffff)
+            ident = i & 0xffff
+            ipsum = ~fold(0x4500 + 40 + ident + 0x4000 + (64 << 8 | 6) + addr) & 0xffff
+            l4 = fold(addr + 6 + 20 + cp + 80 + (isn >> 16) + (isn & 0xffff) + 0x5002 + 64240)
+            ts = T0_US + i * args.gap_us
+            buf += pack(ts // 1000000, ts % 1000000, 60, 60, MAC_SRV, MAC_CLI, 0x0800,
+                        0x45, 0, 40, ident, 0x4000, 64, 6, ipsum,
+                        src.to_bytes(4, 'big'), dst.to_bytes(4, 'big'),
+                        cp, 80, isn, 0, 0x50, 0x02, 64240, (~l4 & 0xffff) or 0xffff, 0)
+            buf += bytes(6)  # Ethernet padding to 60 bytes
+            if len(buf) > (1 << 22):
+                f.write(buf)
+                del buf[:]
+        f.write(buf)
+
+
 def generate(args, paths_out):
+    if args.profile == 'syn':
+        syn_flood(args, paths_out[0])
+        return
     rng = random.Random(args.seed)
     conns = connections(args.conns, rng)
     pkts = args.pkts
@@ -180,6 +219,10 @@ def main():
     args = ap.parse_args()
     if args.conns < 1:
         ap.error('--conns must be at least 1')
+    if args.profile == 'syn':
+        if args.queues != 1 or args.pkts not in (0, args.conns):
+            ap.error('--profile syn: one packet per connection, one file')
+        args.pkts = args.conns
     if args.pkts == 0:
         args.pkts = max(2 * args.conns, 65536)
     if args.pkts < args.conns:

@@ -2,6 +2,7 @@
 /* export.c: the export role: completed records from every RX lcore's ring into the log. */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,101 +14,211 @@
 #include "monitor.h"
 
 /*
- * Keep a record the log refused for good (disk full, I/O error): in memory,
- * printed as CSV on stderr at exit. The error is reported once and the
- * monitor stops receiving; the exporter keeps taking records from the rings
- * so that no RX lcore waits forever, and no record is lost.
+ * When the log refuses records (disk full, I/O error, a spool full of
+ * segments the archive disk does not take): how it works
+ *   Receiving goes on. The exporter keeps taking records from the rings;
+ *   the ones the log refuses wait in memory, oldest first (the backlog, at
+ *   most --log-backlog records), and every later record queues behind
+ *   them, so the log keeps completion order. The log is offered the oldest
+ *   one again every RETRY_*_NS; once it takes it the backlog is written out
+ *   and the refusal is over. A record that finds the backlog full is
+ *   printed as CSV on stderr at once (never dropped). At exit the backlog
+ *   is offered to the log for WT_EXPORT_EXIT_WAIT_NS more, and what is left
+ *   is printed the same way. Each record is in exactly one place: the log,
+ *   or stderr; the counters say how many went where.
  */
-static void
-keep_in_backlog(struct wt_exporter *ex, const struct wt_callrec *r)
-{
-	uint64_t pkts = r->d[0].pkts + r->d[1].pkts;
+#define RETRY_AGAIN_NS  (1000 * 1000ull)       /* spool full: a slot frees any time */
+#define RETRY_ERROR_NS  (100 * 1000 * 1000ull) /* disk full, I/O error */
+#define SAY_AGAIN_AFTER WT_NS_PER_SEC          /* a spool refusal this long is said */
+#define DRAIN_PER_STEP  4096u                  /* backlog records written per step */
 
-	if (ex->n_backlog == ex->cap_backlog) {
-		uint64_t cap = ex->cap_backlog ? ex->cap_backlog * 2 : 1024;
-		struct wt_callrec *b = realloc(ex->backlog, cap * sizeof(*b));
-		if (b == NULL) {
-			/* Last resort: print it now rather than drop it. */
-			char line[WT_CALLREC_LINE_MAX];
-			if (wt_callrec_format_csv(line, sizeof(line), r) > 0)
-				fputs(line, stderr);
-			ex->backlog_pkts += pkts;
-			return;
-		}
-		ex->backlog = b;
-		ex->cap_backlog = cap;
+static uint64_t
+pkts_of(const struct wt_callrec *r)
+{
+	return r->d[0].pkts + r->d[1].pkts;
+}
+
+/* The last resort: one record as CSV on stderr (the header once per run). */
+static void
+print_record(struct wt_exporter *ex, const struct wt_callrec *r)
+{
+	char line[WT_CALLREC_LINE_MAX];
+
+	if (!ex->csv_header_said) {
+		fprintf(stderr, "%s\n", wt_callrec_csv_header);
+		ex->csv_header_said = 1;
 	}
-	ex->backlog[ex->n_backlog++] = *r;
-	ex->backlog_pkts += pkts;
+	if (wt_callrec_format_csv(line, sizeof(line), r) > 0)
+		fputs(line, stderr);
+	ex->printed++;
+	ex->printed_pkts += pkts_of(r);
 }
 
-/* How long the log may keep refusing records (its spool full of segments
- * the archive disk does not take) before the exporter gives up on it: while
- * running a minute (the RX lcores wait meanwhile and the ports count what
- * they cannot take as missed), at shutdown 5 s. Then the monitor stops:
- * records go to the backlog (printed at exit) and the spool keeps the
- * segments it holds for the next start. */
-#define RUNNING_LOG_WAIT_NS  (60 * WT_NS_PER_SEC)
-#define SHUTDOWN_LOG_WAIT_NS (5 * WT_NS_PER_SEC)
+static const char *
+log_name(const struct wt_exporter *ex)
+{
+	const char *path = wt_seglog_current_path(ex->log);
+	return path[0] ? path : ex->dir;
+}
+
+/* Say why the log refuses records (once per refusal). */
+static void
+say_refusal(struct wt_exporter *ex)
+{
+	if (ex->error == -EAGAIN) {
+		struct wt_seglog_stats st;
+		wt_seglog_writer_stats(ex->log, &st);
+		WT_LOG(ERR,
+		       "the log's spool is full of segments the archive does not take%s%s; "
+		       "receiving goes on: completed records wait in memory (up to %" PRIu64
+		       ") until the log takes them again\n",
+		       st.archive_errno ? ": " : "",
+		       st.archive_errno ? strerror(st.archive_errno) : "", ex->max_backlog);
+	} else {
+		WT_LOG(ERR,
+		       "cannot write call records to %s: %s; receiving goes on: completed "
+		       "records wait in memory (up to %" PRIu64
+		       ") until the log takes them again\n",
+		       log_name(ex), strerror(-ex->error), ex->max_backlog);
+	}
+	ex->refusal_said = 1;
+}
 
 static void
-give_up_on_log(struct wt_exporter *ex, int err)
+note_refused(struct wt_exporter *ex, int rc, uint64_t now)
 {
-	ex->error = err;
-	__atomic_store_n(&ex->pl->fatal, 1, __ATOMIC_RELEASE);
-	ex->pl->quit = 1;
+	ex->error = rc;
+	if (ex->refused_since == 0) {
+		ex->refused_since = now;
+		ex->retries++;
+		ex->refusal_said = 0;
+		ex->overflow_said = 0;
+	}
+	ex->next_retry_ns = now + (rc == -EAGAIN ? RETRY_AGAIN_NS : RETRY_ERROR_NS);
+	if (!ex->refusal_said && (rc != -EAGAIN || now - ex->refused_since >= SAY_AGAIN_AFTER))
+		say_refusal(ex);
 }
 
-/* @return 0 (handled) or -EAGAIN (the log asks to try again later). */
+static void
+note_written(struct wt_exporter *ex, struct wt_callrec *r)
+{
+	ex->written++;
+	ex->written_pkts += pkts_of(r);
+	if (ex->ipfix != NULL) /* never waits: a full queue is counted */
+		wt_ipfix_sender_offer(ex->ipfix, r);
+}
+
+/* Grow the backlog ring (keeping its order). @return 0, or -1 at the bound
+ * or out of memory. */
 static int
-append_one(struct wt_exporter *ex, struct wt_callrec *r)
+grow_backlog(struct wt_exporter *ex)
 {
-	if (ex->error == 0) {
-		int rc = wt_seglog_append(ex->log, r);
-		if (rc == -EAGAIN) {
-			uint64_t now = wt_now_ns();
-			uint64_t limit = ex->pl->quit ? SHUTDOWN_LOG_WAIT_NS : RUNNING_LOG_WAIT_NS;
-			if (ex->refused_since == 0) {
-				ex->refused_since = now;
-				ex->retries++; /* one more time the log made us wait */
-			}
-			if (now - ex->refused_since < limit)
-				return -EAGAIN;
-			struct wt_seglog_stats st;
-			wt_seglog_writer_stats(ex->log, &st);
-			WT_LOG(ERR,
-			       "stopping: the log has refused records for %u s (its spool is full "
-			       "of segments the archive does not take%s%s); the records of those "
-			       "segments stay in the spool, the others are printed on stderr at "
-			       "exit\n",
-			       (unsigned int)(limit / WT_NS_PER_SEC), st.archive_errno ? ": " : "",
-			       st.archive_errno ? strerror(st.archive_errno) : "");
-			give_up_on_log(ex, st.archive_errno ? -st.archive_errno : -EAGAIN);
-			rc = ex->error; /* fall through to the backlog */
-		}
-		if (rc == 0) {
-			ex->refused_since = 0;
-			ex->written++;
-			ex->written_pkts += r->d[0].pkts + r->d[1].pkts;
-			if (ex->ipfix != NULL) /* never waits: a full queue is counted */
-				wt_ipfix_sender_offer(ex->ipfix, r);
-			if (r->end_reason < WT_END_MAX)
-				ex->by_reason[r->end_reason]++;
-			return 0;
-		}
-		if (ex->error == 0) {
-			const char *path = wt_seglog_current_path(ex->log);
-			WT_LOG(ERR,
-			       "cannot write call records to %s: %s; stopping, records not written "
-			       "will be printed on stderr at exit\n",
-			       path[0] ? path : "the log", strerror(-rc));
-			give_up_on_log(ex, rc);
-		}
+	uint64_t cap = ex->cap_backlog ? ex->cap_backlog * 2 : 1024;
+
+	if (cap > ex->max_backlog)
+		cap = ex->max_backlog;
+	if (cap <= ex->cap_backlog)
+		return -1;
+	struct wt_callrec *b = malloc(cap * sizeof(*b));
+	if (b == NULL)
+		return -1;
+	uint64_t first = ex->cap_backlog - ex->bl_head; /* from head to the end */
+	if (first > ex->n_backlog)
+		first = ex->n_backlog;
+	if (ex->n_backlog > 0) {
+		memcpy(b, ex->backlog + ex->bl_head, first * sizeof(*b));
+		memcpy(b + first, ex->backlog, (ex->n_backlog - first) * sizeof(*b));
 	}
+	free(ex->backlog);
+	ex->backlog = b;
+	ex->cap_backlog = cap;
+	ex->bl_head = 0;
+	return 0;
+}
+
+static void
+backlog_push(struct wt_exporter *ex, const struct wt_callrec *r)
+{
+	if (ex->n_backlog == ex->cap_backlog && grow_backlog(ex) != 0) {
+		if (!ex->overflow_said) {
+			WT_LOG(ERR,
+			       "%" PRIu64 " records wait for the log, as many as it can hold%s: "
+			       "further ones are printed on stderr as CSV until the log takes "
+			       "records again\n",
+			       ex->n_backlog,
+			       ex->n_backlog < ex->max_backlog ? " (out of memory)"
+			                                       : " (--log-backlog)");
+			ex->overflow_said = 1;
+		}
+		print_record(ex, r);
+		return;
+	}
+	ex->backlog[(ex->bl_head + ex->n_backlog) % ex->cap_backlog] = *r;
+	ex->n_backlog++;
+	ex->backlog_pkts += pkts_of(r);
+	ex->waited++;
+	if (ex->n_backlog > ex->backlog_peak)
+		ex->backlog_peak = ex->n_backlog;
+}
+
+/* The log took a record again and none waits. */
+static void
+end_refusal(struct wt_exporter *ex, uint64_t now)
+{
+	uint64_t took = now - ex->refused_since;
+
+	if (ex->refusal_said)
+		WT_LOG(NOTICE,
+		       "the log takes records again after %.1f s; every record that waited is "
+		       "written%s\n",
+		       (double)took / 1e9,
+		       ex->overflow_said ? " (the ones printed on stderr are not)" : "");
+	ex->refused_ns += took;
+	ex->refused_since = 0;
+	ex->error = 0;
+}
+
+/* Offer the waiting records to the log, oldest first, at most @max. */
+static unsigned int
+drain_backlog(struct wt_exporter *ex, uint64_t now, unsigned int max)
+{
+	unsigned int n = 0;
+
+	while (ex->n_backlog > 0 && n < max) {
+		struct wt_callrec *r = &ex->backlog[ex->bl_head];
+		int rc = wt_seglog_append(ex->log, r);
+		if (rc != 0) {
+			note_refused(ex, rc, now);
+			return n;
+		}
+		note_written(ex, r);
+		ex->backlog_pkts -= pkts_of(r);
+		ex->bl_head = (ex->bl_head + 1) % ex->cap_backlog;
+		ex->n_backlog--;
+		n++;
+	}
+	if (ex->n_backlog == 0 && ex->refused_since != 0)
+		end_refusal(ex, now);
+	return n;
+}
+
+/* One record from a ring: to the log, or behind the ones waiting. */
+static void
+export_one(struct wt_exporter *ex, struct wt_callrec *r)
+{
 	if (r->end_reason < WT_END_MAX)
 		ex->by_reason[r->end_reason]++;
-	keep_in_backlog(ex, r);
-	return 0;
+	if (ex->n_backlog == 0) {
+		int rc = wt_seglog_append(ex->log, r);
+		if (wt_likely(rc == 0)) {
+			note_written(ex, r);
+			if (wt_unlikely(ex->refused_since != 0))
+				end_refusal(ex, wt_now_ns());
+			return;
+		}
+		note_refused(ex, rc, wt_now_ns());
+	}
+	backlog_push(ex, r);
 }
 
 unsigned int
@@ -116,30 +227,48 @@ wt_export_poll(struct wt_exporter *ex)
 	struct wt_pipeline *pl = ex->pl;
 	unsigned int handled = 0, start = ex->hold_from;
 
+	if (ex->n_backlog > 0) {
+		uint64_t now = wt_now_ns();
+		if (now >= ex->next_retry_ns)
+			handled += drain_backlog(ex, now, DRAIN_PER_STEP);
+	}
 	ex->hold_from = (start + 1) % pl->n_rx; /* fair: a different ring first each time */
 	for (unsigned int k = 0; k < pl->n_rx; k++) {
-		/* Finish the records taken earlier before taking more. */
-		while (ex->pos_hold < ex->n_hold) {
-			if (append_one(ex, &ex->hold[ex->pos_hold]) == -EAGAIN)
-				return handled;
-			ex->pos_hold++;
-			handled++;
-		}
 		unsigned int j = (start + k) % pl->n_rx;
 		unsigned int n = rte_ring_sc_dequeue_burst_elem(
 		        pl->rx[j].rec_out, ex->hold, sizeof(ex->hold[0]), RTE_DIM(ex->hold), NULL);
-		if (n > 0) {
-			ex->n_hold = n;
-			ex->pos_hold = 0;
-		}
-	}
-	while (ex->pos_hold < ex->n_hold) {
-		if (append_one(ex, &ex->hold[ex->pos_hold]) == -EAGAIN)
-			return handled;
-		ex->pos_hold++;
-		handled++;
+		for (unsigned int i = 0; i < n; i++)
+			export_one(ex, &ex->hold[i]);
+		handled += n;
 	}
 	return handled;
+}
+
+uint64_t
+wt_export_refused_ns(const struct wt_exporter *ex, uint64_t now)
+{
+	return ex->refused_ns + (ex->refused_since ? now - ex->refused_since : 0);
+}
+
+uint64_t
+wt_export_finish(struct wt_exporter *ex)
+{
+	if (ex->n_backlog > 0) {
+		fprintf(stderr,
+		        "wiretally: %" PRIu64 " call records could not be written to %s (%s): "
+		        "they follow as CSV\n",
+		        ex->n_backlog, ex->dir, strerror(-ex->error));
+		while (ex->n_backlog > 0) {
+			const struct wt_callrec *r = &ex->backlog[ex->bl_head];
+			print_record(ex, r);
+			ex->printed_from_backlog++;
+			ex->backlog_pkts -= pkts_of(r);
+			ex->bl_head = (ex->bl_head + 1) % ex->cap_backlog;
+			ex->n_backlog--;
+		}
+	}
+	fflush(stderr);
+	return ex->printed;
 }
 
 /* An archive failure is said at once, then at most once a minute; the
@@ -179,13 +308,22 @@ wt_pipeline_rx_done(const struct wt_pipeline *pl)
 }
 
 int
-wt_export_drained(const struct wt_exporter *ex)
+wt_export_drained(struct wt_exporter *ex)
 {
 	const struct wt_pipeline *pl = ex->pl;
 	for (unsigned int i = 0; i < pl->n_rx; i++)
 		if (!rte_ring_empty(pl->rx[i].rec_out))
 			return 0;
-	return ex->pos_hold == ex->n_hold;
+	if (ex->n_backlog == 0 || ex->gave_up)
+		return 1;
+	/* Only the waiting records are left: a last chance for the log. */
+	uint64_t now = wt_now_ns();
+	if (ex->final_since == 0)
+		ex->final_since = now;
+	if (now - ex->final_since < WT_EXPORT_EXIT_WAIT_NS)
+		return 0;
+	ex->gave_up = 1;
+	return 1;
 }
 
 /* One export step plus the once-a-second look at the archiver. */

@@ -897,6 +897,8 @@ main(int argc, char **argv)
 	if (!o.hash_seed_set && getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
 		seed = run_id * 0x9e3779b97f4a7c15ull;
 	pl.ex.pl = &pl;
+	pl.ex.dir = o.output;
+	pl.ex.max_backlog = o.log_backlog;
 	pl.sc.pl = &pl;
 	pl.tunnels_inner = o.tunnels_inner;
 	pl.tunnel_seed = seed ^ 0x5bd1e9955bd1e995ull;
@@ -1101,7 +1103,7 @@ main(int argc, char **argv)
 	size_t slen = wt_stats_text(&pl, run_id, stext, sizeof(stext));
 	if (pl.ex.ipfix != NULL)
 		slen += wt_ipfix_sender_stats_text(pl.ex.ipfix, stext + slen, sizeof(stext) - slen);
-	if (pl.ex.error == 0) {
+	if (pl.ex.n_backlog == 0) {
 		int e = wt_seglog_append_stats(pl.ex.log, stext, slen);
 		if (e != 0)
 			WT_LOG(WARNING, "cannot store the exit counters in the log: %s\n",
@@ -1121,15 +1123,11 @@ main(int argc, char **argv)
 			        "hold everything read before it\n",
 			        ports[i].port_id, ports[i].name, es.ipackets);
 	}
-	if (pl.ex.n_backlog > 0) {
-		char line[WT_CALLREC_LINE_MAX];
+	if (wt_export_finish(&pl.ex) > 0) {
 		fprintf(stderr,
-		        "wiretally: %" PRIu64 " call records could not be written to %s (%s); "
-		        "here they are as CSV:\n%s\n",
-		        pl.ex.n_backlog, o.output, strerror(-pl.ex.error), wt_callrec_csv_header);
-		for (uint64_t i = 0; i < pl.ex.n_backlog; i++)
-			if (wt_callrec_format_csv(line, sizeof(line), &pl.ex.backlog[i]) > 0)
-				fputs(line, stderr);
+		        "wiretally: %" PRIu64 " call records are not in the log: they were printed "
+		        "on stderr as CSV (after the line that starts with seq,start_ns)\n",
+		        pl.ex.printed);
 		rc = EXIT_OUTPUT;
 	}
 out:

@@ -102,19 +102,33 @@ struct wt_rx {
 struct wt_exporter {
 	struct wt_pipeline *pl;
 	struct wt_seglog_writer *log;
-	int error;                  /* first fatal -errno of the log, 0 = fine */
-	uint64_t written;           /* records appended */
-	uint64_t written_pkts;      /* packets in the records appended */
-	uint64_t retries;           /* times the log refused records for a while (spool full) */
-	struct wt_callrec *backlog; /* records that could not be written (log failed) */
-	uint64_t n_backlog, cap_backlog;
-	uint64_t backlog_pkts;
+	const char *dir;       /* the log directory, for messages */
+	int error;             /* -errno the log last refused a record with; 0 = it takes them */
+	uint64_t written;      /* records appended */
+	uint64_t written_pkts; /* packets in the records appended */
+	uint64_t retries;      /* times the log began to refuse records */
+	/* Records the log refused, waiting in memory, oldest first: a ring of
+	 * cap_backlog slots (grown on demand up to max_backlog). */
+	struct wt_callrec *backlog;
+	uint64_t bl_head, n_backlog, cap_backlog, max_backlog;
+	uint64_t backlog_pkts;         /* packets in the records waiting */
+	uint64_t waited;               /* records that went through the backlog */
+	uint64_t backlog_peak;         /* most records waiting at once */
+	uint64_t printed;              /* records printed as CSV on stderr: not in the log */
+	uint64_t printed_pkts;         /* packets in them */
+	uint64_t printed_from_backlog; /* of them, records that had waited (at exit) */
+	int csv_header_said;           /* the CSV header is on stderr already */
+	int refusal_said;              /* this refusal was reported */
+	int overflow_said;             /* this refusal filled the backlog (reported) */
+	int gave_up;                   /* at exit: the log did not take the backlog in time */
+	uint64_t refused_since;        /* when the log began to refuse records; 0 = it takes them */
+	uint64_t refused_ns;           /* time the log refused records, ended refusals */
+	uint64_t next_retry_ns;        /* next attempt to write the backlog */
+	uint64_t final_since;          /* all else done, the backlog still waits: since when */
 	uint64_t by_reason[WT_END_MAX];
-	uint64_t refused_since;     /* shutdown: when the log started to refuse (-EAGAIN) */
-	struct wt_callrec hold[64]; /* dequeued, not yet appended */
-	unsigned int n_hold, pos_hold;
-	unsigned int hold_from; /* ring read first in the next step */
-	uint64_t said_failures; /* archive failures already reported */
+	struct wt_callrec hold[64]; /* a burst taken from a ring */
+	unsigned int hold_from;     /* ring read first in the next step */
+	uint64_t said_failures;     /* archive failures already reported */
 	uint64_t said_ns, next_report_ns;
 	int fallback_said;
 	struct wt_ipfix_sender *ipfix; /* records written are offered to it; NULL = none */
@@ -158,7 +172,6 @@ struct wt_pipeline {
 	uint64_t last_ts;  /* packet clock: latest packet time (published at the end) */
 	volatile int quit; /* stop polling ports (signal, end of input, output failure) */
 	int input_done;    /* packet clock: the reader has read every file to its end */
-	int fatal;         /* the log failed: stop */
 	uint64_t run_ns;   /* from the start of the RX lcores to the end of export */
 };
 
@@ -182,8 +195,23 @@ void wt_export_report_log(struct wt_exporter *ex);
 /** Every RX lcore is done (all its records handed to the exporter). */
 int wt_pipeline_rx_done(const struct wt_pipeline *pl);
 
-/** Every record ring is empty and nothing is held. */
-int wt_export_drained(const struct wt_exporter *ex);
+/** Every record ring is empty, nothing is held and no record waits for the
+ * log (or, at exit, the log has refused the ones waiting for
+ * WT_EXPORT_EXIT_WAIT_NS: they are left for wt_export_finish()). Call it
+ * only once every RX lcore is done. */
+int wt_export_drained(struct wt_exporter *ex);
+
+/** At exit, after the export: print the records still waiting for the log
+ * as CSV on stderr, with one line saying how many and why.
+ * @return records that are not in the log (printed now or earlier). */
+uint64_t wt_export_finish(struct wt_exporter *ex);
+
+/** Time the log has refused records, up to @now. */
+uint64_t wt_export_refused_ns(const struct wt_exporter *ex, uint64_t now);
+
+/* How long the exporter keeps offering the waiting records to the log once
+ * everything else is done, before wt_export_finish() prints them. */
+#define WT_EXPORT_EXIT_WAIT_NS (5 * WT_NS_PER_SEC)
 
 /** Lcore main function of the exporter on its own lcore (arg: the exporter). */
 int wt_export_main(void *arg);

@@ -299,6 +299,9 @@ apply(struct wt_opts *o, enum wt_opt_id id, const char *val, const char *where)
 	case WT_OPTID_SPOOL_SEGMENTS:
 		o->spool_segments = u;
 		break;
+	case WT_OPTID_LOG_BACKLOG:
+		o->log_backlog = u;
+		break;
 	case WT_OPTID_TUNNELS:
 		if (strcmp(val, "inner") == 0 || strcmp(val, "outer") == 0) {
 			o->tunnels_inner = val[0] == 'i';

@@ -65,6 +65,10 @@ enum wt_opt_kind {
 	  "directory")                                                                             \
 	_(SPOOL_SEGMENTS, "spool-segments", 0, WT_OPT_UINT, "4", 2, 64,                            \
 	  "spool files at once (being written, waiting for the archiver, prepared ahead)")         \
+	_(LOG_BACKLOG, "log-backlog", 0, WT_OPT_UINT, "1048576", 0, 268435456,                     \
+	  "completed records kept in memory (304 bytes each, allocated when needed) while the "    \
+	  "log cannot take them (disk full, spool full); they are written when it takes them "     \
+	  "again, and beyond this many records are printed on stderr as CSV")                      \
 	_(FRAG_TABLE_SIZE, "frag-table-size", 0, WT_OPT_UINT, "4096", 16, 16777216,                \
 	  "IP datagrams whose first fragment is remembered, per RX lcore")                         \
 	_(FRAG_TIMEOUT, "frag-timeout", 0, WT_OPT_SECS, "30", 0.001, 3600,                         \
@@ -124,6 +128,7 @@ struct wt_opts {
 	uint64_t segment_size;
 	const char *spool; /* NULL = auto, "" = off, else a directory */
 	uint64_t spool_segments;
+	uint64_t log_backlog;
 	uint64_t frag_table_size;
 	double frag_timeout;
 	uint64_t hash_seed;

@@ -69,10 +69,13 @@ wt_stats_text(const struct wt_pipeline *pl, uint64_t run_id, char *buf, size_t l
 	PUT("records.created=%" PRIu64 "\nrecords.idle=%" PRIu64 "\nrecords.evicted=%" PRIu64
 	    "\nrecords.shutdown=%" PRIu64 "\nrecords.interim=%" PRIu64 "\nrecords.written=%" PRIu64
 	    "\nrecords.unwritten=%" PRIu64 "\nrecords.export_ring_full=%" PRIu64
-	    "\nrecords.export_stalls=%" PRIu64 "\nrecords.log_retries=%" PRIu64 "\n",
+	    "\nrecords.export_stalls=%" PRIu64 "\nrecords.log_retries=%" PRIu64
+	    "\nrecords.waited_for_log=%" PRIu64 "\nrecords.waiting_peak=%" PRIu64
+	    "\nlog.refused_ns=%" PRIu64 "\n",
 	    t.tab.created, ex->by_reason[WT_END_IDLE], ex->by_reason[WT_END_EVICTED],
 	    ex->by_reason[WT_END_SHUTDOWN], ex->by_reason[WT_END_ACTIVE], ex->written,
-	    ex->n_backlog, t.rx.rec_full, t.rx.rec_stalls, ex->retries);
+	    ex->n_backlog + ex->printed, t.rx.rec_full, t.rx.rec_stalls, ex->retries, ex->waited,
+	    ex->backlog_peak, wt_export_refused_ns(ex, wt_now_ns()));
 	struct wt_seglog_stats ls;
 	wt_seglog_writer_stats(ex->log, &ls);
 	PUT("log.segments_created=%" PRIu64 "\nlog.segments_archived=%" PRIu64
@@ -153,7 +156,8 @@ wt_summary_print(const struct wt_pipeline *pl)
 		if (t.rx.note_pkts[b])
 			fprintf(stderr, "  note %-19s %14" PRIu64 " pkts  (%s)\n", wt_note_name(b),
 			        t.rx.note_pkts[b], wt_note_desc(b));
-	uint64_t rec_pkts = ex->written_pkts + ex->backlog_pkts;
+	uint64_t rec_pkts = ex->written_pkts + ex->backlog_pkts + ex->printed_pkts;
+	uint64_t unwritten = ex->n_backlog + ex->printed;
 	uint64_t final = ex->by_reason[WT_END_IDLE] + ex->by_reason[WT_END_EVICTED] +
 	                 ex->by_reason[WT_END_SHUTDOWN];
 	fprintf(stderr,
@@ -173,8 +177,8 @@ wt_summary_print(const struct wt_pipeline *pl)
 	uint64_t all = final + ex->by_reason[WT_END_ACTIVE];
 	fprintf(stderr, "  final records %" PRIu64 " %s; final + interim %" PRIu64 " %s\n", final,
 	        final == t.tab.created ? "= created" : "!= created (BUG)", all,
-	        all == ex->written + ex->n_backlog ? "= written + unwritten"
-	                                           : "!= written + unwritten (BUG)");
+	        all == ex->written + unwritten ? "= written + unwritten"
+	                                       : "!= written + unwritten (BUG)");
 	fprintf(stderr,
 	        "  TCP streams in the records: %" PRIu64 " bytes acknowledged, %" PRIu64
 	        " retransmitted, %" PRIu64 " missed\n",
@@ -215,11 +219,19 @@ wt_summary_print(const struct wt_pipeline *pl)
 	if (ls.archive_failures)
 		fprintf(stderr, ", %" PRIu64 " archive failures", ls.archive_failures);
 	fprintf(stderr, "\n");
-	if (t.rx.rec_full || ex->retries)
+	if (t.rx.rec_full)
 		fprintf(stderr,
 		        "  export: %" PRIu64 " records waited for room in a ring (%" PRIu64
-		        " stalls), the log made the exporter wait %" PRIu64 " times\n",
-		        t.rx.rec_full, t.rx.rec_stalls, ex->retries);
+		        " stalls)\n",
+		        t.rx.rec_full, t.rx.rec_stalls);
+	if (ex->retries)
+		fprintf(stderr,
+		        "  the log refused records %" PRIu64 " times, for %.3f s in all: %" PRIu64
+		        " records waited in memory (at most %" PRIu64 " at once), %" PRIu64
+		        " of them written later, %" PRIu64 " printed on stderr\n",
+		        ex->retries, (double)wt_export_refused_ns(ex, wt_now_ns()) / 1e9,
+		        ex->waited, ex->backlog_peak,
+		        ex->waited - ex->n_backlog - ex->printed_from_backlog, unwritten);
 	if (t.frag.learned || t.frag.unattributed)
 		fprintf(stderr,
 		        "  fragments: %" PRIu64 " first seen, %" PRIu64 " attributed, %" PRIu64
@@ -309,7 +321,8 @@ tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "port_rx_nombuf", nombuf);
 	rte_tel_data_add_dict_u64(d, "port_ierrors", ierrors);
 	rte_tel_data_add_dict_u64(d, "records_written", pl->ex.written);
-	rte_tel_data_add_dict_u64(d, "records_unwritten", pl->ex.n_backlog);
+	rte_tel_data_add_dict_u64(d, "records_unwritten", pl->ex.printed);
+	rte_tel_data_add_dict_u64(d, "records_waiting", pl->ex.n_backlog);
 	rte_tel_data_add_dict_u64(d, "log_retries", pl->ex.retries);
 	rte_tel_data_add_dict_u64(d, "segments_written",
 	                          pl->ex.log ? wt_seglog_segments_created(pl->ex.log) : 0);

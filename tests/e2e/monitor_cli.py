@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: BSD-3-Clause
-# monitor_cli.py: the monitor's command line, config file, errors, eviction, scan and full disk, end to end.
+# monitor_cli.py: the monitor's command line, config file, errors, eviction, scan and streams, end to end.
 """Usage: monitor_cli.py WIRETALLY WIRETALLY_READ CONFIG_EXAMPLE
 
 Runs the monitor on captures this script writes itself (so every count is
@@ -15,10 +15,8 @@ known) and checks:
   - the completion scan on packet time splits a connection idle longer than
     the interval, and the parts add up;
   - a truncated capture: records of what was read, and a warning;
-  - a full disk (a 256 KiB tmpfs, root only): exit 3, every record either in
-    the log or printed as CSV on stderr, none lost, none twice.
-Exit 0 when all pass, 1 otherwise, 77 (skip) only for the parts that need
-root, each said loudly.
+  - streamed captures (stdin, a FIFO, pcapng) and SIGHUP.
+A full disk is full_disk.py's. Exit 0 when all pass, 1 otherwise.
 """
 import csv
 import io
@@ -387,112 +385,6 @@ def test_streams(wt, rd, tmp):
           'a non-Ethernet stream: refused in one line (%d %r)' % (rc5, err))
 
 
-def test_disk_full(wt, rd, tmp):
-    if os.geteuid() != 0:
-        SKIPS.append('disk full: needs root to mount a small tmpfs')
-        return
-    small = os.path.join(tmp, 'small')
-    os.mkdir(small)
-    if subprocess.run(['mount', '-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', small]).returncode:
-        SKIPS.append('disk full: cannot mount a tmpfs')
-        return
-    try:
-        pcap = os.path.join(tmp, 'many.pcap')
-        truth, nframes = flows_pcap(pcap, 3000)
-        r = Run(wt, rd, ['--pcap', pcap, '-o', small, '--segment-size', '64K',
-                         '--table-size', '64'])
-        check(r.rc == 3, 'full disk: exit 3 (got %d)' % r.rc)
-        check('No space left on device' in r.err, 'full disk: the cause is named')
-        written = r.records(small)
-        # the records that could not be written follow the CSV header on stderr
-        lines = r.err.splitlines()
-        hdr = [i for i, l in enumerate(lines) if l.startswith('seq,start_ns,')]
-        dumped = list(csv.DictReader(io.StringIO('\n'.join(lines[hdr[-1]:])))) if hdr else []
-        dumped = [x for x in dumped if x.get('call_id')]
-        ids = [x['call_id'] for x in written] + [x['call_id'] for x in dumped]
-        check(len(written) > 0 and len(dumped) > 0,
-              'full disk: %d records in the log, %d printed on stderr' %
-              (len(written), len(dumped)))
-        check(len(ids) == len(set(ids)), 'full disk: no record both written and printed')
-        got = sum(int(x['a_pkts']) + int(x['b_pkts']) for x in written + dumped)
-        rx = [l for l in r.err.splitlines() if l.strip().startswith('received')]
-        n_rx = int(rx[0].split()[1]) if rx else -1
-        check(got == n_rx and n_rx > 0,
-              'full disk: every packet received is in a written or printed record '
-              '(%d of %d received; reading stopped at the failure)' % (got, n_rx))
-        whole = sum_by_flow(written + dumped)
-        check(all(whole[k] == truth[k] for k in whole if whole[k][2] == truth[k][2]),
-              'full disk: the flows that were read to the end are exact')
-    finally:
-        subprocess.run(['umount', small])
-
-
-def test_archive_full(wt, rd, tmp):
-    """A spool on hugetlbfs whose archive disk is full: the monitor waits, is
-    told to stop, gives up on the log after 5 s: exit 3, the records of the
-    spool's segments stay there, the others are printed; once there is room
-    the next start archives the spool. Every record exactly once."""
-    if os.geteuid() != 0:
-        SKIPS.append('archive disk full: needs root to mount a small tmpfs')
-        return
-    mnt = None
-    with open('/proc/mounts') as f:  # the first, as --spool auto takes (not a test's small one)
-        for line in f:
-            if line.split()[2:3] == ['hugetlbfs'] and mnt is None:
-                mnt = line.split()[1]
-    if mnt is None:
-        SKIPS.append('archive disk full: no hugetlbfs mounted for the spool')
-        return
-    small = os.path.join(tmp, 'small-archive')
-    os.mkdir(small)
-    if subprocess.run(['mount', '-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', small]).returncode:
-        SKIPS.append('archive disk full: cannot mount a tmpfs')
-        return
-    spool = os.path.join(mnt, 'wt-cli-%d' % os.getpid())
-    os.mkdir(spool)
-    try:
-        # 30000 flows: the whole capture is read before the spool fills (a
-        # monitor stops reading at the failure: issue 10)
-        pcap = os.path.join(tmp, 'flows30k.pcap')
-        truth, nframes = flows_pcap(pcap, 30000, pkts_per_flow=(1, 0))
-        args = [wt, '--pcap', pcap, '-o', small, '--spool', spool, '--segment-size', '2M',
-                '--table-size', '1024']
-        mon = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        time.sleep(3)
-        mon.send_signal(signal.SIGTERM)
-        out, err = mon.communicate(timeout=120)
-        err = err.decode(errors='replace')
-        check(mon.returncode == 3, 'archive full: exit 3 after SIGTERM (got %d)' % mon.returncode)
-        check('No space left on device' in err and 'stay in the spool' in err,
-              'archive full: the cause and where the records are are said')
-        lines = err.splitlines()
-        hdr = [i for i, l in enumerate(lines) if l.startswith('seq,start_ns,')]
-        printed = [x for x in csv.DictReader(io.StringIO('\n'.join(lines[hdr[-1]:])))
-                   if x.get('call_id')] if hdr else []
-        in_spool = read_records_args(rd, ['--spool', spool, small])
-        ids = [x['call_id'] for x in in_spool] + [x['call_id'] for x in printed]
-        check(len(ids) == 30000 and len(set(ids)) == 30000,
-              'archive full: %d records in the spool + %d printed = 30000, none twice' %
-              (len(in_spool), len(printed)))
-        # room again: the next start archives the spool
-        subprocess.run(['mount', '-o', 'remount,size=64m', small], check=True)
-        good = os.path.join(tmp, 'one.pcap')
-        write(good, pcap_bytes([(1000000, udp4([10, 0, 0, 1], 1000, [10, 0, 0, 2], 53, 10))]))
-        r = Run(wt, rd, ['--pcap', good, '-o', small, '--spool', spool, '--segment-size', '2M',
-                         '--table-size', '1024'])
-        archived = read_records(rd, small)
-        check(r.rc == 0 and 'recovered' in r.err and
-              [x['call_id'] for x in archived[:len(in_spool)]] == [x['call_id'] for x in in_spool]
-              and len(archived) == len(in_spool) + 1,
-              'archive full: the next start archives the spool (%d records) before its own'
-              % len(in_spool))
-        check([f for f in os.listdir(spool) if f.endswith('.wts')] == [],
-              'archive full: the spool is empty afterwards')
-    finally:
-        subprocess.run(['umount', small])
-        shutil.rmtree(spool, ignore_errors=True)
-
-
 def test_sighup(wt, rd, tmp):
     """SIGHUP reloads nothing and says so (and whether the config file
     changed); the monitor keeps running until it is told to stop."""
@@ -549,8 +441,7 @@ def main(argv):
     parts = [without_conf(test_errors),
              lambda wt, rd, conf, tmp: test_help_and_config(wt, rd, tmp, conf)]
     parts += [without_conf(p) for p in (test_eviction, test_scan_split, test_truncated_capture,
-                                        test_streams, test_disk_full, test_archive_full,
-                                        test_sighup)]
+                                        test_streams, test_sighup)]
     return run_parts(__doc__, argv, 3, 'wt-monitor-cli-', parts)
 
 
