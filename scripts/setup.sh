@@ -17,7 +17,9 @@ packages: $PACKAGES
 EOF
 }
 
-# Build: compiler, meson, DPDK and the libraries the monitor links.
+# Build: compiler, meson, DPDK and the libraries the monitor links (libzstd:
+# sealed segments are compressed when archived; zstd, the command, for
+# operators and the density benchmark).
 # Tools: dpdk (dpdk-devbind.py), dpdk-dev (dpdk-telemetry.py), valgrind, clang-format
 # (the style test).
 # Lab (scripts/netns-lab.sh) and tests: iproute2, ethtool, tcpdump, nginx,
@@ -31,7 +33,7 @@ EOF
 # Host agent (app/wiretally-agent, docs/AGENT.md): libbpf-dev, bpftool
 # (vmlinux.h from the kernel's BTF, skeletons), clang (the BPF target).
 PACKAGES="gcc libc6-dev meson ninja-build pkg-config libdpdk-dev dpdk libnuma-dev
-libjemalloc-dev libpcap-dev python3 iproute2 ethtool tcpdump nginx-light curl
+libjemalloc-dev libpcap-dev libzstd-dev zstd python3 iproute2 ethtool tcpdump nginx-light curl
 nftables procps valgrind clang-format dpdk-dev groff-base systemd nfdump pmacct tshark
 postgresql libbpf-dev bpftool clang"
 PACKAGES=$(echo $PACKAGES)

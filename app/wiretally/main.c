@@ -914,7 +914,8 @@ main(int argc, char **argv)
 	                                 .run_id = run_id,
 	                                 .spool_dir = spool,
 	                                 .spool_segments = (unsigned int)o.spool_segments,
-	                                 .archiver_cpus = &ctl_cpus};
+	                                 .archiver_cpus = &ctl_cpus,
+	                                 .compress_level = o.compress_level};
 	pl.ex.log = wt_seglog_open(&lc_conf, errbuf, sizeof(errbuf));
 	if (pl.ex.log == NULL) {
 		fprintf(stderr, "wiretally: %s\n", errbuf);
@@ -1011,13 +1012,17 @@ main(int argc, char **argv)
 			snprintf(mode, sizeof(mode), "directly%s%s%s",
 			         spool_why[0] ? " (no spool: " : "", spool_why,
 			         spool_why[0] ? ")" : "");
+		char zs[48] = "";
+		if (o.compress_level != 0)
+			snprintf(zs, sizeof(zs), ", stored zstd-compressed (level %d) once sealed",
+			         o.compress_level);
 		fprintf(stderr,
 		        "wiretally: writing to %s (segments of %" PRIu64
-		        " %s) %s, run id %016" PRIx64 ", next seq %" PRIu64 "\n",
+		        " %s%s) %s, run id %016" PRIx64 ", next seq %" PRIu64 "\n",
 		        o.output,
 		        o.segment_size % (1u << 20) == 0 ? o.segment_size >> 20
 		                                         : o.segment_size >> 10,
-		        o.segment_size % (1u << 20) == 0 ? "MiB" : "KiB", mode, run_id,
+		        o.segment_size % (1u << 20) == 0 ? "MiB" : "KiB", zs, mode, run_id,
 		        wt_seglog_next_seq(pl.ex.log));
 		if (o.ipfix != NULL)
 			fprintf(stderr,

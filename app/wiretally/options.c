@@ -299,6 +299,26 @@ apply(struct wt_opts *o, enum wt_opt_id id, const char *val, const char *where)
 	case WT_OPTID_SPOOL_SEGMENTS:
 		o->spool_segments = u;
 		break;
+	case WT_OPTID_COMPRESS: {
+		long lv = 1;
+		char *end = NULL;
+		if (strcmp(val, "off") == 0)
+			lv = 0;
+		else if (strncmp(val, "zstd", 4) == 0 && val[4] == ':')
+			lv = strtol(val + 5, &end, 10);
+		else if (strcmp(val, "zstd") != 0)
+			lv = 100;
+		if (lv == 100 || (end != NULL && (end == val + 5 || *end != '\0')) || lv < -7 ||
+		    lv > 19 || (end != NULL && lv == 0)) {
+			fprintf(stderr,
+			        "wiretally: %s: '%s' is not zstd, zstd:LEVEL (-7 to 19, not 0) or "
+			        "off\n",
+			        where, val);
+			return -1;
+		}
+		o->compress_level = (int)lv;
+		break;
+	}
 	case WT_OPTID_LOG_BACKLOG:
 		o->log_backlog = u;
 		break;
@@ -538,6 +558,7 @@ wt_opts_parse(struct wt_opts *o, int argc, char **argv)
 	o->export_lcore = -2;
 	o->scan_lcore = -2;
 	o->tunnels_inner = 1;
+	o->compress_level = 1; /* --compress zstd */
 	shortopts[ns] = '\0';
 
 	optind = 0; /* glibc: start afresh, also after an earlier parse (optind = 1 would keep

@@ -63,6 +63,9 @@ enum wt_opt_kind {
 	  "the output directory with fsync by a background thread; auto: a spool on the "          \
 	  "hugetlbfs mount when enough hugepages are free; off: straight into the output "         \
 	  "directory")                                                                             \
+	_(COMPRESS, "compress", 0, WT_OPT_STR, "zstd", 0, 0,                                       \
+	  "sealed segments in the output directory are stored compressed: zstd (level 1), "        \
+	  "zstd:LEVEL (-7 to 19), or off (raw); the spool and the segment being written stay raw") \
 	_(SPOOL_SEGMENTS, "spool-segments", 0, WT_OPT_UINT, "4", 2, 64,                            \
 	  "spool files at once (being written, waiting for the archiver, prepared ahead)")         \
 	_(LOG_BACKLOG, "log-backlog", 0, WT_OPT_UINT, "1048576", 0, 268435456,                     \
@@ -129,6 +132,7 @@ struct wt_opts {
 	const char *spool; /* NULL = auto, "" = off, else a directory */
 	uint64_t spool_segments;
 	uint64_t log_backlog;
+	int compress_level; /* zstd level of sealed segments, 0 = off */
 	uint64_t frag_table_size;
 	double frag_timeout;
 	uint64_t hash_seed;

@@ -80,9 +80,12 @@ wt_stats_text(const struct wt_pipeline *pl, uint64_t run_id, char *buf, size_t l
 	wt_seglog_writer_stats(ex->log, &ls);
 	PUT("log.segments_created=%" PRIu64 "\nlog.segments_archived=%" PRIu64
 	    "\nlog.spool_full_waits=%" PRIu64 "\nlog.fallback_segments=%" PRIu64
-	    "\nlog.archive_failures=%" PRIu64 "\nlog.recovered_spool_segments=%" PRIu64 "\n",
+	    "\nlog.archive_failures=%" PRIu64 "\nlog.recovered_spool_segments=%" PRIu64
+	    "\nlog.bytes_compressed=%" PRIu64 "\nlog.bytes_stored=%" PRIu64
+	    "\nlog.compress_failures=%" PRIu64 "\n",
 	    ls.segments_created, ls.segments_archived, ls.eagain, ls.fallback_segments,
-	    ls.archive_failures, ls.recovered_spool);
+	    ls.archive_failures, ls.recovered_spool, ls.bytes_raw, ls.bytes_stored,
+	    ls.compress_failures);
 	PUT("scan.passes=%" PRIu64 "\nscan.requests=%" PRIu64 "\nscan.stale=%" PRIu64
 	    "\nscan.active_again=%" PRIu64 "\nscan.interim_declined=%" PRIu64
 	    "\nactive_timeout_ns=%" PRIu64 "\n",
@@ -218,6 +221,15 @@ wt_summary_print(const struct wt_pipeline *pl)
 		        ls.fallback_segments);
 	if (ls.archive_failures)
 		fprintf(stderr, ", %" PRIu64 " archive failures", ls.archive_failures);
+	if (ls.bytes_stored)
+		fprintf(stderr,
+		        ", %" PRIu64 " KiB of sealed segments stored as %" PRIu64
+		        " KiB (zstd, %.1f bytes per record written)",
+		        ls.bytes_raw >> 10, ls.bytes_stored >> 10,
+		        ex->written ? (double)ls.bytes_stored / (double)ex->written : 0.0);
+	if (ls.compress_failures)
+		fprintf(stderr, ", %" PRIu64 " left raw (compression failed)",
+		        ls.compress_failures);
 	fprintf(stderr, "\n");
 	if (t.rx.rec_full)
 		fprintf(stderr,

@@ -91,6 +91,13 @@ struct wt_seglog_conf {
 	 * the control-plane CPUs, so that the archiver never shares a core
 	 * with a polling lcore. */
 	const cpu_set_t *archiver_cpus;
+	/* Sealed segments in @dir are stored compressed (FORMAT.md 3.6) at
+	 * this zstd level (1 .. 19, or -7 .. -1 for zstd's fast levels):
+	 * by the archiver when it archives (spool mode), by the writer's
+	 * thread right after the seal (direct mode). 0: stored raw. The
+	 * spool's segments, the one being written and spool-mode fallback
+	 * segments stay raw. */
+	int compress_level;
 };
 
 /**
@@ -256,6 +263,9 @@ struct wt_seglog_stats {
 	                              * archived + fallback segments synced */
 	uint64_t segments_archived;  /* spool segments now in the archive (copied or moved) */
 	uint64_t bytes_archived;     /* bytes copied (header + frames; the tail is a hole) */
+	uint64_t bytes_stored;       /* compressed segments: their files' bytes (both modes) */
+	uint64_t bytes_raw;          /* ... and the header + frame bytes they hold */
+	uint64_t compress_failures;  /* segments left raw: compressing them failed */
 	uint64_t archive_ns;         /* time spent archiving: bytes_archived / archive_ns
 	                              * is the archiver's throughput */
 	uint64_t archive_failures;   /* failed attempts to archive, sync or allocate; each
@@ -355,6 +365,7 @@ struct wt_seglog_frame {
 
 struct wt_seglog_read_stats {
 	uint64_t segments;       /* segment files whose header could be read */
+	uint64_t compressed;     /* of the segment files, compressed ones (FORMAT.md 3.6) */
 	uint64_t frames;         /* good frames of every type */
 	uint64_t records;        /* good record frames (call records) */
 	uint64_t typed_records;  /* good typed record frames (types 16..127) */

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "wt_seglog_format.h"
+#include "wt_seglog_segment.h"
 
 struct wt_seglog_reader {
 	char **files;
@@ -42,6 +43,7 @@ struct wt_seglog_reader {
 	/* segment being read (base == NULL: none) */
 	const uint8_t *base;
 	size_t map_len;
+	int compressed; /* the current segment was decompressed into base */
 	struct wt_seg_header hdr;
 	struct wt_seg_cursor cur;
 	const char *path;
@@ -196,7 +198,8 @@ check_file(const char *path, char *err, size_t errlen)
 	if (n < 0) {
 		rc = -errno;
 		wt_seg_seterr(err, errlen, "%s: cannot read: %s", path, strerror(-rc));
-	} else if (n != (ssize_t)sizeof(magic) || memcmp(magic, WT_SEG_MAGIC, 8) != 0) {
+	} else if (n != (ssize_t)sizeof(magic) ||
+	           (memcmp(magic, WT_SEG_MAGIC, 8) != 0 && !wt_seg_is_zstd(magic, sizeof(magic)))) {
 		rc = -EBADMSG;
 		wt_seg_seterr(err, errlen, "%s: not a wiretally segment file (bad magic)", path);
 	}
@@ -622,6 +625,23 @@ start_segment(struct wt_seglog_reader *r)
 		r->base = m;
 		r->map_len = (size_t)sb.st_size;
 		r->path = path;
+		r->compressed = wt_seg_is_zstd(m, r->map_len);
+		if (r->compressed) {
+			uint8_t *raw;
+			size_t raw_len;
+			int zrc = wt_seg_zstd_load(m, r->map_len, &raw, &raw_len, why, sizeof(why));
+			munmap(m, r->map_len);
+			r->base = NULL;
+			if (zrc != 0) {
+				report(r, WT_SEGLOG_PROBLEM_HEADER, path, 0, "%s; segment skipped",
+				       why);
+				skip_segno(r, path);
+				continue;
+			}
+			r->base = raw;
+			r->map_len = raw_len;
+			r->st.compressed++;
+		}
 		switch (wt_seg_header_decode(r->base, r->map_len, &r->hdr, why, sizeof(why))) {
 		case WT_SEG_HDR_OK:
 			break;
@@ -636,10 +656,15 @@ start_segment(struct wt_seglog_reader *r)
 			continue;
 		}
 		const struct wt_seg_header *h = &r->hdr;
-		if (h->segment_size != (uint64_t)sb.st_size)
+		if (!r->compressed && h->segment_size != (uint64_t)sb.st_size)
 			report(r, WT_SEGLOG_PROBLEM_HEADER, path, 0,
 			       "header says segment size %" PRIu64 " but the file has %jd bytes",
 			       h->segment_size, (intmax_t)sb.st_size);
+		if (r->compressed && (!h->sealed || h->end_offset != r->map_len))
+			report(r, WT_SEGLOG_PROBLEM_HEADER, path, 0,
+			       "compressed segment holds %zu bytes but its seal says %s %" PRIu64,
+			       r->map_len, h->sealed ? "end offset" : "unsealed, segment size",
+			       h->sealed ? h->end_offset : h->segment_size);
 		if (h->seal_torn && !r->follow)
 			report(r, WT_SEGLOG_PROBLEM_SEAL, path, WT_SEG_SEAL_OFF,
 			       "seal block corrupt (bad CRC); read as an unsealed segment");
@@ -650,7 +675,7 @@ start_segment(struct wt_seglog_reader *r)
 		r->have_segno = 1;
 		r->last_segno = h->segment_no;
 		r->cur.base = r->base;
-		r->cur.limit = WT_MIN(h->segment_size, (uint64_t)sb.st_size) & ~7ull;
+		r->cur.limit = WT_MIN(h->segment_size, (uint64_t)r->map_len) & ~7ull;
 		r->cur.off = h->header_size;
 		r->seg_records = 0;
 		r->seg_frames = 0;

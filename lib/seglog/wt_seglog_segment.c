@@ -153,6 +153,25 @@ wt_seg_map(int dirfd, const char *dir, const char *name, const char *what, struc
 		              strerror(-rc));
 		return rc;
 	}
+	bool compressed = wt_seg_is_zstd(m->base, m->size);
+	if (compressed) {
+		/* Sealed, so only read: its decompressed bytes stand in. */
+		uint8_t *raw;
+		size_t raw_len;
+		rc = wt_seg_zstd_load(m->base, m->size, &raw, &raw_len, why, sizeof(why));
+		munmap(m->base, m->size);
+		m->base = MAP_FAILED;
+		close(m->fd);
+		m->fd = -1;
+		if (rc != 0) {
+			wt_seg_seterr(err, errlen,
+			              "%s/%s: %s; cannot continue the log: move it aside", dir,
+			              name, why);
+			return -EBADMSG;
+		}
+		m->base = raw;
+		m->size = raw_len;
+	}
 	switch (wt_seg_header_decode(m->base, m->size, &m->h, why, sizeof(why))) {
 	case WT_SEG_HDR_OK:
 		break;
@@ -166,7 +185,8 @@ wt_seg_map(int dirfd, const char *dir, const char *name, const char *what, struc
 		              name, why);
 		return -EBADMSG;
 	}
-	if (m->h.segment_no != m->segno || m->h.segment_size != m->size) {
+	if (m->h.segment_no != m->segno || (compressed ? !m->h.sealed || m->h.end_offset != m->size
+	                                               : m->h.segment_size != m->size)) {
 		wt_seg_seterr(err, errlen,
 		              "%s/%s: header says segment %" PRIu64 " of %" PRIu64
 		              " bytes; move it aside",

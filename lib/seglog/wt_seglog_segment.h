@@ -52,4 +52,30 @@ int wt_seg_seal_and_sync(int dirfd, int fd, uint8_t *base, uint64_t size, struct
  * counts). 0 or -errno from sealing. */
 int wt_seg_recover(int dirfd, int fd, uint8_t *base, uint64_t size, struct wt_seg_header *h);
 
+/*
+ * Compressed segments (FORMAT.md 3.6): a sealed segment may be stored as
+ * one zstd frame holding its bytes [0, end_offset), with the frame's
+ * content size set; the zero tail is not stored. Same file name.
+ */
+
+/* @p (@len bytes) starts like a zstd frame, not like a segment. */
+int wt_seg_is_zstd(const void *p, size_t len);
+
+/* Decompress a compressed segment (@src, @len bytes) into a new private
+ * anonymous mapping *@outp of *@lenp bytes (release with munmap()). 0, or
+ * -EBADMSG / -ENOMEM with the reason in @why. */
+int wt_seg_zstd_load(const void *src, size_t len, uint8_t **outp, size_t *lenp, char *why,
+                     size_t whylen);
+
+/* The first @n bytes of the segment stored in @fd, compressed or not
+ * (@n at most 4096). 0, or -errno / -EBADMSG. */
+int wt_seg_read_head(int fd, void *buf, size_t n);
+
+/* Write @base[0, @end) of a sealed segment as a compressed segment into
+ * the new file @name of @dirfd (replaced if it exists), zstd level @level,
+ * and fsync it. *@written: the file's size. 0, or -errno with nothing left
+ * behind. */
+int wt_seg_zstd_write(int dirfd, const char *name, const uint8_t *base, uint64_t end, int level,
+                      uint64_t *written);
+
 #endif /* WT_SEGLOG_SEGMENT_H */

@@ -305,7 +305,7 @@ archived_copy_matches(struct wt_spool *sp, const char *name, const uint8_t *base
 
 	if (fd < 0)
 		return false;
-	if (pread(fd, hdr, sizeof(hdr), 0) == (ssize_t)sizeof(hdr) &&
+	if (wt_seg_read_head(fd, hdr, sizeof(hdr)) == 0 &&
 	    wt_seg_header_decode(hdr, sizeof(hdr), &h, why, sizeof(why)) == WT_SEG_HDR_OK &&
 	    h.sealed && memcmp(hdr, base, WT_SEG_SEAL_OFF + WT_SEG_SEAL_LEN) == 0)
 		same = true;
@@ -340,6 +340,18 @@ copy_to_archive(struct wt_spool *sp, const uint8_t *base, uint64_t end, uint64_t
 		              name);
 		return -EEXIST;
 	}
+	if (sp->compress_level != 0) {
+		uint64_t stored = 0;
+		step = "compress";
+		rc = wt_seg_zstd_write(sp->logdirfd, tmp, base, end, sp->compress_level, &stored);
+		if (rc != 0) {
+			errno = -rc;
+			goto fail;
+		}
+		__atomic_fetch_add(&sp->c.bytes_stored, stored, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&sp->c.bytes_raw, end, __ATOMIC_RELAXED);
+		goto written;
+	}
 	step = "create";
 	fd = openat(sp->logdirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
@@ -364,6 +376,7 @@ copy_to_archive(struct wt_spool *sp, const uint8_t *base, uint64_t end, uint64_t
 		goto fail;
 	close(fd);
 	fd = -1;
+written:
 	*copied = end;
 	hook(WT_ARCHIVE_TMP_WRITTEN, segno);
 	step = "rename";
@@ -428,7 +441,7 @@ archive_segment(struct wt_spool *sp, int fd, uint8_t *base, uint64_t end, uint64
 	int rc;
 
 	*copied = 0;
-	if (sp->same_fs)
+	if (sp->same_fs && sp->compress_level == 0)
 		return move_to_archive(sp, fd, base, size, segno, why, whylen);
 	rc = copy_to_archive(sp, base, end, size, segno, copied, why, whylen);
 	if (rc != 0)
@@ -737,6 +750,7 @@ wt_spool_open(struct wt_spool **spp, const struct wt_spool_conf *conf,
 	snprintf(sp->logdir, sizeof(sp->logdir), "%s", conf->log_dir);
 	sp->segment_size = conf->segment_size;
 	sp->retry_ms = conf->retry_ms ? conf->retry_ms : WT_SEGLOG_DEFAULT_RETRY_MS;
+	sp->compress_level = conf->compress_level;
 	pthread_mutex_init(&sp->msg_lock, NULL);
 	snprintf(sp->path, sizeof(sp->path), "%s", dir);
 	sp->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -898,6 +912,8 @@ wt_spool_stats(struct wt_spool *sp, struct wt_seglog_stats *st)
 	st->bytes_archived = __atomic_load_n(&sp->c.bytes_archived, __ATOMIC_RELAXED);
 	st->archive_ns = __atomic_load_n(&sp->c.archive_ns, __ATOMIC_RELAXED);
 	st->archive_failures = __atomic_load_n(&sp->c.archive_failures, __ATOMIC_RELAXED);
+	st->bytes_stored = __atomic_load_n(&sp->c.bytes_stored, __ATOMIC_RELAXED);
+	st->bytes_raw = __atomic_load_n(&sp->c.bytes_raw, __ATOMIC_RELAXED);
 	for (unsigned int i = 0; i < sp->nslots; i++)
 		st->spool_waiting +=
 		        __atomic_load_n(&sp->slots[i].state, __ATOMIC_ACQUIRE) == WT_SLOT_SEALED;

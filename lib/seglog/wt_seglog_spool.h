@@ -76,6 +76,8 @@ struct wt_spool_counters {
 	uint64_t archive_ns;
 	uint64_t archive_failures;
 	uint64_t fallback_segments;
+	uint64_t bytes_stored; /* compressed archive files' bytes */
+	uint64_t bytes_raw;    /* the header + frame bytes they hold */
 };
 
 struct wt_spool {
@@ -89,6 +91,7 @@ struct wt_spool {
 	bool huge;    /* the spool is on hugetlbfs */
 	bool same_fs; /* spool and archive on one disk file system: archive = rename */
 	unsigned int retry_ms;
+	int compress_level; /* archive compressed (zstd level); 0: raw */
 	pthread_t thread;
 	bool thread_started;
 	uint32_t stop;       /* atomic: the writer is closing */
@@ -112,6 +115,7 @@ struct wt_spool_conf {
 	uint64_t segment_size;
 	unsigned int nslots;   /* 0: WT_SEGLOG_DEFAULT_SPOOL_SEGMENTS */
 	unsigned int retry_ms; /* 0: WT_SEGLOG_DEFAULT_RETRY_MS */
+	int compress_level;    /* archive compressed at this zstd level; 0: raw */
 };
 
 /* What opening the spool recovered from a crashed writer. */

@@ -78,6 +78,8 @@ struct wt_seglog_writer {
 	uint64_t eagain;
 	uint64_t seals_sync;
 	uint64_t fallback_segments;
+	uint64_t bytes_stored, bytes_raw, compress_failures;
+	int compress_level;
 	char dir[PATH_MAX - WT_SEG_NAME_LEN - 2]; /* so that dir/name always fits */
 	char path[PATH_MAX];
 	char recovered_path[PATH_MAX];
@@ -95,6 +97,30 @@ unmap_segment(struct wt_seglog_writer *w)
 	w->path[0] = '\0';
 }
 
+/* Store the sealed, synced current segment compressed: written under a
+ * temporary name, synced, renamed over the raw file, directory synced. A
+ * failure leaves the raw segment (complete and valid) and is counted. */
+static wt_cold void
+compress_current(struct wt_seglog_writer *w)
+{
+	char name[WT_SEG_NAME_LEN + 1], tmp[WT_SEG_NAME_LEN + 8];
+	uint64_t stored = 0;
+
+	wt_seg_name_make(name, sizeof(name), w->seg.segment_no);
+	snprintf(tmp, sizeof(tmp), ".%s" WT_SEG_TMP_SUFFIX, name);
+	if (wt_seg_zstd_write(w->dirfd, tmp, w->base, w->off, w->compress_level, &stored) != 0) {
+		w->compress_failures++;
+		return;
+	}
+	if (renameat(w->dirfd, tmp, w->dirfd, name) != 0 || fsync(w->dirfd) != 0) {
+		unlinkat(w->dirfd, tmp, 0);
+		w->compress_failures++;
+		return;
+	}
+	w->bytes_stored += stored;
+	w->bytes_raw += w->off;
+}
+
 /* Seal the current segment. On failure it stays current (a retry seals
  * again: sealing is idempotent). */
 static int
@@ -104,8 +130,11 @@ seal_current(struct wt_seglog_writer *w)
 	int rc = wt_seg_seal_and_sync(w->dirfd, w->fd, w->base, w->limit, &w->seg,
 	                              WT_SEG_STATE_SEALED);
 	w->seals_sync++;
-	if (rc == 0)
+	if (rc == 0) {
+		if (w->compress_level != 0)
+			compress_current(w);
 		unmap_segment(w);
+	}
 	return rc;
 }
 
@@ -402,6 +431,9 @@ wt_seglog_writer_stats(const struct wt_seglog_writer *w, struct wt_seglog_stats 
 	st->fallback_segments = w->fallback_segments;
 	if (w->spool != NULL)
 		wt_spool_stats(w->spool, st);
+	st->bytes_stored += w->bytes_stored;
+	st->bytes_raw += w->bytes_raw;
+	st->compress_failures += w->compress_failures;
 }
 
 /* Continue numbering after the last segment of the directory. */
@@ -464,6 +496,7 @@ wt_seglog_open(const struct wt_seglog_conf *conf, char *err, size_t errlen)
 	w->fd = -1;
 	w->dirfd = -1;
 	w->segment_size = size;
+	w->compress_level = conf->compress_level;
 	w->run_id = conf->run_id;
 	w->next_segno = 1;
 	snprintf(w->dir, sizeof(w->dir), "%s", conf->dir);
@@ -490,7 +523,8 @@ wt_seglog_open(const struct wt_seglog_conf *conf, char *err, size_t errlen)
 		                           .logdirfd = w->dirfd,
 		                           .segment_size = w->segment_size,
 		                           .nslots = conf->spool_segments,
-		                           .retry_ms = conf->retry_ms};
+		                           .retry_ms = conf->retry_ms,
+		                           .compress_level = conf->compress_level};
 		struct wt_spool_recovery rec;
 		rc = wt_spool_open(&w->spool, &sc, &rec, err, errlen);
 		w->recovered_spool = rec.archived;

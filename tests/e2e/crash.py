@@ -132,6 +132,17 @@ def one_round(wt, rd, sample, flood, base, spool, delay, label):
         # zeroed (as before its writer sealed it); the next start says it
         last = os.path.join(logdir, sorted(f for f in os.listdir(logdir)
                                            if f.startswith('seg-'))[-1])
+        with open(last, 'rb') as f:
+            stored = f.read()
+        if stored[:4] == b'\x28\xb5\x2f\xfd':
+            # stored compressed once sealed (--compress zstd): a segment
+            # being written is raw, its whole preallocated size (the
+            # header's segment size, bytes 24-31)
+            raw = subprocess.run(['zstd', '-dcq', last], stdout=subprocess.PIPE,
+                                 check=True).stdout
+            size = int.from_bytes(raw[24:32], 'little')
+            with open(last, 'wb') as f:
+                f.write(raw + bytes(size - len(raw)))
         with open(last, 'r+b') as f:
             f.seek(128)
             f.write(bytes(64))

@@ -4,7 +4,8 @@
 """Usage: full_disk.py WIRETALLY WIRETALLY_READ
 
 The log directory is a small tmpfs (root only), the captures are written
-here, so every flow's packets and bytes are known. Checks, without and with
+here, so every flow's packets and bytes are known; segments are stored raw
+(--compress off) so that the tmpfs fills at a known point. Checks, without and with
 a hugetlbfs spool:
   - space never returns: the whole capture is read (the summary's packets
     = the capture's frames); every record is in the log or printed as CSV
@@ -143,7 +144,7 @@ def test_never(wt, rd, tmp, backlog=None):
         pcap = os.path.join(tmp, 'never.pcap')
         truth, nframes = flows_pcap(pcap, 3000)
         args = [wt, '--pcap', pcap, '-o', small, '--segment-size', '64K', '--table-size', '64',
-                '--spool', 'off']
+                '--spool', 'off', '--compress', 'off']
         if backlog is not None:
             args += ['--log-backlog', str(backlog)]
         p = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
@@ -220,7 +221,8 @@ def test_returns(wt, rd, tmp):
         return
     try:
         err = room_returns(wt, rd, tmp, what, small, 3000, (2, 1), 6000,
-                           ['--segment-size', '64K', '--table-size', '64', '--spool', 'off'],
+                           ['--segment-size', '64K', '--table-size', '64', '--spool', 'off',
+                            '--compress', 'off'],
                            'cannot write call records to')
         m = re.search(r'the log refused records 1 times, for [0-9.]+ s in all: (\d+) records '
                       r'waited in memory \(at most (\d+) at once\), (\d+) of them written later, '
@@ -258,7 +260,7 @@ def test_spool_never(wt, rd, tmp):
         pcap = os.path.join(tmp, 'flows30k.pcap')
         truth, nframes = flows_pcap(pcap, 30000, pkts_per_flow=(1, 0))
         p = subprocess.run([wt, '--pcap', pcap, '-o', small, '--spool', spool,
-                            '--segment-size', '2M', '--table-size', '1024'],
+                            '--segment-size', '2M', '--table-size', '1024', '--compress', 'off'],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=180)
         err = p.stderr.decode(errors='replace')
         check(p.returncode == 3, '%s: exit 3 (got %d)' % (what, p.returncode))
@@ -301,7 +303,8 @@ def test_spool_returns(wt, rd, tmp):
         return
     try:
         room_returns(wt, rd, tmp, what, small, 40000, (1, 0), 35000,
-                     ['--spool', spool, '--segment-size', '2M', '--table-size', '1024'],
+                     ['--spool', spool, '--segment-size', '2M', '--table-size', '1024',
+                      '--compress', 'off'],
                      "the log's spool is full")
         check([f for f in os.listdir(spool) if f.endswith('.wts')] == [],
               '%s: the spool is empty afterwards' % what)

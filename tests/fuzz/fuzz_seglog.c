@@ -9,7 +9,10 @@
  * (a type byte, a length byte, that many payload bytes; the frame CRC
  * computed), a seal (bit 3: sealed with what was written, or with counts
  * from the input), then up to 8 damages (an offset and a byte XORed in) from
- * the input's tail. Bit 1: read in follow mode (until it has nothing new).
+ * the input's tail; bit 4: each built segment stored compressed (FORMAT.md
+ * 3.6) after its damages, so the reader's path through decompression sees
+ * the same damaged segments. Bit 1: read in follow mode (until it has
+ * nothing new).
  * Invariants: the reader never reads past a file (ASan: files are mapped
  * exactly), counts agree (records and typed records <= frames), every
  * record frame it returns is at least a version 1 record, every problem
@@ -22,6 +25,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zstd.h>
 
 #include "fuzz_require.h"
 
@@ -50,6 +54,19 @@ put_file(int k, const uint8_t *p, size_t n)
 	if (n && write(fd, p, n) != (ssize_t)n)
 		abort();
 	close(fd);
+}
+
+/* Segment file @k as a compressed segment of @p's @n bytes (FORMAT.md
+ * 3.6: one zstd frame with its content size; written here without the
+ * writer's fsync, which would slow the fuzzer down a hundredfold). */
+static void
+put_zstd(int k, const uint8_t *p, size_t n)
+{
+	static uint8_t z[SEG_MAX + 1024];
+	size_t zn = ZSTD_compress(z, sizeof(z), p, n, 1);
+	if (ZSTD_isError(zn))
+		abort();
+	put_file(k, z, zn);
 }
 
 static void
@@ -189,8 +206,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			size_t at = (((size_t)p[0] << 8) | p[1]) % (len[k] ? len[k] : 1);
 			seg[k][at] ^= p[2];
 		}
-		for (int k = 0; k < nseg; k++)
-			put_file(k, seg[k], len[k]);
+		for (int k = 0; k < nseg; k++) {
+			if (mode & 16)
+				put_zstd(k, seg[k], len[k]);
+			else
+				put_file(k, seg[k], len[k]);
+		}
 	}
 	struct wt_seglog_read_stats a, b;
 	read_all((mode & 2) != 0, &a);
