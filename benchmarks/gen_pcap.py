@@ -27,7 +27,7 @@ Traffic model:
     NIC with wiretally's symmetric RSS: a connection's packets all go to the
     file of queue (Toeplitz(src, dst, sport<<16|dport) with the 0x6D5A key
     & 511) % N, the owner wiretally's sharding gives it (app/wiretally
-    main.c init_shard_table, lib/key wt_pkt_rss_hash), so replaying file q
+    ports.c init_shard_table, lib/key wt_pkt_rss_hash), so replaying file q
     on queue q forwards nothing.
 
 Output: OUTDIR/<profile>-c<conns>-p<pkts>.pcap and, with --queues N,
