@@ -203,23 +203,27 @@ uint64_t wt_seg_now_ns(void);
 int wt_seglog_append_frame(struct wt_seglog_writer *w, unsigned int type, const void *payload,
                            size_t len);
 
-/* Internal, tests only: the archiver calls this hook (when set, before
- * wt_seglog_open()) at each step of archiving segment @segno, so a test
- * can kill the process at an exact point of the crash protocol, or hold
- * the archiver there. */
+/* Points of the archiver's crash protocol (wt_seglog_archive_hook). */
 enum wt_archive_point {
 	WT_ARCHIVE_BEFORE,      /* about to archive (nothing done yet) */
 	WT_ARCHIVE_TMP_WRITTEN, /* copy written and synced under the .tmp name */
 	WT_ARCHIVE_RENAMED,     /* renamed to its segment name, spool copy still there */
 	WT_ARCHIVE_DONE,        /* spool copy deleted */
 };
+#ifdef WT_TESTING
+/* Tests only: these exist in the test build of the library
+ * (seglog_test_dep, compiled with WT_TESTING), not in the one the programs
+ * link. The archiver calls this hook (when set, before wt_seglog_open())
+ * at each step of archiving segment @segno, so a test can kill the process
+ * at an exact point of the crash protocol, or hold the archiver there. */
 extern void (*wt_seglog_archive_hook)(enum wt_archive_point p, uint64_t segno);
 
-/* Internal, tests only: stop the archiver's work (1: preparing and
- * archiving; 2: archiving only) or restart it (0); returns once the
- * archiver acts on it (a step already under way finishes first); closing
- * the writer restarts it. */
+/* Tests only: stop the archiver's work (1: preparing and archiving; 2:
+ * archiving only) or restart it (0); returns once the archiver acts on it
+ * (a step already under way finishes first); closing the writer restarts
+ * it. */
 void wt_seglog_test_pause_archiver(struct wt_seglog_writer *w, int paused);
+#endif
 
 /* Names of the files a spool-mode writer prepares ahead of a roll:
  * ".prep-" + slot number + ".tmp", in the spool directory (or in the log

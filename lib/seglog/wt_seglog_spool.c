@@ -77,11 +77,12 @@
 
 #include "wt_seglog_spool.h"
 
-void (*wt_seglog_archive_hook)(enum wt_archive_point p, uint64_t segno);
-
 /* Copies are written in pieces of this size, so that one write call does
  * not hold the file system for long. */
 #define COPY_CHUNK (8u << 20)
+
+#ifdef WT_TESTING
+void (*wt_seglog_archive_hook)(enum wt_archive_point p, uint64_t segno);
 
 static void
 hook(enum wt_archive_point p, uint64_t segno)
@@ -89,6 +90,19 @@ hook(enum wt_archive_point p, uint64_t segno)
 	if (wt_seglog_archive_hook != NULL)
 		wt_seglog_archive_hook(p, segno);
 }
+
+/* What wt_seglog_test_pause_archiver() asked for; the archiver says it saw it. */
+static uint32_t
+pause_wanted(struct wt_spool *sp, bool stop)
+{
+	uint32_t pause = stop ? 0 : __atomic_load_n(&sp->paused, __ATOMIC_ACQUIRE);
+	__atomic_store_n(&sp->pause_seen, pause, __ATOMIC_RELEASE);
+	return pause;
+}
+#else /* the production build: no hook, never paused */
+#define hook(p, segno)         ((void)0)
+#define pause_wanted(sp, stop) 0u
+#endif
 
 static uint64_t
 mono_ns(void)
@@ -555,9 +569,8 @@ archiver_main(void *arg)
 
 	for (;;) {
 		bool stop = __atomic_load_n(&sp->stop, __ATOMIC_ACQUIRE);
-		uint32_t pause = stop ? 0 : __atomic_load_n(&sp->paused, __ATOMIC_ACQUIRE);
+		uint32_t pause = pause_wanted(sp, stop);
 		bool paused = pause == 1, hold_jobs = pause != 0;
-		__atomic_store_n(&sp->pause_seen, pause, __ATOMIC_RELEASE);
 		uint64_t now = mono_ns();
 		bool progress = false;
 
@@ -925,6 +938,7 @@ wt_spool_stats(struct wt_spool *sp, struct wt_seglog_stats *st)
 	pthread_mutex_unlock(&sp->msg_lock);
 }
 
+#ifdef WT_TESTING
 void
 wt_spool_pause(struct wt_spool *sp, int paused)
 {
@@ -937,3 +951,4 @@ wt_spool_pause(struct wt_spool *sp, int paused)
 	     i++)
 		usleep(1000);
 }
+#endif

@@ -94,11 +94,13 @@ struct wt_spool {
 	int compress_level; /* archive compressed (zstd level); 0: raw */
 	pthread_t thread;
 	bool thread_started;
-	uint32_t stop;       /* atomic: the writer is closing */
-	int close_rc;        /* archiver's final status (read after join) */
-	bool err_prep;       /* archiver: the current error is from preparing */
+	uint32_t stop; /* atomic: the writer is closing */
+	int close_rc;  /* archiver's final status (read after join) */
+	bool err_prep; /* archiver: the current error is from preparing */
+#ifdef WT_TESTING
 	uint32_t paused;     /* atomic, tests: wt_seglog_test_pause_archiver() (1 all, 2 jobs) */
 	uint32_t pause_seen; /* atomic: the value the archiver acts on now */
+#endif
 	struct wt_spool_counters c;
 	pthread_mutex_t msg_lock; /* the two messages and their errnos */
 	int archive_errno;
@@ -152,7 +154,9 @@ void wt_spool_free(struct wt_spool *sp);
 /* The archiver's counters and messages into @st. */
 /* (the message lock is taken: not const) */
 void wt_spool_stats(struct wt_spool *sp, struct wt_seglog_stats *st);
+#ifdef WT_TESTING
 /* Tests: wt_seglog_test_pause_archiver(). */
 void wt_spool_pause(struct wt_spool *sp, int paused);
+#endif
 
 #endif /* WT_SEGLOG_SPOOL_H */

@@ -574,9 +574,11 @@ err:
 	return NULL;
 }
 
+#ifdef WT_TESTING
 void
 wt_seglog_test_pause_archiver(struct wt_seglog_writer *w, int paused)
 {
 	if (w->spool != NULL)
 		wt_spool_pause(w->spool, paused);
 }
+#endif
