@@ -26,21 +26,35 @@ extern int wt_logtype;
 
 /* Per RX lcore packet counters. Every packet an RX lcore receives is counted
  * there in acct_* or in exactly one drop reason; a packet forwarded to its
- * owner lcore is counted by the receiver, not again by the owner. */
+ * owner lcore is counted by the receiver, not again by the owner.
+ * One list: _(field, stats-frame key, telemetry key, meaning), NULL: not
+ * in that output; the struct, the stats frame and telemetry come from it
+ * (stats.c). The drops and notes are wt_counters.h's lists. */
+#define WT_FOREACH_RX_STAT(_)                                                         \
+	_(rx_pkts, "rx_pkts", "rx_pkts", "packets received")                          \
+	_(rx_bytes, "rx_bytes", "rx_bytes", "bytes received (frame lengths)")         \
+	_(acct_pkts, "accounted_pkts", "accounted_pkts", "packets in call records")   \
+	_(acct_bytes, "accounted_bytes", "accounted_bytes", "their bytes")            \
+	_(vlan_restored, "note.vlan_restored", NULL,                                  \
+	  "VLAN id taken from mbuf metadata (tag stripped by the port)")              \
+	_(fwd_out, "forwarded", "forwarded_out", "packets sent to their owner lcore") \
+	_(fwd_in, NULL, "forwarded_in", "packets received from other lcores")         \
+	_(fwd_full, "forward_ring_full", "forward_ring_full",                         \
+	  "bursts that waited because a forwarding ring was full")                    \
+	_(rec_out, NULL, "records_out", "completed records handed to the exporter")   \
+	_(rec_full, "records.export_ring_full", "export_ring_full",                   \
+	  "records kept because the export ring was full")                            \
+	_(rec_stalls, "records.export_stalls", "export_stalls",                       \
+	  "waits because the kept records filled up too")                             \
+	_(expire_in, NULL, "scan_requests", "scanner requests taken")
+
 struct wt_rx_stats {
-	uint64_t rx_pkts, rx_bytes;
-	uint64_t acct_pkts, acct_bytes;
+#define WT_RX_STAT_FIELD(f, frame, tel, what) uint64_t f;
+	WT_FOREACH_RX_STAT(WT_RX_STAT_FIELD)
+#undef WT_RX_STAT_FIELD
 	uint64_t drop_pkts[WT_DROP_MAX];
 	uint64_t drop_bytes[WT_DROP_MAX];
 	uint64_t note_pkts[WT_NOTE_MAX];
-	uint64_t vlan_restored; /* VLAN id taken from mbuf metadata (tag stripped by the port) */
-	uint64_t fwd_out;       /* packets sent to their owner lcore */
-	uint64_t fwd_in;        /* packets received from other lcores */
-	uint64_t fwd_full;      /* bursts that waited because a forwarding ring was full */
-	uint64_t rec_out;       /* completed records handed to the exporter */
-	uint64_t rec_full;      /* records kept because the export ring was full */
-	uint64_t rec_stalls;    /* waits because the kept records filled up too */
-	uint64_t expire_in;     /* scanner requests taken */
 } __rte_cache_aligned;
 
 struct wt_port {

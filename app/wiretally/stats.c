@@ -56,26 +56,31 @@ wt_stats_text(const struct wt_pipeline *pl, uint64_t run_id, char *buf, size_t l
 	wt_totals_get(pl, &t);
 	PUT("run_id=%016" PRIx64 "\nrx_cores=%u\nrun_ns=%" PRIu64 "\n", run_id, pl->n_rx,
 	    pl->run_ns);
-	PUT("rx_pkts=%" PRIu64 "\nrx_bytes=%" PRIu64 "\n", t.rx.rx_pkts, t.rx.rx_bytes);
-	PUT("accounted_pkts=%" PRIu64 "\naccounted_bytes=%" PRIu64 "\n", t.rx.acct_pkts,
-	    t.rx.acct_bytes);
+#define PUT_STAT(f, frame, tel, what) \
+	if ((frame) != NULL)          \
+		PUT("%s=%" PRIu64 "\n", (const char *)(frame), st->f);
+	{
+		const struct wt_rx_stats *st = &t.rx;
+		WT_FOREACH_RX_STAT(PUT_STAT)
+	}
+	{
+		const struct wt_calltab_stats *st = &t.tab;
+		WT_FOREACH_CALLTAB_STAT(PUT_STAT)
+	}
+#undef PUT_STAT
 	for (unsigned int r = 1; r < WT_DROP_MAX; r++)
 		PUT("drop.%s.pkts=%" PRIu64 "\ndrop.%s.bytes=%" PRIu64 "\n", wt_drop_name(r),
 		    t.rx.drop_pkts[r], wt_drop_name(r), t.rx.drop_bytes[r]);
 	for (unsigned int b = 0; b < WT_NOTE_MAX; b++)
 		PUT("note.%s=%" PRIu64 "\n", wt_note_name(b), t.rx.note_pkts[b]);
-	PUT("note.vlan_restored=%" PRIu64 "\n", t.rx.vlan_restored);
-	PUT("forwarded=%" PRIu64 "\nforward_ring_full=%" PRIu64 "\n", t.rx.fwd_out, t.rx.fwd_full);
-	PUT("records.created=%" PRIu64 "\nrecords.idle=%" PRIu64 "\nrecords.evicted=%" PRIu64
-	    "\nrecords.shutdown=%" PRIu64 "\nrecords.interim=%" PRIu64 "\nrecords.written=%" PRIu64
-	    "\nrecords.unwritten=%" PRIu64 "\nrecords.export_ring_full=%" PRIu64
-	    "\nrecords.export_stalls=%" PRIu64 "\nrecords.log_retries=%" PRIu64
-	    "\nrecords.waited_for_log=%" PRIu64 "\nrecords.waiting_peak=%" PRIu64
-	    "\nlog.refused_ns=%" PRIu64 "\n",
-	    t.tab.created, ex->by_reason[WT_END_IDLE], ex->by_reason[WT_END_EVICTED],
+	PUT("records.idle=%" PRIu64 "\nrecords.evicted=%" PRIu64 "\nrecords.shutdown=%" PRIu64
+	    "\nrecords.interim=%" PRIu64 "\nrecords.written=%" PRIu64 "\nrecords.unwritten=%" PRIu64
+	    "\nrecords.log_retries=%" PRIu64 "\nrecords.waited_for_log=%" PRIu64
+	    "\nrecords.waiting_peak=%" PRIu64 "\nlog.refused_ns=%" PRIu64 "\n",
+	    ex->by_reason[WT_END_IDLE], ex->by_reason[WT_END_EVICTED],
 	    ex->by_reason[WT_END_SHUTDOWN], ex->by_reason[WT_END_ACTIVE], ex->written,
-	    ex->n_backlog + ex->printed, t.rx.rec_full, t.rx.rec_stalls, ex->retries, ex->waited,
-	    ex->backlog_peak, wt_export_refused_ns(ex, wt_now_ns()));
+	    ex->n_backlog + ex->printed, ex->retries, ex->waited, ex->backlog_peak,
+	    wt_export_refused_ns(ex, wt_now_ns()));
 	struct wt_seglog_stats ls;
 	wt_seglog_writer_stats(ex->log, &ls);
 	PUT("log.segments_created=%" PRIu64 "\nlog.segments_archived=%" PRIu64
@@ -86,20 +91,9 @@ wt_stats_text(const struct wt_pipeline *pl, uint64_t run_id, char *buf, size_t l
 	    ls.segments_created, ls.segments_archived, ls.eagain, ls.fallback_segments,
 	    ls.archive_failures, ls.recovered_spool, ls.bytes_raw, ls.bytes_stored,
 	    ls.compress_failures);
-	PUT("scan.passes=%" PRIu64 "\nscan.requests=%" PRIu64 "\nscan.stale=%" PRIu64
-	    "\nscan.active_again=%" PRIu64 "\nscan.interim_declined=%" PRIu64
-	    "\nactive_timeout_ns=%" PRIu64 "\n",
+	PUT("scan.passes=%" PRIu64 "\nactive_timeout_ns=%" PRIu64 "\n",
 	    pl->packet_clock ? t.tab.scans / (pl->n_rx ? pl->n_rx : 1) : pl->sc.passes,
-	    t.tab.expire_requests, t.tab.expire_stale, t.tab.expire_active, t.tab.interim_declined,
 	    pl->active_timeout_ns);
-	PUT("tcp.acked_bytes=%" PRIu64 "\ntcp.retx_bytes=%" PRIu64 "\ntcp.missed_bytes=%" PRIu64
-	    "\ntcp.jump_held=%" PRIu64 "\ntcp.jump_confirmed=%" PRIu64
-	    "\ntcp.hole_untracked=%" PRIu64 "\ntcp.hole_pool_empty=%" PRIu64 "\n",
-	    t.tab.tcp_acked_bytes, t.tab.tcp_retx_bytes, t.tab.tcp_missed_bytes,
-	    t.tab.tcp_jump_held, t.tab.tcp_jump_confirmed, t.tab.tcp_hole_untracked,
-	    t.tab.tcp_ext_full);
-	PUT("tunnel.calls=%" PRIu64 "\ntunnel.context_store_full=%" PRIu64 "\n", t.tab.tunnel_calls,
-	    t.tab.tunnel_ctx_full);
 	PUT("frag.learned=%" PRIu64 "\nfrag.attributed=%" PRIu64 "\nfrag.unattributed=%" PRIu64
 	    "\nfrag.replaced=%" PRIu64 "\nfrag.expired=%" PRIu64 "\n",
 	    t.frag.learned, t.frag.attributed, t.frag.unattributed, t.frag.replaced,
@@ -265,43 +259,26 @@ wt_summary_print(const struct wt_pipeline *pl)
 
 static const struct wt_pipeline *tel_pl;
 
+#define TEL_STAT(f, frame, tel, what) \
+	if ((tel) != NULL)            \
+		rte_tel_data_add_dict_u64(d, (const char *)(tel), st->f);
+
 static void
 tel_add_rx(struct rte_tel_data *d, const struct wt_rx_stats *st)
 {
-	rte_tel_data_add_dict_u64(d, "rx_pkts", st->rx_pkts);
-	rte_tel_data_add_dict_u64(d, "rx_bytes", st->rx_bytes);
-	rte_tel_data_add_dict_u64(d, "accounted_pkts", st->acct_pkts);
-	rte_tel_data_add_dict_u64(d, "accounted_bytes", st->acct_bytes);
+	WT_FOREACH_RX_STAT(TEL_STAT)
 	uint64_t drops = 0;
 	for (unsigned int r = 1; r < WT_DROP_MAX; r++)
 		drops += st->drop_pkts[r];
 	rte_tel_data_add_dict_u64(d, "dropped_pkts", drops);
-	rte_tel_data_add_dict_u64(d, "forwarded_out", st->fwd_out);
-	rte_tel_data_add_dict_u64(d, "forwarded_in", st->fwd_in);
-	rte_tel_data_add_dict_u64(d, "forward_ring_full", st->fwd_full);
-	rte_tel_data_add_dict_u64(d, "records_out", st->rec_out);
-	rte_tel_data_add_dict_u64(d, "export_ring_full", st->rec_full);
-	rte_tel_data_add_dict_u64(d, "export_stalls", st->rec_stalls);
-	rte_tel_data_add_dict_u64(d, "scan_requests", st->expire_in);
 }
 
 static void
-tel_add_tab(struct rte_tel_data *d, const struct wt_calltab_stats *ts)
+tel_add_tab(struct rte_tel_data *d, const struct wt_calltab_stats *st)
 {
-	rte_tel_data_add_dict_u64(d, "active_records", ts->active);
-	rte_tel_data_add_dict_u64(d, "created", ts->created);
-	rte_tel_data_add_dict_u64(d, "completed_idle", ts->completed_idle);
-	rte_tel_data_add_dict_u64(d, "evicted", ts->evicted);
-	rte_tel_data_add_dict_u64(d, "completed_shutdown", ts->completed_shutdown);
-	rte_tel_data_add_dict_u64(d, "interim", ts->interim);
-	rte_tel_data_add_dict_u64(d, "tcp_acked_bytes", ts->tcp_acked_bytes);
-	rte_tel_data_add_dict_u64(d, "tcp_retx_bytes", ts->tcp_retx_bytes);
-	rte_tel_data_add_dict_u64(d, "tcp_missed_bytes", ts->tcp_missed_bytes);
-	rte_tel_data_add_dict_u64(d, "tcp_jump_held", ts->tcp_jump_held);
-	rte_tel_data_add_dict_u64(d, "tcp_hole_untracked", ts->tcp_hole_untracked);
-	rte_tel_data_add_dict_u64(d, "tunnel_calls", ts->tunnel_calls);
-	rte_tel_data_add_dict_u64(d, "tunnel_ctx_full", ts->tunnel_ctx_full);
+	WT_FOREACH_CALLTAB_STAT(TEL_STAT)
 }
+#undef TEL_STAT
 
 /* /wiretally/stats: totals of every lcore, the log and the ports. */
 static int

@@ -55,31 +55,53 @@ struct wt_calltab_params {
 	uint64_t active_timeout_ns;
 };
 
+/*
+ * The table's counters, one list: _(field, stats-frame key, telemetry key,
+ * meaning). NULL: not in that output. struct wt_calltab_stats and the
+ * monitor's stats frame and telemetry (app/wiretally/stats.c) come from it,
+ * so a counter cannot be in one and missing from, or named differently in,
+ * another.
+ */
+#define WT_FOREACH_CALLTAB_STAT(_)                                                            \
+	_(active, NULL, "active_records", "records in the table now")                         \
+	_(created, "records.created", "created", "records created")                           \
+	_(completed_idle, NULL, "completed_idle", "completed by the scan")                    \
+	_(evicted, NULL, "evicted", "completed because the table was full")                   \
+	_(completed_shutdown, NULL, "completed_shutdown",                                     \
+	  "completed by wt_calltab_complete_all()")                                           \
+	_(pkts, NULL, NULL, "packets accounted into records")                                 \
+	_(scans, NULL, NULL, "completed scan passes (owner-run scans)")                       \
+	_(expire_requests, "scan.requests", NULL, "remote scanner requests handled")          \
+	_(expire_stale, "scan.stale", NULL, "... for a record completed or reused meanwhile") \
+	_(expire_active, "scan.active_again", NULL,                                           \
+	  "... for a record that saw a packet meanwhile")                                     \
+	_(interim, NULL, "interim", "interim records emitted (end_reason active)")            \
+	_(interim_declined, "scan.interim_declined", NULL,                                    \
+	  "interim requests for a part empty or too young")                                   \
+	/* TCP streams (record version 2; calltab_tcp.c) */                                   \
+	_(tcp_acked_bytes, "tcp.acked_bytes", "tcp_acked_bytes",                              \
+	  "acknowledged bytes in the records emitted")                                        \
+	_(tcp_retx_bytes, "tcp.retx_bytes", "tcp_retx_bytes",                                 \
+	  "retransmitted bytes in the records emitted")                                       \
+	_(tcp_missed_bytes, "tcp.missed_bytes", "tcp_missed_bytes",                           \
+	  "missed bytes in the records emitted")                                              \
+	_(tcp_jump_held, "tcp.jump_held", "tcp_jump_held",                                    \
+	  "positions more than 16 MiB beyond a stream, held")                                 \
+	_(tcp_jump_confirmed, "tcp.jump_confirmed", NULL, "... confirmed by a second packet") \
+	_(tcp_hole_untracked, "tcp.hole_untracked", "tcp_hole_untracked",                     \
+	  "holes forgotten (list or pool full)")                                              \
+	_(tcp_ext_full, "tcp.hole_pool_empty", NULL, "a stream found the hole pool empty")    \
+	_(tcp_inconsistent, NULL, NULL, "a stream's figures did not add up (a bug; never)")   \
+	/* Tunnels */                                                                         \
+	_(tunnel_calls, "tunnel.calls", "tunnel_calls",                                       \
+	  "records created for connections inside tunnels")                                   \
+	_(tunnel_ctx_full, "tunnel.context_store_full", "tunnel_ctx_full",                    \
+	  "... whose tunnel could not be described (store full)")
+
 struct wt_calltab_stats {
-	uint64_t active;             /* records in the table now */
-	uint64_t created;            /* records created */
-	uint64_t completed_idle;     /* completed by the scan */
-	uint64_t evicted;            /* completed because the table was full */
-	uint64_t completed_shutdown; /* completed by wt_calltab_complete_all() */
-	uint64_t pkts;               /* packets accounted into records */
-	uint64_t scans;              /* completed scan passes (owner-run scans) */
-	uint64_t expire_requests;    /* remote scanner requests handled */
-	uint64_t expire_stale;       /* ... for a record completed or reused meanwhile */
-	uint64_t expire_active;      /* ... for a record that saw a packet meanwhile */
-	uint64_t interim;            /* interim records emitted (end_reason active) */
-	uint64_t interim_declined;   /* interim requests for a part empty or too young */
-	/* TCP streams (record version 2; calltab_tcp.c) */
-	uint64_t tcp_acked_bytes;    /* acknowledged bytes in the records emitted */
-	uint64_t tcp_retx_bytes;     /* retransmitted bytes in the records emitted */
-	uint64_t tcp_missed_bytes;   /* missed bytes in the records emitted */
-	uint64_t tcp_jump_held;      /* positions more than 16 MiB beyond a stream, held */
-	uint64_t tcp_jump_confirmed; /* ... confirmed by a second packet */
-	uint64_t tcp_hole_untracked; /* holes forgotten (list or pool full) */
-	uint64_t tcp_ext_full;       /* a stream found the hole pool empty */
-	uint64_t tcp_inconsistent;   /* a stream's figures did not add up (a bug; never) */
-	/* Tunnels */
-	uint64_t tunnel_calls;    /* records created for connections inside tunnels */
-	uint64_t tunnel_ctx_full; /* ... whose tunnel could not be described (store full) */
+#define WT_CALLTAB_STAT_FIELD(f, frame, tel, what) uint64_t f;
+	WT_FOREACH_CALLTAB_STAT(WT_CALLTAB_STAT_FIELD)
+#undef WT_CALLTAB_STAT_FIELD
 };
 
 /**
