@@ -113,32 +113,43 @@ struct wt_rx {
 	struct wt_rx_stats st;
 };
 
+/* The exporter's counters, one list as WT_FOREACH_RX_STAT. The records not
+ * in the log (records.unwritten, records_unwritten) are the ones waiting
+ * plus the ones printed: stats.c adds them. */
+#define WT_FOREACH_EXPORT_STAT(_)                                                                 \
+	_(written, "records.written", "records_written", "records appended to the log")           \
+	_(written_pkts, NULL, NULL, "packets in them")                                            \
+	_(retries, "records.log_retries", "log_retries", "times the log began to refuse records") \
+	_(waited, "records.waited_for_log", "records_waited_for_log",                             \
+	  "records that waited in memory for the log")                                            \
+	_(backlog_peak, "records.waiting_peak", "records_waiting_peak",                           \
+	  "most records waiting at once")                                                         \
+	_(printed, "records.printed", "records_printed",                                          \
+	  "records printed as CSV on stderr: not in the log")                                     \
+	_(printed_pkts, NULL, NULL, "packets in them")                                            \
+	_(printed_from_backlog, NULL, NULL, "of the printed records, the ones that had waited")
+
 struct wt_exporter {
 	struct wt_pipeline *pl;
 	struct wt_seglog_writer *log;
-	const char *dir;       /* the log directory, for messages */
-	int error;             /* -errno the log last refused a record with; 0 = it takes them */
-	uint64_t written;      /* records appended */
-	uint64_t written_pkts; /* packets in the records appended */
-	uint64_t retries;      /* times the log began to refuse records */
+	const char *dir; /* the log directory, for messages */
+	int error;       /* -errno the log last refused a record with; 0 = it takes them */
+#define WT_EXPORT_STAT_FIELD(f, frame, tel, what) uint64_t f;
+	WT_FOREACH_EXPORT_STAT(WT_EXPORT_STAT_FIELD)
+#undef WT_EXPORT_STAT_FIELD
 	/* Records the log refused, waiting in memory, oldest first: a ring of
 	 * cap_backlog slots (grown on demand up to max_backlog). */
 	struct wt_callrec *backlog;
 	uint64_t bl_head, n_backlog, cap_backlog, max_backlog;
-	uint64_t backlog_pkts;         /* packets in the records waiting */
-	uint64_t waited;               /* records that went through the backlog */
-	uint64_t backlog_peak;         /* most records waiting at once */
-	uint64_t printed;              /* records printed as CSV on stderr: not in the log */
-	uint64_t printed_pkts;         /* packets in them */
-	uint64_t printed_from_backlog; /* of them, records that had waited (at exit) */
-	int csv_header_said;           /* the CSV header is on stderr already */
-	int refusal_said;              /* this refusal was reported */
-	int overflow_said;             /* this refusal filled the backlog (reported) */
-	int gave_up;                   /* at exit: the log did not take the backlog in time */
-	uint64_t refused_since;        /* when the log began to refuse records; 0 = it takes them */
-	uint64_t refused_ns;           /* time the log refused records, ended refusals */
-	uint64_t next_retry_ns;        /* next attempt to write the backlog */
-	uint64_t final_since;          /* all else done, the backlog still waits: since when */
+	uint64_t backlog_pkts;  /* packets in the records waiting */
+	int csv_header_said;    /* the CSV header is on stderr already */
+	int refusal_said;       /* this refusal was reported */
+	int overflow_said;      /* this refusal filled the backlog (reported) */
+	int gave_up;            /* at exit: the log did not take the backlog in time */
+	uint64_t refused_since; /* when the log began to refuse records; 0 = it takes them */
+	uint64_t refused_ns;    /* time the log refused records, ended refusals */
+	uint64_t next_retry_ns; /* next attempt to write the backlog */
+	uint64_t final_since;   /* all else done, the backlog still waits: since when */
 	uint64_t by_reason[WT_END_MAX];
 	struct wt_callrec hold[64]; /* a burst taken from a ring */
 	unsigned int hold_from;     /* ring read first in the next step */

@@ -67,6 +67,10 @@ wt_stats_text(const struct wt_pipeline *pl, uint64_t run_id, char *buf, size_t l
 		const struct wt_calltab_stats *st = &t.tab;
 		WT_FOREACH_CALLTAB_STAT(PUT_STAT)
 	}
+	{
+		const struct wt_exporter *st = ex;
+		WT_FOREACH_EXPORT_STAT(PUT_STAT)
+	}
 #undef PUT_STAT
 	for (unsigned int r = 1; r < WT_DROP_MAX; r++)
 		PUT("drop.%s.pkts=%" PRIu64 "\ndrop.%s.bytes=%" PRIu64 "\n", wt_drop_name(r),
@@ -74,13 +78,11 @@ wt_stats_text(const struct wt_pipeline *pl, uint64_t run_id, char *buf, size_t l
 	for (unsigned int b = 0; b < WT_NOTE_MAX; b++)
 		PUT("note.%s=%" PRIu64 "\n", wt_note_name(b), t.rx.note_pkts[b]);
 	PUT("records.idle=%" PRIu64 "\nrecords.evicted=%" PRIu64 "\nrecords.shutdown=%" PRIu64
-	    "\nrecords.interim=%" PRIu64 "\nrecords.written=%" PRIu64 "\nrecords.unwritten=%" PRIu64
-	    "\nrecords.log_retries=%" PRIu64 "\nrecords.waited_for_log=%" PRIu64
-	    "\nrecords.waiting_peak=%" PRIu64 "\nlog.refused_ns=%" PRIu64 "\n",
+	    "\nrecords.interim=%" PRIu64 "\nrecords.unwritten=%" PRIu64 "\nlog.refused_ns=%" PRIu64
+	    "\n",
 	    ex->by_reason[WT_END_IDLE], ex->by_reason[WT_END_EVICTED],
-	    ex->by_reason[WT_END_SHUTDOWN], ex->by_reason[WT_END_ACTIVE], ex->written,
-	    ex->n_backlog + ex->printed, ex->retries, ex->waited, ex->backlog_peak,
-	    wt_export_refused_ns(ex, wt_now_ns()));
+	    ex->by_reason[WT_END_SHUTDOWN], ex->by_reason[WT_END_ACTIVE],
+	    ex->n_backlog + ex->printed, wt_export_refused_ns(ex, wt_now_ns()));
 	struct wt_seglog_stats ls;
 	wt_seglog_writer_stats(ex->log, &ls);
 	PUT("log.segments_created=%" PRIu64 "\nlog.segments_archived=%" PRIu64
@@ -278,7 +280,6 @@ tel_add_tab(struct rte_tel_data *d, const struct wt_calltab_stats *st)
 {
 	WT_FOREACH_CALLTAB_STAT(TEL_STAT)
 }
-#undef TEL_STAT
 
 /* /wiretally/stats: totals of every lcore, the log and the ports. */
 static int
@@ -309,15 +310,18 @@ tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "port_imissed", imissed);
 	rte_tel_data_add_dict_u64(d, "port_rx_nombuf", nombuf);
 	rte_tel_data_add_dict_u64(d, "port_ierrors", ierrors);
-	rte_tel_data_add_dict_u64(d, "records_written", pl->ex.written);
-	rte_tel_data_add_dict_u64(d, "records_unwritten", pl->ex.printed);
+	{
+		const struct wt_exporter *st = &pl->ex;
+		WT_FOREACH_EXPORT_STAT(TEL_STAT)
+	}
+	rte_tel_data_add_dict_u64(d, "records_unwritten", pl->ex.n_backlog + pl->ex.printed);
 	rte_tel_data_add_dict_u64(d, "records_waiting", pl->ex.n_backlog);
-	rte_tel_data_add_dict_u64(d, "log_retries", pl->ex.retries);
 	rte_tel_data_add_dict_u64(d, "segments_written",
 	                          pl->ex.log ? wt_seglog_segments_created(pl->ex.log) : 0);
 	rte_tel_data_add_dict_u64(d, "scan_passes", pl->sc.passes);
 	return 0;
 }
+#undef TEL_STAT
 
 /* /wiretally/lcores: one dictionary per RX lcore, keyed by its lcore id. */
 static int
