@@ -71,7 +71,7 @@ wt_step_launch(struct wt_run *r)
 		if (e != 0) {
 			fprintf(stderr, "wiretally: cannot start RX lcore %u: %s\n",
 			        pl->rx[i].lcore, rte_strerror(-e));
-			pl->quit = 1;
+			wt_pipeline_stop(pl);
 			rc = EXIT_SETUP;
 			break;
 		}
@@ -119,7 +119,7 @@ wt_step_run(struct wt_run *r)
 	uint64_t t_stop = o->duration > 0 ? t_start + (uint64_t)(o->duration * 1e9) : UINT64_MAX;
 	for (;;) {
 		if (force_quit || (t_stop != UINT64_MAX && wt_now_ns() >= t_stop))
-			pl->quit = 1;
+			wt_pipeline_stop(pl);
 		if (hup_seen) {
 			hup_seen = 0;
 			say_no_reload(o->config, &config_mtime);

@@ -193,12 +193,27 @@ struct wt_pipeline {
 	uint32_t shard_mask;
 	uint32_t kept_max; /* completed records an RX lcore keeps when the ring is full */
 	/* shared flags */
-	uint64_t t0;       /* packet clock: first packet time (set by the reader) */
-	uint64_t last_ts;  /* packet clock: latest packet time (published at the end) */
-	volatile int quit; /* stop polling ports (signal, end of input, output failure) */
-	int input_done;    /* packet clock: the reader has read every file to its end */
-	uint64_t run_ns;   /* from the start of the RX lcores to the end of export */
+	uint64_t t0;      /* packet clock: first packet time (set by the reader) */
+	uint64_t last_ts; /* packet clock: latest packet time (published at the end) */
+	/* control flags, set by one role and read by others: __atomic only */
+	uint32_t quit;   /* stop polling ports (signal, --duration, an RX lcore not started) */
+	int input_done;  /* packet clock: the reader has read every file to its end */
+	uint64_t run_ns; /* from the start of the RX lcores to the end of export */
 };
+
+/** Tell every RX lcore to stop polling its ports (any thread). */
+static inline void
+wt_pipeline_stop(struct wt_pipeline *pl)
+{
+	__atomic_store_n(&pl->quit, 1, __ATOMIC_RELEASE);
+}
+
+/** wt_pipeline_stop() was called. */
+static inline int
+wt_pipeline_stopping(const struct wt_pipeline *pl)
+{
+	return __atomic_load_n(&pl->quit, __ATOMIC_ACQUIRE) != 0;
+}
 
 /** Lcore main function of an RX lcore (arg: struct wt_rx *). */
 int wt_rx_main(void *arg);

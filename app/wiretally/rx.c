@@ -488,7 +488,7 @@ wt_rx_main(void *arg)
 		__atomic_store_n(&rx->producing_done, 1, __ATOMIC_RELEASE);
 	for (;;) {
 		if (!rx->producing_done) {
-			if (pl->quit)
+			if (wt_pipeline_stopping(pl))
 				__atomic_store_n(&rx->producing_done, 1, __ATOMIC_RELEASE);
 			else if (rx->reader)
 				reader_poll(rx);
