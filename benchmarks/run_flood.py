@@ -15,6 +15,11 @@ flood    benchmarks/gen_pcap.py --profile syn --conns N (default 4,000,000
          stalls: wiretally's summary), the bytes the log takes on disk (the
          files' allocated blocks) per record, and the records (nfdump -I's
          flows for nfpcapd).
+paced    the same capture from a paced source: the monitor on a net_ring0
+         port, benchmarks/bench_ringgen (a DPDK secondary process on the main
+         lcore's CPU: there is no third CPU here) sending it at each
+         --paced-rates Mpps for --paced-seconds: offered rate, ring-full
+         misses, RX waits, bytes per record.
 corpus   the captures of ../shared/corpus/pcaps as one capture (mergecap -a),
          read once into one log by each: bytes per record (the files' sizes
          and their allocated blocks), wiretally with --compress zstd and
@@ -118,6 +123,51 @@ def flood(args, work):
     return pcap, rows
 
 
+def paced(args, pcap, work, rate):
+    """The monitor on a net_ring port, bench_ringgen (a DPDK secondary
+    process on the main lcore's CPU) sending the flood at @rate Mpps."""
+    wt = os.path.join(args.build, 'app', 'wiretally', 'wiretally')
+    gen = os.path.join(args.build, 'benchmarks', 'bench_ringgen')
+    out = os.path.join(work, 'ring')
+    shutil.rmtree(out, ignore_errors=True)
+    prefix = 'wtflood%d' % os.getpid()
+    errf = os.path.join(work, 'ring.err')
+    with open(errf, 'w') as ef:
+        # no --huge-unlink: the generator maps the monitor's hugepages
+        m = subprocess.Popen([wt, '-l', '0,1', '--file-prefix', prefix, '--no-pci',
+                              '--log-level=lib.eal:warning', '--vdev', 'net_ring0', '--', '-o',
+                              out, '--table-size', '65536', '--progress', 'off'],
+                             stdout=subprocess.DEVNULL, stderr=ef)
+    t0 = time.monotonic()
+    while 'writing to' not in open(errf, errors='replace').read():
+        if m.poll() is not None or time.monotonic() - t0 > 120:
+            m.kill()
+            sys.exit('run_flood.py: the monitor did not start: ' +
+                     open(errf, errors='replace').read()[-800:])
+        time.sleep(0.1)
+    g = subprocess.run([gen, '--proc-type=secondary', '--file-prefix', prefix, '--lcores', '8@0',
+                        '--no-pci', '--log-level=lib.eal:warning', '--', '--ring',
+                        'ETH_RXTX0_net_ring0', '--pcap', pcap, '--rate', str(rate),
+                        '--duration', str(args.paced_seconds)],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(0.5)
+    m.send_signal(2)  # SIGINT: the monitor completes and writes every record
+    m.wait(timeout=300)
+    err = open(errf, errors='replace').read()
+    if g.returncode != 0 or m.returncode != 0:
+        sys.exit('run_flood.py: paced run failed (generator %d, monitor %d): %s %s' % (
+            g.returncode, m.returncode, g.stderr[-400:], err[-400:]))
+    gs = dict(kv.split('=', 1) for kv in g.stdout.split() if '=' in kv)
+    full = re.search(r'export: (\d+) records waited for room in a ring \((\d+) stalls\)', err)
+    m2 = re.search(r'records: (\d+) created.*; (\d+) written', err)
+    used, _ = disk_bytes(out)
+    written = int(m2.group(2)) if m2 else -1
+    return {'rate': rate, 'offered_mpps': float(gs.get('offered_mpps', 0)),
+            'offered': int(gs.get('offered', 0)), 'missed': int(gs.get('missed', 0)),
+            'kept': int(full.group(1)) if full else 0, 'stalls': int(full.group(2)) if full else 0,
+            'written': written, 'per_record': used / max(written, 1)}
+
+
 def corpus(args, work):
     """All captures of the corpus as one capture (mergecap -a, classic pcap),
     read once by each tool: one log, as a monitor keeps one."""
@@ -136,7 +186,7 @@ def corpus(args, work):
     return len(caps), res
 
 
-def report(args, pcap, rows, ncaps, tot):
+def report(args, pcap, rows, paced_rows, ncaps, tot):
     o = ['# SYN flood and log density (benchmarks/run_flood.py)', '',
          '%s, %s, %d round(s); capture %s (%d one-packet connections).' % (
              time.strftime('%Y-%m-%d'), os.uname().nodename, args.rounds,
@@ -159,6 +209,16 @@ def report(args, pcap, rows, ncaps, tot):
         nf = sorted(x['cpu'] for x in by['nfpcapd'])[len(by['nfpcapd']) // 2]
         o += ['', 'Median CPU: wiretally (zstd) %.2f s, nfpcapd %.2f s: nfpcapd takes %.1fx '
               'the CPU.' % (wz, nf, nf / max(wz, 1e-9))]
+    if paced_rows:
+        o += ['', '## Flood from a paced source (net_ring0 fed by bench_ringgen on the main '
+              'lcore\'s CPU, %g s)' % args.paced_seconds, '',
+              '| asked Mpps | offered Mpps | offered | missed (ring full) | RX waits: records '
+              'kept / stalls | records written | bytes on disk per record |',
+              '|---|---|---|---|---|---|---|']
+        for x in paced_rows:
+            o.append('| %g | %.3f | %d | %d | %d / %d | %d | %.1f |' % (
+                x['rate'], x['offered_mpps'], x['offered'], x['missed'], x['kept'], x['stalls'],
+                x['written'], x['per_record']))
     if ncaps:
         o += ['', '## Corpus: the %d captures of ../shared/corpus/pcaps as one capture '
               '(mergecap -a), one log' % ncaps, '',
@@ -188,6 +248,9 @@ def main():
     ap.add_argument('--rounds', type=int, default=3)
     ap.add_argument('--pcap-dir', default='/tmp/wt-bench-pcaps')
     ap.add_argument('--no-corpus', action='store_true')
+    ap.add_argument('--paced-rates', type=float, nargs='*', default=[0.3, 1.0],
+                    help='Mpps asked of the paced source (none: skip it)')
+    ap.add_argument('--paced-seconds', type=float, default=8)
     ap.add_argument('--out', help='also write the report here')
     args = ap.parse_args()
     for tool in ('nfpcapd', 'nfdump', 'zstd', 'mergecap'):
@@ -195,8 +258,9 @@ def main():
             sys.exit('run_flood.py: %s is not installed (scripts/setup.sh)' % tool)
     with tempfile.TemporaryDirectory(prefix='wt-flood-') as work:
         pcap, rows = flood(args, work)
+        paced_rows = [paced(args, pcap, work, r) for r in args.paced_rates]
         ncaps, tot = (0, None) if args.no_corpus else corpus(args, work)
-        report(args, pcap, rows, ncaps, tot)
+        report(args, pcap, rows, paced_rows, ncaps, tot)
 
 
 if __name__ == '__main__':
