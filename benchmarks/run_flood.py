@@ -154,6 +154,15 @@ def paced(args, pcap, work, rate):
     m.send_signal(2)  # SIGINT: the monitor completes and writes every record
     m.wait(timeout=300)
     err = open(errf, errors='replace').read()
+    # without --huge-unlink (the generator maps them) the monitor's hugepage
+    # files outlive it: remove them
+    with open('/proc/mounts') as mf:
+        for line in mf:
+            f = line.split()
+            if len(f) > 2 and f[2] == 'hugetlbfs':
+                for n in os.listdir(f[1]):
+                    if n.startswith(prefix + 'map_'):
+                        os.unlink(os.path.join(f[1], n))
     if g.returncode != 0 or m.returncode != 0:
         sys.exit('run_flood.py: paced run failed (generator %d, monitor %d): %s %s' % (
             g.returncode, m.returncode, g.stderr[-400:], err[-400:]))
