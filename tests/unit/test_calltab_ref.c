@@ -17,6 +17,7 @@
 
 #include "wt_calltab.h"
 #include "wt_test.h"
+#include "eal_testutil.h"
 
 #define NCONN 20000
 
@@ -272,6 +273,6 @@ main(void)
 	printf("%s churn_totals\n", wt_test_failures != before ? "FAIL" : "ok  ");
 	printf("%d checks, %d failed\n", wt_test_checks, wt_test_failures);
 	rte_hash_free(h);
-	rte_eal_cleanup();
+	wt_test_eal_cleanup();
 	return wt_test_failures ? 1 : 0;
 }

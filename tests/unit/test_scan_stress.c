@@ -33,6 +33,7 @@
 
 #include "wt_calltab.h"
 #include "wt_test.h"
+#include "eal_testutil.h"
 
 #define CONNS       3000
 #define MAX_CREATED (1u << 24)
@@ -279,6 +280,6 @@ main(void)
 	free(id_seen);
 	wt_calltab_free(tab);
 	rte_ring_free(req_ring);
-	rte_eal_cleanup();
+	wt_test_eal_cleanup();
 	return wt_test_failures ? 1 : 0;
 }
