@@ -473,7 +473,7 @@ inputs_finished(struct wt_rx *rx)
 
 /*
  * Shutdown, in order: an lcore stops reading its ports (end of input, a
- * signal or a failed log), says it will forward nothing more, keeps
+ * signal, --duration), says it will forward nothing more, keeps
  * accounting what others forward until they have all said so and its
  * rings are empty, then completes every record (end_reason shutdown) and
  * hands every completed record to the exporter before it says it is done.
