@@ -91,7 +91,7 @@ struct wt_seglog_conf {
 	 * the control-plane CPUs, so that the archiver never shares a core
 	 * with a polling lcore. */
 	const cpu_set_t *archiver_cpus;
-	/* Sealed segments in @dir are stored compressed (FORMAT.md 3.6) at
+	/* Sealed segments in @dir are stored compressed (FORMAT.md 3.2) at
 	 * this zstd level (1 .. 19, or -7 .. -1 for zstd's fast levels):
 	 * by the archiver when it archives (spool mode), by the writer's
 	 * thread right after the seal (direct mode). 0: stored raw. The
@@ -365,7 +365,7 @@ struct wt_seglog_frame {
 
 struct wt_seglog_read_stats {
 	uint64_t segments;       /* segment files whose header could be read */
-	uint64_t compressed;     /* of the segment files, compressed ones (FORMAT.md 3.6) */
+	uint64_t compressed;     /* of the segment files, compressed ones (FORMAT.md 3.2) */
 	uint64_t frames;         /* good frames of every type */
 	uint64_t records;        /* good record frames (call records) */
 	uint64_t typed_records;  /* good typed record frames (types 16..127) */

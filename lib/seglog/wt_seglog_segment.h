@@ -53,7 +53,7 @@ int wt_seg_seal_and_sync(int dirfd, int fd, uint8_t *base, uint64_t size, struct
 int wt_seg_recover(int dirfd, int fd, uint8_t *base, uint64_t size, struct wt_seg_header *h);
 
 /*
- * Compressed segments (FORMAT.md 3.6): a sealed segment may be stored as
+ * Compressed segments (FORMAT.md 3.2): a sealed segment may be stored as
  * one zstd frame holding its bytes [0, end_offset), with the frame's
  * content size set; the zero tail is not stored. Same file name.
  */

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* wt_seglog_zstd.c: compressed segments: a sealed segment stored as one zstd frame (FORMAT.md 3.6).
+/* wt_seglog_zstd.c: compressed segments: a sealed segment stored as one zstd frame (FORMAT.md 3.2).
  *
  * Why the whole segment in one frame: a reader needs the segment whole
  * anyway (it checks the seal against what it read), zstd's window keeps the

@@ -192,7 +192,7 @@ class Scanner:
     decodes the frames (docs/FORMAT.md sections 1-3) itself, each file from
     where the last pass stopped, so that a pass is short (its longest
     duration is the resolution of the times noted); a compressed archived
-    segment (3.6) is decompressed with zstd once."""
+    segment (3.2) is decompressed with zstd once."""
 
     def __init__(self, dirs):
         self.dirs, self.seen, self.stop = dirs, {}, False
@@ -211,7 +211,7 @@ class Scanner:
         except OSError:
             return  # moved to the archive meanwhile: read there
         if whole[:4] == b'\x28\xb5\x2f\xfd':
-            # archived and stored compressed once sealed (FORMAT.md 3.6):
+            # archived and stored compressed once sealed (FORMAT.md 3.2):
             # zstd -d gives the segment's bytes back; it never changes again
             whole = subprocess.run(['zstd', '-dcq'], input=whole, stdout=subprocess.PIPE).stdout
             self.sealed.add(path)

@@ -10,7 +10,7 @@
  * computed), a seal (bit 3: sealed with what was written, or with counts
  * from the input), then up to 8 damages (an offset and a byte XORed in) from
  * the input's tail; bit 4: each built segment stored compressed (FORMAT.md
- * 3.6) after its damages, so the reader's path through decompression sees
+ * 3.2) after its damages, so the reader's path through decompression sees
  * the same damaged segments. Bit 1: read in follow mode (until it has
  * nothing new).
  * Invariants: the reader never reads past a file (ASan: files are mapped
@@ -57,7 +57,7 @@ put_file(int k, const uint8_t *p, size_t n)
 }
 
 /* Segment file @k as a compressed segment of @p's @n bytes (FORMAT.md
- * 3.6: one zstd frame with its content size; written here without the
+ * 3.2: one zstd frame with its content size; written here without the
  * writer's fsync, which would slow the fuzzer down a hundredfold). */
 static void
 put_zstd(int k, const uint8_t *p, size_t n)

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* test_seglog_zstd.c: compressed segments (FORMAT.md 3.6): written in direct and spool mode, read
+/* test_seglog_zstd.c: compressed segments (FORMAT.md 3.2): written in direct and spool mode, read
  * back byte for byte, resumed after, damage found. */
 #include <sys/wait.h>
 
