@@ -37,6 +37,7 @@
 #include "rings.h"
 #include "wta.skel.h"
 #include "wta_events.h"
+#include "wt_time.h"
 
 #define PROG "wiretally-agent"
 
@@ -423,14 +424,6 @@ struct agent {
 	char log_err[256];
 };
 
-static uint64_t
-clock_ns(clockid_t c)
-{
-	struct timespec ts;
-	clock_gettime(c, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /* Record layouts in the log (docs/AGENT.md "Trace log"): the seq first
  * (the hot one: struct wta_rec_hot, wta_events.h). */
 struct rec_open {
@@ -529,7 +522,7 @@ static uint64_t
 close_udp(struct agent *a, struct wta *skel)
 {
 	struct bpf_map *m = skel->maps.udp_socks;
-	uint64_t key, next, n = 0, now = clock_ns(CLOCK_REALTIME);
+	uint64_t key, next, n = 0, now = wt_real_ns();
 	struct {
 		uint64_t conn, ino;
 		uint32_t pid, reserved;
@@ -608,7 +601,7 @@ main(int argc, char **argv)
 	}
 	/* Connection ids unique across runs on one log: start from the time. */
 	uint32_t zero = 0;
-	uint64_t first_id = clock_ns(CLOCK_REALTIME) / 1000u * 1000u;
+	uint64_t first_id = wt_real_ns() / 1000u * 1000u;
 	bpf_map__update_elem(skel->maps.next_conn, &zero, sizeof(zero), &first_id, sizeof(first_id),
 	                     0);
 	struct bpf_program *prog;
@@ -623,7 +616,7 @@ main(int argc, char **argv)
 	}
 	uint64_t run_id;
 	if (getrandom(&run_id, sizeof(run_id), 0) != sizeof(run_id))
-		run_id = clock_ns(CLOCK_REALTIME);
+		run_id = wt_real_ns();
 	struct wt_seglog_conf lc = {.dir = o.output, .segment_size = o.seg_size, .run_id = run_id};
 	a.log = wt_seglog_open(&lc, err, sizeof(err));
 	if (a.log == NULL) {
@@ -646,15 +639,15 @@ main(int argc, char **argv)
 		        PROG ": tracing TCP and UDP into %s (ring %" PRIu64
 		             " KiB); next seq %" PRIu64 "\n",
 		        o.output, o.ring >> 10, wt_seglog_next_seq(a.log));
-	uint64_t t0 = clock_ns(CLOCK_MONOTONIC);
+	uint64_t t0 = wt_mono_ns();
 	while (!stop) {
-		a.mono_to_real = (int64_t)(clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_MONOTONIC));
+		a.mono_to_real = (int64_t)(wt_real_ns() - wt_mono_ns());
 		int n = wta_rings_poll(rings, WTA_POLL_MS);
 		if (n < 0 && n != -EINTR) {
 			fprintf(stderr, PROG ": ring buffer: %s\n", strerror(-n));
 			break;
 		}
-		if (o.duration > 0 && (double)(clock_ns(CLOCK_MONOTONIC) - t0) / 1e9 >= o.duration)
+		if (o.duration > 0 && (double)(wt_mono_ns() - t0) / 1e9 >= o.duration)
 			break;
 		if (n > 0)
 			wta_logq_flush(a.q);

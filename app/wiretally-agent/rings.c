@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "rings.h"
+#include "wt_time.h"
 
 #define WTA_MERGE_GRACE_NS 1000000ull
 
@@ -144,14 +145,6 @@ wta_rings_attach(struct wta_rings *r, int outer_fd, char *err, size_t errlen)
 }
 
 static uint64_t
-mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static uint64_t
 head_ts(const struct cpuq *q)
 {
 	uint64_t ts;
@@ -200,7 +193,7 @@ wta_rings_poll(struct wta_rings *r, int timeout_ms)
 		return n;
 	/* the programs wake the agent rarely (wta.bpf.c, commit()): read
 	 * every ring, woken or not */
-	uint64_t now = mono_ns();
+	uint64_t now = wt_mono_ns();
 	r->oom = 0;
 	int m = ring_buffer__consume(r->rb);
 	if (m < 0 && !r->oom)

@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "follow.h"
+#include "wt_time.h"
 
 static volatile sig_atomic_t stop;
 
@@ -44,15 +45,6 @@ wtr_follow_stopped(void)
 	return stop != 0;
 }
 
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 void
 wtr_follow_stats_frame(struct wtr_follow *fw, const struct wt_seglog_frame *f)
 {
@@ -63,7 +55,7 @@ wtr_follow_stats_frame(struct wtr_follow *fw, const struct wt_seglog_frame *f)
 bool
 wtr_follow_flush_due(struct wtr_follow *fw)
 {
-	uint64_t t = now_ns();
+	uint64_t t = wt_mono_ns();
 
 	if (fw->last_flush_ns == 0)
 		fw->last_flush_ns = t;
@@ -84,7 +76,7 @@ wtr_follow_idle(struct wtr_follow *fw, const struct wt_seglog_reader *r, bool qu
 		        "still following: a restart continues the log\n",
 		        fw->prog, fw->writer, fw->stats_path, (unsigned long long)fw->stats_offset);
 	fw->said_closed = closed;
-	fw->last_flush_ns = now_ns();
+	fw->last_flush_ns = wt_mono_ns();
 	if (stop)
 		return;
 	struct timespec ts = {0, (long)WTR_FOLLOW_POLL_MS * 1000000L};

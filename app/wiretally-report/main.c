@@ -21,6 +21,7 @@
 
 #include "follow.h"
 #include "report.h"
+#include "wt_time.h"
 
 enum { BY_CONN, BY_PROCESS, BY_SERVICE, BY_NIC, BY_CLIENT };
 
@@ -379,10 +380,7 @@ follow(struct report *r, const char *dir, int json, uint64_t since, uint64_t unt
 		}
 		if (wtr_follow_stopped())
 			break;
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		q_drain(&q, r, (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec, json,
-		        since, until);
+		q_drain(&q, r, wt_real_ns(), json, since, until);
 		fflush(stdout);
 		wtr_follow_idle(&fw, rd, 0);
 	}

@@ -17,6 +17,7 @@
 #include "monitor.h"
 #include "wt_ipfix_export.h"
 #include "wt_seglog.h"
+#include "wt_time.h"
 
 #define BATCH        64
 #define SAY_EVERY_NS (60 * WT_NS_PER_SEC)
@@ -88,9 +89,7 @@ report_full(struct wt_ipfix_sender *s)
 static uint64_t
 mono_s(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec;
+	return wt_mono_ns() / WT_NS_PER_SEC;
 }
 
 /*

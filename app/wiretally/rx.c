@@ -11,6 +11,7 @@
 #include <rte_ring_elem.h>
 
 #include "monitor.h"
+#include "wt_time.h"
 
 /* Packets ahead whose data is prefetched while parsing. */
 #define PREFETCH_AHEAD 4
@@ -20,9 +21,7 @@
 uint64_t
 wt_now_ns(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * WT_NS_PER_SEC + (uint64_t)ts.tv_nsec;
+	return wt_real_ns();
 }
 
 static void

@@ -16,6 +16,7 @@
 #include <linux/tcp.h> /* struct tcp_info with tcpi_bytes_acked (glibc's lacks it) */
 
 #include "wt_ipfix_export.h"
+#include "wt_time.h"
 
 #define NS_PER_MS       1000000ull
 #define NS_PER_S        1000000000ull
@@ -73,14 +74,6 @@ struct wt_ipfix_exporter {
 
 	struct wt_ipfix_exporter_stats st;
 };
-
-static uint64_t
-mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * NS_PER_S + (uint64_t)ts.tv_nsec;
-}
 
 static void say(struct wt_ipfix_exporter *x, const char *fmt, ...)
         __attribute__((format(printf, 2, 3)));
@@ -377,7 +370,7 @@ tcp_disconnect(struct wt_ipfix_exporter *x, int err)
 	x->head = x->n = 0;
 	x->building = 0;
 	x->olen = x->opos = 0;
-	x->down_since_ns = mono_ns();
+	x->down_since_ns = wt_mono_ns();
 	x->said_down_ns = x->down_since_ns;
 	x->failures_since_said = 0;
 	x->backoff_ms = 0;
@@ -391,7 +384,7 @@ tcp_disconnect(struct wt_ipfix_exporter *x, int err)
 static void
 connect_failed(struct wt_ipfix_exporter *x, int err)
 {
-	uint64_t now = mono_ns();
+	uint64_t now = wt_mono_ns();
 
 	x->st.connect_failures++;
 	x->backoff_ms = x->backoff_ms == 0 ? WT_IPFIX_BACKOFF_MIN_MS : x->backoff_ms * 2;
@@ -457,11 +450,11 @@ tcp_try_connect(struct wt_ipfix_exporter *x, int timeout_ms)
 		say(x,
 		    "IPFIX collector %s reachable again after %.1f s; %" PRIu32
 		    " records to send again first",
-		    x->name, (double)(mono_ns() - x->down_since_ns) / 1e9,
+		    x->name, (double)(wt_mono_ns() - x->down_since_ns) / 1e9,
 		    x->n_resend - x->pos_resend);
 	else if (x->down_since_ns != 0)
 		say(x, "IPFIX collector %s reachable after %.1f s", x->name,
-		    (double)(mono_ns() - x->down_since_ns) / 1e9);
+		    (double)(wt_mono_ns() - x->down_since_ns) / 1e9);
 	x->down_since_ns = 0;
 	return 0;
 }
@@ -491,7 +484,7 @@ add_due_templates(struct wt_ipfix_exporter *x, unsigned int first)
 			continue;
 		x->tpl_due &= ~g;
 		x->tpl_known |= g;
-		x->last_tpl_ns = mono_ns();
+		x->last_tpl_ns = wt_mono_ns();
 		x->msgs_since_tpl = 0;
 	}
 }
@@ -501,7 +494,7 @@ add_due_templates(struct wt_ipfix_exporter *x, unsigned int first)
 static void
 begin_msg(struct wt_ipfix_exporter *x, unsigned int need)
 {
-	uint64_t now = mono_ns();
+	uint64_t now = wt_mono_ns();
 
 	wt_ipfix_msg_begin(&x->m, x->mbuf, x->max_msg);
 	if (x->tr == WT_IPFIX_UDP &&
@@ -570,7 +563,7 @@ send_out(struct wt_ipfix_exporter *x)
 			x->lost_since_said += x->orecords;
 			x->olen = x->opos = 0;
 			x->tpl_due = WT_IPFIX_TPL_GROUP_PLAIN | x->tpl_known;
-			now = mono_ns();
+			now = wt_mono_ns();
 			if (x->said_refused_ns == 0 || now - x->said_refused_ns >= SAY_EVERY_NS) {
 				say(x,
 				    "IPFIX collector %s: a message could not be sent (%s%s); "
@@ -654,7 +647,7 @@ catch_up(struct wt_ipfix_exporter *x)
 	if (x->tr != WT_IPFIX_TCP)
 		return 0;
 	if (!x->connected) {
-		if (mono_ns() < x->next_connect_ns)
+		if (wt_mono_ns() < x->next_connect_ns)
 			return -EAGAIN;
 		int err = tcp_try_connect(x, CONNECT_WAIT_MS);
 		if (err != 0) {
@@ -711,7 +704,7 @@ wt_ipfix_exporter_wait(struct wt_ipfix_exporter *x, int timeout_ms)
 	}
 	uint64_t wait_ns = (uint64_t)timeout_ms * NS_PER_MS;
 	if (x->tr == WT_IPFIX_TCP && !x->connected) {
-		uint64_t now = mono_ns();
+		uint64_t now = wt_mono_ns();
 		uint64_t until = x->next_connect_ns > now ? x->next_connect_ns - now : 0;
 		if (until < wait_ns)
 			wait_ns = until;

@@ -13,6 +13,7 @@
 
 #include "wt_crc32c.h"
 #include "wt_seglog_format.h"
+#include "wt_time.h"
 
 static inline uint16_t
 ld16(const uint8_t *p)
@@ -335,8 +336,5 @@ wt_seg_seterr(char *err, size_t errlen, const char *fmt, ...)
 uint64_t
 wt_seg_now_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * WT_NS_PER_SEC + (uint64_t)ts.tv_nsec;
+	return wt_real_ns();
 }

@@ -76,6 +76,7 @@
 #include <unistd.h>
 
 #include "wt_seglog_spool.h"
+#include "wt_time.h"
 
 /* Copies are written in pieces of this size, so that one write call does
  * not hold the file system for long. */
@@ -103,15 +104,6 @@ pause_wanted(struct wt_spool *sp, bool stop)
 #define hook(p, segno)         ((void)0)
 #define pause_wanted(sp, stop) 0u
 #endif
-
-static uint64_t
-mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * WT_NS_PER_SEC + (uint64_t)ts.tv_nsec;
-}
 
 static const char *
 errname(int e)
@@ -494,7 +486,7 @@ static int
 do_job(struct wt_spool *sp, struct wt_spool_slot *s)
 {
 	char why[PATH_MAX + 64];
-	uint64_t t0 = mono_ns(), copied = 0;
+	uint64_t t0 = wt_mono_ns(), copied = 0;
 	int rc;
 
 	/* The writer set publish before it sealed: nothing to publish now,
@@ -528,7 +520,7 @@ do_job(struct wt_spool *sp, struct wt_spool_slot *s)
 	if (!s->in_dir)
 		__atomic_fetch_add(&sp->c.segments_archived, 1, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&sp->c.bytes_archived, copied, __ATOMIC_RELAXED);
-	__atomic_fetch_add(&sp->c.archive_ns, mono_ns() - t0, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&sp->c.archive_ns, wt_mono_ns() - t0, __ATOMIC_RELAXED);
 	clear_error(sp);
 	__atomic_store_n(&s->state, WT_SLOT_EMPTY, __ATOMIC_RELEASE);
 	return 0;
@@ -571,7 +563,7 @@ archiver_main(void *arg)
 		bool stop = __atomic_load_n(&sp->stop, __ATOMIC_ACQUIRE);
 		uint32_t pause = pause_wanted(sp, stop);
 		bool paused = pause == 1, hold_jobs = pause != 0;
-		uint64_t now = mono_ns();
+		uint64_t now = wt_mono_ns();
 		bool progress = false;
 
 		if (!paused) {
