@@ -3,10 +3,9 @@
  *
  * This struct is the payload of a record frame in a log segment (see
  * docs/FORMAT.md, which gives every offset): little-endian, fixed layout,
- * 304 bytes (record version 2; version 1 is its first 168). Its CSV and JSON renderings are the contract of DESIGN.md
- * section 3. Field meanings:
- *   a = the endpoint that is greater by (address, port); d[0] counts what a
- *   sent, d[1] what b sent.
+ * 304 bytes (record version 2; version 1 is its first 168). Its CSV and JSON renderings are the
+ * contract of DESIGN.md section 3. Field meanings: a = the endpoint that is greater by (address,
+ * port); d[0] counts what a sent, d[1] what b sent.
  */
 #ifndef WT_RECORD_H
 #define WT_RECORD_H

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "seglog_testlib.h"
+#include "wt_crc32c.h"
 
 /* 1000 records in 64 KiB segments: 4 x 209 + 164, read back identical. */
 static void
@@ -937,11 +938,22 @@ test_format_example(void)
 	tmpdir_remove(dir);
 }
 
-WT_TEST_MAIN(WT_TEST(test_round_trip), WT_TEST(test_default_size), WT_TEST(test_reopen),
-             WT_TEST(test_crash_exit), WT_TEST(test_crash_sigkill), WT_TEST(test_torn_last_sealed),
-             WT_TEST(test_torn_last_unsealed), WT_TEST(test_corrupt_header_middle),
-             WT_TEST(test_zeroed_seal_middle), WT_TEST(test_corrupt_crc_middle),
-             WT_TEST(test_bad_word_middle), WT_TEST(test_recover_over_bad_word),
-             WT_TEST(test_seq_gap), WT_TEST(test_stats_and_unknown), WT_TEST(test_typed_records),
+/* The frames' CRC is the standard CRC-32C: its check value (FORMAT.md's
+ * preamble), whole and continued across two calls, and of nothing. */
+static void
+test_crc_check_value(void)
+{
+	CHECK_EQ_U64(wt_crc32c(0, "123456789", 9), 0xe3069283u);
+	CHECK_EQ_U64(wt_crc32c(wt_crc32c(0, "1234", 4), "56789", 5), 0xe3069283u);
+	CHECK_EQ_U64(wt_crc32c(0, "", 0), 0);
+}
+
+WT_TEST_MAIN(WT_TEST(test_crc_check_value), WT_TEST(test_round_trip), WT_TEST(test_default_size),
+             WT_TEST(test_reopen), WT_TEST(test_crash_exit), WT_TEST(test_crash_sigkill),
+             WT_TEST(test_torn_last_sealed), WT_TEST(test_torn_last_unsealed),
+             WT_TEST(test_corrupt_header_middle), WT_TEST(test_zeroed_seal_middle),
+             WT_TEST(test_corrupt_crc_middle), WT_TEST(test_bad_word_middle),
+             WT_TEST(test_recover_over_bad_word), WT_TEST(test_seq_gap),
+             WT_TEST(test_stats_and_unknown), WT_TEST(test_typed_records),
              WT_TEST(test_newer_version), WT_TEST(test_errors), WT_TEST(test_live_read),
              WT_TEST(test_format_example))
