@@ -178,6 +178,15 @@ end_refusal(struct wt_exporter *ex, uint64_t now)
 	ex->error = 0;
 }
 
+/* The oldest waiting record is written or printed: off the backlog. */
+static void
+backlog_pop(struct wt_exporter *ex)
+{
+	ex->backlog_pkts -= pkts_of(&ex->backlog[ex->bl_head]);
+	ex->bl_head = (ex->bl_head + 1) % ex->cap_backlog;
+	ex->n_backlog--;
+}
+
 /* Offer the waiting records to the log, oldest first, at most @max. */
 static unsigned int
 drain_backlog(struct wt_exporter *ex, uint64_t now, unsigned int max)
@@ -192,9 +201,7 @@ drain_backlog(struct wt_exporter *ex, uint64_t now, unsigned int max)
 			return n;
 		}
 		note_written(ex, r);
-		ex->backlog_pkts -= pkts_of(r);
-		ex->bl_head = (ex->bl_head + 1) % ex->cap_backlog;
-		ex->n_backlog--;
+		backlog_pop(ex);
 		n++;
 	}
 	if (ex->n_backlog == 0 && ex->refused_since != 0)
@@ -259,12 +266,8 @@ wt_export_finish(struct wt_exporter *ex)
 		        "they follow as CSV\n",
 		        ex->n_backlog, ex->dir, strerror(-ex->error));
 		while (ex->n_backlog > 0) {
-			const struct wt_callrec *r = &ex->backlog[ex->bl_head];
-			print_record(ex, r);
-			ex->printed_from_backlog++;
-			ex->backlog_pkts -= pkts_of(r);
-			ex->bl_head = (ex->bl_head + 1) % ex->cap_backlog;
-			ex->n_backlog--;
+			print_record(ex, &ex->backlog[ex->bl_head]);
+			backlog_pop(ex);
 		}
 	}
 	fflush(stderr);

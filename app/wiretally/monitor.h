@@ -126,8 +126,7 @@ struct wt_rx {
 	  "most records waiting at once")                                                         \
 	_(printed, "records.printed", "records_printed",                                          \
 	  "records printed as CSV on stderr: not in the log")                                     \
-	_(printed_pkts, NULL, NULL, "packets in them")                                            \
-	_(printed_from_backlog, NULL, NULL, "of the printed records, the ones that had waited")
+	_(printed_pkts, NULL, NULL, "packets in them")
 
 struct wt_exporter {
 	struct wt_pipeline *pl;

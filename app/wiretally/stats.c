@@ -238,8 +238,7 @@ wt_summary_print(const struct wt_pipeline *pl)
 		        " records waited in memory (at most %" PRIu64 " at once), %" PRIu64
 		        " of them written later, %" PRIu64 " printed on stderr\n",
 		        ex->retries, (double)wt_export_refused_ns(ex, wt_now_ns()) / 1e9,
-		        ex->waited, ex->backlog_peak,
-		        ex->waited - ex->n_backlog - ex->printed_from_backlog, unwritten);
+		        ex->waited, ex->backlog_peak, ex->waited - ex->n_backlog, unwritten);
 	if (t.frag.learned || t.frag.unattributed)
 		fprintf(stderr,
 		        "  fragments: %" PRIu64 " first seen, %" PRIu64 " attributed, %" PRIu64
