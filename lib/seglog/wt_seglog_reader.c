@@ -622,26 +622,19 @@ start_segment(struct wt_seglog_reader *r)
 			report(r, WT_SEGLOG_PROBLEM_IO, path, 0, "cannot map: %s", strerror(errno));
 			continue;
 		}
-		r->base = m;
 		r->map_len = (size_t)sb.st_size;
 		r->path = path;
-		r->compressed = wt_seg_is_zstd(m, r->map_len);
-		if (r->compressed) {
-			uint8_t *raw;
-			size_t raw_len;
-			int zrc = wt_seg_zstd_load(m, r->map_len, &raw, &raw_len, why, sizeof(why));
-			munmap(m, r->map_len);
-			r->base = NULL;
-			if (zrc != 0) {
-				report(r, WT_SEGLOG_PROBLEM_HEADER, path, 0, "%s; segment skipped",
-				       why);
-				skip_segno(r, path);
-				continue;
-			}
-			r->base = raw;
-			r->map_len = raw_len;
-			r->st.compressed++;
+		uint8_t *base = m;
+		int zrc = wt_seg_unzstd(&base, &r->map_len, why, sizeof(why));
+		r->base = base;
+		if (zrc < 0) {
+			report(r, WT_SEGLOG_PROBLEM_HEADER, path, 0, "%s; segment skipped", why);
+			skip_segno(r, path);
+			continue;
 		}
+		r->compressed = zrc;
+		if (r->compressed)
+			r->st.compressed++;
 		switch (wt_seg_header_decode(r->base, r->map_len, &r->hdr, why, sizeof(why))) {
 		case WT_SEG_HDR_OK:
 			break;

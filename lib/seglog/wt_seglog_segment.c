@@ -153,25 +153,22 @@ wt_seg_map(int dirfd, const char *dir, const char *name, const char *what, struc
 		              strerror(-rc));
 		return rc;
 	}
-	bool compressed = wt_seg_is_zstd(m->base, m->size);
-	if (compressed) {
-		/* Sealed, so only read: its decompressed bytes stand in. */
-		uint8_t *raw;
-		size_t raw_len;
-		rc = wt_seg_zstd_load(m->base, m->size, &raw, &raw_len, why, sizeof(why));
-		munmap(m->base, m->size);
-		m->base = MAP_FAILED;
+	/* A compressed one is sealed, so only read: its decompressed bytes
+	 * stand in for the file. */
+	size_t len = (size_t)m->size;
+	rc = wt_seg_unzstd(&m->base, &len, why, sizeof(why));
+	bool compressed = rc > 0;
+	if (rc != 0) {
 		close(m->fd);
 		m->fd = -1;
-		if (rc != 0) {
-			wt_seg_seterr(err, errlen,
-			              "%s/%s: %s; cannot continue the log: move it aside", dir,
-			              name, why);
-			return -EBADMSG;
-		}
-		m->base = raw;
-		m->size = raw_len;
 	}
+	if (rc < 0) {
+		m->base = MAP_FAILED;
+		wt_seg_seterr(err, errlen, "%s/%s: %s; cannot continue the log: move it aside", dir,
+		              name, why);
+		return -EBADMSG;
+	}
+	m->size = len;
 	switch (wt_seg_header_decode(m->base, m->size, &m->h, why, sizeof(why))) {
 	case WT_SEG_HDR_OK:
 		break;

@@ -61,11 +61,12 @@ int wt_seg_recover(int dirfd, int fd, uint8_t *base, uint64_t size, struct wt_se
 /* @p (@len bytes) starts like a zstd frame, not like a segment. */
 int wt_seg_is_zstd(const void *p, size_t len);
 
-/* Decompress a compressed segment (@src, @len bytes) into a new private
- * anonymous mapping *@outp of *@lenp bytes (release with munmap()). 0, or
- * -EBADMSG / -ENOMEM with the reason in @why. */
-int wt_seg_zstd_load(const void *src, size_t len, uint8_t **outp, size_t *lenp, char *why,
-                     size_t whylen);
+/* A segment file mapped at *@basep (*@lenp bytes): when it is compressed,
+ * put a private anonymous mapping of its decompressed bytes in its place
+ * (release with munmap() as before) and unmap the file. @return 1 when it
+ * did, 0 for a raw segment (left as it is), or -EBADMSG / -ENOMEM with the
+ * reason in @why (the file unmapped, *@basep NULL). */
+int wt_seg_unzstd(uint8_t **basep, size_t *lenp, char *why, size_t whylen);
 
 /* The first @n bytes of the segment stored in @fd, compressed or not
  * (@n at most 4096). 0, or -errno / -EBADMSG. */

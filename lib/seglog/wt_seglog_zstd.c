@@ -28,9 +28,8 @@ wt_seg_is_zstd(const void *p, size_t len)
 	return len >= 4 && memcmp(p, magic, 4) == 0;
 }
 
-int
-wt_seg_zstd_load(const void *src, size_t len, uint8_t **outp, size_t *lenp, char *why,
-                 size_t whylen)
+static int
+zstd_load(const void *src, size_t len, uint8_t **outp, size_t *lenp, char *why, size_t whylen)
 {
 	unsigned long long n = ZSTD_getFrameContentSize(src, len);
 
@@ -56,6 +55,21 @@ wt_seg_zstd_load(const void *src, size_t len, uint8_t **outp, size_t *lenp, char
 	*outp = out;
 	*lenp = (size_t)n;
 	return 0;
+}
+
+int
+wt_seg_unzstd(uint8_t **basep, size_t *lenp, char *why, size_t whylen)
+{
+	uint8_t *raw;
+	size_t raw_len;
+
+	if (!wt_seg_is_zstd(*basep, *lenp))
+		return 0;
+	int rc = zstd_load(*basep, *lenp, &raw, &raw_len, why, whylen);
+	munmap(*basep, *lenp);
+	*basep = rc == 0 ? raw : NULL;
+	*lenp = rc == 0 ? raw_len : 0;
+	return rc == 0 ? 1 : rc;
 }
 
 int
