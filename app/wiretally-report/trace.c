@@ -46,11 +46,15 @@ wtrp_find(struct table *t, uint64_t id)
 	return i < t->nslot ? &t->c[t->slot[i] - 1] : NULL;
 }
 
+/* Connections the table first has room for (480 bytes each); it doubles
+ * as they come. Small, so that a short trace costs a small allocation. */
+#define FIRST_CONNS 64
+
 static struct conn *
 add(struct table *t, uint64_t id)
 {
 	if (t->n + 1 > t->nslot / 2) {
-		size_t ns = t->nslot ? t->nslot * 2 : 1024;
+		size_t ns = t->nslot ? t->nslot * 2 : 2 * FIRST_CONNS;
 		size_t *slot = calloc(ns, sizeof(*slot));
 		if (slot == NULL)
 			return NULL;
@@ -65,7 +69,7 @@ add(struct table *t, uint64_t id)
 		t->nslot = ns;
 	}
 	if (t->n == t->cap) {
-		size_t nc = t->cap ? t->cap * 2 : 1024;
+		size_t nc = t->cap ? t->cap * 2 : FIRST_CONNS;
 		struct conn *c = realloc(t->c, nc * sizeof(*c));
 		if (c == NULL)
 			return NULL;

@@ -119,15 +119,9 @@ build_eal_args(struct eal_args *a, const struct wt_opts *o, int user_argc, char 
 			eal_push(a, "--huge-unlink");
 		} else {
 			uint64_t pool_mb = (o->mbufs * 2560) >> 20;
-			/* the IPFIX sender's queue: an exact-size ring has the next
-			 * power of two above the count */
-			uint64_t ipfix_slots = rte_align64pow2(o->ipfix_queue + 1);
-			uint64_t ipfix_mb =
-			        o->ipfix ? ((ipfix_slots * sizeof(struct wt_callrec)) >> 20) + 1
-			                 : 0;
 			eal_push(a, "--no-huge");
 			eal_push(a, "-m");
-			eal_push(a, "%" PRIu64, 192 + pool_mb + 64 * o->rx_cores + ipfix_mb);
+			eal_push(a, "%" PRIu64, 192 + pool_mb + 64 * o->rx_cores);
 		}
 		eal_push(a, "--log-level=lib.eal:warning");
 		eal_push(a, "--log-level=lib.telemetry:error");

@@ -104,8 +104,8 @@ note_written(struct wt_exporter *ex, struct wt_callrec *r)
 {
 	ex->written++;
 	ex->written_pkts += pkts_of(r);
-	if (ex->ipfix != NULL) /* never waits: a full queue is counted */
-		wt_ipfix_sender_offer(ex->ipfix, r);
+	if (ex->ipfix != NULL) /* two stores: the sender reads it from the log */
+		wt_ipfix_sender_written(ex->ipfix, r->seq);
 }
 
 /* Grow the backlog ring (keeping its order). @return 0, or -1 at the bound

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* ipfix.c: the monitor's IPFIX sender thread and the exporter's ring to it. */
+/* ipfix.c: the monitor's IPFIX sender thread, which follows the log. */
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
@@ -9,44 +9,40 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <rte_errno.h>
-#include <rte_ring_elem.h>
 #include <rte_telemetry.h>
 
 #include "ipfix.h"
 #include "monitor.h"
 #include "wt_ipfix_export.h"
+#include "wt_record.h"
 #include "wt_seglog.h"
 #include "wt_time.h"
 
-#define BATCH        64
-#define SAY_EVERY_NS (60 * WT_NS_PER_SEC)
-#define WAIT_MS      50
+#define BATCH   64
+#define WAIT_MS 50
+#define IDLE_US 1000 /* caught up with the exporter: look again this much later */
 
 struct wt_ipfix_sender {
-	struct rte_ring *ring;
 	struct wt_ipfix_exporter *x;
 	pthread_t thread;
 	int started;
 	double stall_s;
-	int stop; /* atomic: the exporter offers no more; send what is left */
+	int stop; /* atomic: the exporter writes no more; send what is left */
 	char url[300];
 	char log_dir[4096], spool_dir[4096];
-	/* written by the exporter lcore only (read racily for display) */
-	uint64_t offered, queue_full, full_first_seq, full_last_seq, queue_max;
-	uint64_t last_seq; /* of the last record offered (atomic) */
-	int diverted;      /* atomic, release after full_first_seq: the ring is no longer fed */
+	uint64_t first_seq, first_segment; /* of this run's records in the log */
+	/* written by the exporter lcore (atomic stores, read by any thread) */
+	uint64_t offered;  /* records this run wrote to the log */
+	uint64_t last_seq; /* seq of the last of them (release: it is committed) */
 	/* published by the sender thread under lock */
 	pthread_mutex_t lock;
 	struct wt_ipfix_exporter_stats xst;
 	uint64_t unsent_at_exit;
-	/* sender thread only */
-	uint64_t said_full, said_full_ns;
-	struct wt_seglog_reader *log; /* after the ring filled: the log, followed */
-	uint64_t log_next_seq;        /* next seq wanted from the log */
+	/* sender thread only, next_seq and behind_max also read for display */
+	struct wt_seglog_reader *log; /* the log, followed from first_segment */
+	uint64_t next_seq;            /* next seq wanted from the log (atomic) */
+	uint64_t behind_max;          /* most records written and not yet read (atomic) */
 	int log_failed;               /* the log could not be opened (said) */
-	int log_seq_set;              /* log_next_seq is meaningful */
-	uint64_t from_log;            /* atomic: records read back from the log */
 };
 
 static void
@@ -54,6 +50,15 @@ say(void *arg, const char *line)
 {
 	(void)arg;
 	WT_LOG(WARNING, "%s\n", line);
+}
+
+/* A damaged frame in the log being followed: its record is not sent. */
+static void
+say_problem(void *arg, enum wt_seglog_problem p, const char *path, uint64_t offset, const char *msg)
+{
+	(void)arg;
+	WT_LOG(ERR, "IPFIX: reading the log: %s (%s) at %s offset %" PRIu64 "\n", msg,
+	       wt_seglog_problem_name(p), path, offset);
 }
 
 static void
@@ -66,59 +71,55 @@ publish(struct wt_ipfix_sender *s)
 	pthread_mutex_unlock(&s->lock);
 }
 
-/* The queue overflowed since the last look: say so, at most once a minute. */
-static void
-report_full(struct wt_ipfix_sender *s)
-{
-	uint64_t full = __atomic_load_n(&s->queue_full, __ATOMIC_RELAXED);
-	uint64_t now = wt_now_ns();
-
-	if (full == s->said_full || (s->said_full_ns && now - s->said_full_ns < SAY_EVERY_NS))
-		return;
-	WT_LOG(WARNING,
-	       "IPFIX: the queue to %s is full (%u records): from seq %" PRIu64
-	       " on, records are read back from the log and sent from there (%" PRIu64
-	       " so far, up to seq %" PRIu64 ")\n",
-	       s->url, rte_ring_get_capacity(s->ring),
-	       __atomic_load_n(&s->full_first_seq, __ATOMIC_RELAXED), full,
-	       __atomic_load_n(&s->full_last_seq, __ATOMIC_RELAXED));
-	s->said_full = full;
-	s->said_full_ns = now;
-}
-
 static uint64_t
 mono_s(void)
 {
 	return wt_mono_ns() / WT_NS_PER_SEC;
 }
 
+/* Records written to the log and not yet read by the sender. */
+static uint64_t
+behind(const struct wt_ipfix_sender *s)
+{
+	if (__atomic_load_n(&s->offered, __ATOMIC_ACQUIRE) == 0)
+		return 0;
+	uint64_t last = __atomic_load_n(&s->last_seq, __ATOMIC_ACQUIRE);
+	uint64_t next = __atomic_load_n(&s->next_seq, __ATOMIC_RELAXED);
+	return next <= last ? last + 1 - next : 0;
+}
+
 /*
- * After the ring filled: the next records from the log, from
- * full_first_seq on, into @batch (at most BATCH). The log is followed: a
- * record the exporter wrote after the last call is found by the next one.
- * @return the number of records, 0 when nothing new is committed yet.
+ * The next records of this run from the log into @batch (at most BATCH),
+ * read only when the exporter says some are written: the follow-mode
+ * reader lists the directories at its live end, so it is not polled idle.
+ * @return the number of records, 0 when none is waiting.
  */
 static unsigned int
 read_log(struct wt_ipfix_sender *s, struct wt_callrec *batch)
 {
+	uint64_t waiting = behind(s);
+	if (waiting == 0 || s->log_failed)
+		return 0;
+	if (waiting > s->behind_max)
+		__atomic_store_n(&s->behind_max, waiting, __ATOMIC_RELAXED);
 	if (s->log == NULL) {
-		if (s->log_failed)
-			return 0;
 		const char *paths[1] = {s->log_dir};
 		struct wt_seglog_reader_conf rc = {
 		        .paths = paths,
 		        .npaths = 1,
 		        .spool_dir = s->spool_dir[0] ? s->spool_dir : NULL,
 		        .follow = 1,
+		        .follow_from_segment = s->first_segment,
+		        .problem = say_problem,
 		};
 		char err[512];
 		s->log = wt_seglog_reader_open(&rc, err, sizeof(err));
 		if (s->log == NULL) {
 			WT_LOG(ERR,
-			       "IPFIX: cannot read the log back after the queue filled: %s; "
-			       "records "
-			       "from seq %" PRIu64 " on are not sent over IPFIX\n",
-			       err, s->log_next_seq);
+			       "IPFIX: cannot read the log: %s; no record is sent over IPFIX "
+			       "(they are in the log: wiretally-read --ipfix URL --seq %" PRIu64
+			       "- sends them)\n",
+			       err, s->first_seq);
 			s->log_failed = 1;
 			return 0;
 		}
@@ -126,24 +127,13 @@ read_log(struct wt_ipfix_sender *s, struct wt_callrec *batch)
 	struct wt_seglog_frame f;
 	unsigned int n = 0;
 	while (n < BATCH && wt_seglog_reader_next(s->log, &f) == 1) {
-		if (f.type != WT_SEGLOG_FRAME_RECORD || f.seq < s->log_next_seq ||
+		if (f.type != WT_SEGLOG_FRAME_RECORD || f.seq < s->next_seq ||
 		    wt_seglog_frame_record(&f, &batch[n]) != 0)
 			continue;
-		s->log_next_seq = f.seq + 1;
+		__atomic_store_n(&s->next_seq, f.seq + 1, __ATOMIC_RELAXED);
 		n++;
 	}
-	if (n)
-		__atomic_store_n(&s->from_log, s->from_log + n, __ATOMIC_RELAXED);
 	return n;
-}
-
-/* Every record offered is in the ring or was read from the log. */
-static int
-log_caught_up(const struct wt_ipfix_sender *s)
-{
-	if (!__atomic_load_n(&s->diverted, __ATOMIC_ACQUIRE))
-		return 1;
-	return s->log_failed || s->log_next_seq > __atomic_load_n(&s->last_seq, __ATOMIC_ACQUIRE);
 }
 
 static void *
@@ -153,42 +143,29 @@ sender_main(void *arg)
 	struct wt_callrec batch[BATCH];
 	unsigned int n = 0, pos = 0;
 	uint64_t last_progress = mono_s();
-	int polled_log = 0; /* this round looked for records in the log */
 
 	for (;;) {
 		int stopping = __atomic_load_n(&s->stop, __ATOMIC_ACQUIRE);
 		int rc = 0;
 		if (pos == n) {
-			n = rte_ring_sc_dequeue_burst_elem(s->ring, batch, sizeof(batch[0]), BATCH,
-			                                   NULL);
+			n = read_log(s, batch);
 			pos = 0;
-			/* the ring is empty for good once it filled: the rest from the log */
-			if (n == 0 && __atomic_load_n(&s->diverted, __ATOMIC_ACQUIRE)) {
-				if (!s->log_seq_set) {
-					s->log_next_seq = __atomic_load_n(&s->full_first_seq,
-					                                  __ATOMIC_RELAXED);
-					s->log_seq_set = 1;
-				}
-				n = read_log(s, batch);
-				polled_log = 1;
-			}
 		}
 		while (pos < n && (rc = wt_ipfix_exporter_add(s->x, &batch[pos])) == 0) {
 			pos++;
 			last_progress = mono_s();
 		}
-		/* nothing more waiting: let the message being built go out */
-		if (rc == 0 && pos == n && rte_ring_empty(s->ring)) {
+		/* nothing more written: let the message being built go out */
+		if (rc == 0 && pos == n && (behind(s) == 0 || s->log_failed)) {
 			struct wt_ipfix_exporter_stats before;
 			wt_ipfix_exporter_stats(s->x, &before);
 			rc = wt_ipfix_exporter_flush(s->x);
 			if (rc == 0 && before.records_pending)
 				last_progress = mono_s();
-			if (rc == 0 && stopping && log_caught_up(s))
+			if (rc == 0 && stopping)
 				break;
 		}
 		publish(s);
-		report_full(s);
 		if (rc != 0 && rc != -EAGAIN) {
 			WT_LOG(ERR, "IPFIX: %s: %s; no more records are sent over IPFIX\n", s->url,
 			       strerror(-rc));
@@ -199,22 +176,14 @@ sender_main(void *arg)
 		if (rc == -EAGAIN)
 			wt_ipfix_exporter_wait(s->x, WAIT_MS);
 		else if (n == 0)
-			/* idle: the ring is polled every millisecond, the log (which
-			 * lists its directories again) every 20 */
-			usleep(polled_log ? 20000 : 1000);
-		polled_log = 0;
+			usleep(IDLE_US);
 	}
 	struct wt_ipfix_exporter_stats st;
 	wt_ipfix_exporter_stats(s->x, &st);
 	pthread_mutex_lock(&s->lock);
 	s->xst = st;
-	s->unsent_at_exit = (n - pos) + rte_ring_count(s->ring) + st.records_pending;
-	/* after a full ring: what the log did not give back in time */
-	uint64_t last = __atomic_load_n(&s->last_seq, __ATOMIC_ACQUIRE);
-	uint64_t next = s->log_seq_set ? s->log_next_seq
-	                               : __atomic_load_n(&s->full_first_seq, __ATOMIC_RELAXED);
-	if (__atomic_load_n(&s->diverted, __ATOMIC_ACQUIRE) && next <= last)
-		s->unsent_at_exit += last + 1 - next;
+	/* read and not handed over, not read, handed over and not sent */
+	s->unsent_at_exit = (n - pos) + behind(s) + st.records_pending;
 	pthread_mutex_unlock(&s->lock);
 	wt_seglog_reader_close(s->log);
 	s->log = NULL;
@@ -231,12 +200,12 @@ wt_ipfix_sender_start(const struct wt_ipfix_sender_conf *conf, char *err, size_t
 	}
 	pthread_mutex_init(&s->lock, NULL);
 	snprintf(s->url, sizeof(s->url), "%s", conf->url);
-	if (conf->log_dir != NULL)
-		snprintf(s->log_dir, sizeof(s->log_dir), "%s", conf->log_dir);
+	snprintf(s->log_dir, sizeof(s->log_dir), "%s", conf->log_dir);
 	if (conf->spool_dir != NULL)
 		snprintf(s->spool_dir, sizeof(s->spool_dir), "%s", conf->spool_dir);
-	if (!s->log_dir[0])
-		s->log_failed = 1; /* nothing to read back: a full ring loses records */
+	s->first_seq = conf->first_seq;
+	s->first_segment = conf->first_segment;
+	s->next_seq = conf->first_seq;
 	struct wt_ipfix_exporter_conf xc = {
 	        .url = conf->url,
 	        .domain = conf->domain,
@@ -246,14 +215,6 @@ wt_ipfix_sender_start(const struct wt_ipfix_sender_conf *conf, char *err, size_t
 	s->x = wt_ipfix_exporter_open(&xc, err, errlen);
 	if (s->x == NULL)
 		goto fail;
-	s->ring = rte_ring_create_elem("wt_ipfix", sizeof(struct wt_callrec), conf->queue,
-	                               (int)rte_socket_id(),
-	                               RING_F_SP_ENQ | RING_F_SC_DEQ | RING_F_EXACT_SZ);
-	if (s->ring == NULL) {
-		snprintf(err, errlen, "IPFIX: cannot create a queue of %" PRIu32 " records: %s",
-		         conf->queue, rte_strerror(rte_errno));
-		goto fail;
-	}
 	pthread_attr_t attr;
 	sigset_t all, old;
 	int rc;
@@ -278,23 +239,10 @@ fail:
 }
 
 void
-wt_ipfix_sender_offer(struct wt_ipfix_sender *s, const struct wt_callrec *r)
+wt_ipfix_sender_written(struct wt_ipfix_sender *s, uint64_t seq)
 {
-	__atomic_store_n(&s->offered, s->offered + 1, __ATOMIC_RELAXED);
-	__atomic_store_n(&s->last_seq, r->seq, __ATOMIC_RELEASE);
-	if (s->diverted ||
-	    rte_ring_sp_enqueue_elem(s->ring, (void *)(uintptr_t)r, sizeof(*r)) != 0) {
-		if (s->queue_full == 0)
-			__atomic_store_n(&s->full_first_seq, r->seq, __ATOMIC_RELAXED);
-		__atomic_store_n(&s->full_last_seq, r->seq, __ATOMIC_RELAXED);
-		__atomic_store_n(&s->queue_full, s->queue_full + 1, __ATOMIC_RELAXED);
-		/* from here on the sender reads the log: nothing more in the ring */
-		__atomic_store_n(&s->diverted, 1, __ATOMIC_RELEASE);
-		return;
-	}
-	unsigned int depth = rte_ring_count(s->ring);
-	if (depth > s->queue_max)
-		__atomic_store_n(&s->queue_max, depth, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->last_seq, seq, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->offered, s->offered + 1, __ATOMIC_RELEASE);
 }
 
 void
@@ -313,13 +261,10 @@ wt_ipfix_sender_stats(const struct wt_ipfix_sender *s, struct wt_ipfix_sender_st
 {
 	struct wt_ipfix_sender *m = (struct wt_ipfix_sender *)(uintptr_t)s;
 	memset(st, 0, sizeof(*st));
-	st->offered = __atomic_load_n(&s->offered, __ATOMIC_RELAXED);
-	st->queue_full = __atomic_load_n(&s->queue_full, __ATOMIC_RELAXED);
-	st->full_first_seq = __atomic_load_n(&s->full_first_seq, __ATOMIC_RELAXED);
-	st->full_last_seq = __atomic_load_n(&s->full_last_seq, __ATOMIC_RELAXED);
-	st->queue_max = __atomic_load_n(&s->queue_max, __ATOMIC_RELAXED);
-	st->from_log = __atomic_load_n(&s->from_log, __ATOMIC_RELAXED);
-	st->queued = rte_ring_count(s->ring);
+	st->offered = __atomic_load_n(&s->offered, __ATOMIC_ACQUIRE);
+	st->behind = behind(s);
+	st->behind_max = __atomic_load_n(&s->behind_max, __ATOMIC_RELAXED);
+	st->first_seq = s->first_seq;
 	pthread_mutex_lock(&m->lock);
 	st->sent = s->xst.records_sent;
 	st->resent = s->xst.records_resent;
@@ -341,12 +286,10 @@ wt_ipfix_sender_stats(const struct wt_ipfix_sender *s, struct wt_ipfix_sender_st
 	_(records_offered, offered)               \
 	_(records_sent, sent)                     \
 	_(records_resent, resent)                 \
-	_(records_queue_full, queue_full)         \
-	_(records_from_log, from_log)             \
 	_(records_lost, lost)                     \
 	_(records_unsent_at_exit, unsent_at_exit) \
-	_(queued, queued)                         \
-	_(queue_max, queue_max)                   \
+	_(records_behind, behind)                 \
+	_(records_behind_max, behind_max)         \
 	_(messages, messages)                     \
 	_(bytes, bytes)                           \
 	_(template_sends, template_sends)         \
@@ -386,12 +329,6 @@ wt_ipfix_sender_summary(const struct wt_ipfix_sender *s, FILE *f)
 	if (st.resent)
 		fprintf(f, ", %" PRIu64 " sent again after a broken connection", st.resent);
 	fprintf(f, "\n");
-	if (st.queue_full)
-		fprintf(f,
-		        "  ipfix: the queue filled at seq %" PRIu64 ": %" PRIu64
-		        " records (to seq %" PRIu64 ") went through the log, %" PRIu64
-		        " read back from it\n",
-		        st.full_first_seq, st.queue_full, st.full_last_seq, st.from_log);
 	uint64_t not_sent = st.lost + st.unsent_at_exit;
 	if (not_sent == 0 && st.connect_failures == 0)
 		return;
@@ -439,7 +376,6 @@ wt_ipfix_sender_free(struct wt_ipfix_sender *s)
 		return;
 	wt_ipfix_sender_stop(s, 0);
 	wt_ipfix_exporter_close(s->x);
-	rte_ring_free(s->ring);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
 }

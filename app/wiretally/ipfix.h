@@ -2,20 +2,18 @@
 /* ipfix.h: the monitor's IPFIX sender: records written to the log, also to a collector, off the
  * exporter lcore.
  *
- * How it works: the exporter lcore, after a record is in the log, offers a
- * copy to a single-producer/single-consumer ring (one rte_ring enqueue, no
- * system call, never a wait). A sender thread on the control CPUs takes
- * records from the ring and hands them to lib/ipfix's exporting process
- * (UDP or TCP), which may wait for the collector as long as it needs: the
- * log never waits for it. When the ring is full (collector down or slower
- * than the traffic for longer than the ring lasts), the exporter stops
- * offering: that record and every later one reach the sender through the
- * log itself, which the sender then follows (a wt_seglog follow-mode reader
- * on the output directory and the spool, from the first record the ring
- * did not take), so a full ring loses nothing (counted: queue_full, the
- * records read back: from_log). Over TCP, what waits in the ring and what
- * the collector did not acknowledge before a broken connection is sent after
- * the reconnect. docs/ARCHITECTURE.md, "IPFIX sender".
+ * How it works: the log is the only source. After a record is in the log,
+ * the exporter lcore publishes its seq (two stores, no system call, never a
+ * wait). A sender thread on the control CPUs follows the log from the
+ * first segment and the first seq of this run (a wt_seglog follow-mode
+ * reader on the output directory and the spool, opened at the first
+ * record) and hands the records to lib/ipfix's exporting process (UDP or
+ * TCP), which may wait for the collector as long as it needs: the log
+ * never waits for it, and however far behind the collector falls the
+ * records are read when it takes them again (counted: behind, behind_max).
+ * Over TCP, what the collector did not acknowledge before a broken
+ * connection is sent after the reconnect. docs/ARCHITECTURE.md, "IPFIX
+ * sender".
  */
 #ifndef WT_MONITOR_IPFIX_H
 #define WT_MONITOR_IPFIX_H
@@ -25,56 +23,52 @@
 
 #include <rte_lcore.h>
 
-#include "wt_record.h"
-
 struct wt_ipfix_sender;
 
 struct wt_ipfix_sender_conf {
 	const char *url;          /* udp:// or tcp:// collector */
 	uint32_t domain;          /* observation domain id */
 	double template_refresh;  /* UDP template re-send interval, s */
-	uint32_t queue;           /* ring capacity, records */
 	const rte_cpuset_t *cpus; /* where the sender thread runs (the control CPUs) */
-	const char *log_dir;      /* the log (output directory), read back after a full ring */
+	const char *log_dir;      /* the log (output directory), followed */
 	const char *spool_dir;    /* and its spool, or NULL */
+	uint64_t first_seq;       /* seq of this run's first record (wt_seglog_next_seq) */
+	uint64_t first_segment;   /* its segment, at the latest (wt_seglog_next_segment_no) */
 };
 
-/* Counters: the sender thread's, plus the exporter's offers. */
+/* Counters: the sender thread's, plus the exporter's. */
 struct wt_ipfix_sender_stats {
-	uint64_t offered;    /* records written to the log and offered */
-	uint64_t queue_full; /* offered when the ring was full, or after: read from the log */
-	uint64_t full_first_seq, full_last_seq; /* seq range of those (when queue_full) */
-	uint64_t from_log;                      /* records the sender read back from the log */
-	uint64_t queued;                        /* in the ring now */
-	uint64_t queue_max;                     /* most records the ring held */
+	uint64_t offered;    /* records this run wrote to the log (each is to be sent) */
+	uint64_t first_seq;  /* seq of the first of them */
+	uint64_t behind;     /* written to the log, not yet read by the sender */
+	uint64_t behind_max; /* the most seen */
 	uint64_t sent, resent, lost, pending;
 	uint64_t messages, bytes, template_sends;
 	uint64_t connects, connect_failures, disconnects;
-	uint64_t unsent_at_exit; /* in the ring or pending when the sender gave up */
+	uint64_t unsent_at_exit; /* not read from the log, or pending, when the sender gave up */
 	int connected;
 };
 
 /**
- * Check the URL, resolve the collector, create the ring, start the thread
- * (named "wt-ipfix", every signal blocked). Call after rte_eal_init().
+ * Check the URL, resolve the collector, start the thread (named
+ * "wt-ipfix", every signal blocked). Call after wt_seglog_open().
  * @return the sender, or NULL with @err naming the cause (bad URL, unknown
- * host, no memory for the ring, thread creation).
+ * host, thread creation).
  */
 struct wt_ipfix_sender *wt_ipfix_sender_start(const struct wt_ipfix_sender_conf *conf, char *err,
                                               size_t errlen);
 
 /**
- * Offer one record written to the log. Exporter lcore only (the single
- * producer). Never blocks: from the first record the ring does not take,
- * the sender reads the records from the log instead (queue_full).
+ * The log took the record numbered @seq (committed: wt_seglog_append()
+ * returned 0). Exporter lcore only, in seq order. Never blocks.
  */
-void wt_ipfix_sender_offer(struct wt_ipfix_sender *s, const struct wt_callrec *r);
+void wt_ipfix_sender_written(struct wt_ipfix_sender *s, uint64_t seq);
 
 /**
- * After the last offer (and before the log is closed): let the sender send
- * what is left, from the ring and from the log (giving up when it made no
- * progress for @stall_s seconds: collector unreachable), stop and join the
- * thread. Control thread.
+ * After the last record is written (and before the log is closed): let the
+ * sender send what is left in the log (giving up when it made no progress
+ * for @stall_s seconds: collector unreachable), stop and join the thread.
+ * Control thread.
  */
 void wt_ipfix_sender_stop(struct wt_ipfix_sender *s, double stall_s);
 

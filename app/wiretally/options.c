@@ -384,7 +384,7 @@ apply(struct wt_opts *o, enum wt_opt_id id, const char *val, const char *where)
 		o->ipfix_template_refresh = s;
 		break;
 	case WT_OPTID_IPFIX_QUEUE:
-		o->ipfix_queue = u;
+		o->ipfix_queue_given = strcmp(where, "default") != 0; /* no longer used */
 		break;
 	case WT_OPTID_QUIET:
 		o->quiet = b;

@@ -93,8 +93,8 @@ enum wt_opt_kind {
 	_(IPFIX_TEMPLATE_REFRESH, "ipfix-template-refresh", 0, WT_OPT_SECS, "60", 0.1, 86400,      \
 	  "IPFIX over UDP: seconds between template re-sends (also every 1000 messages)")          \
 	_(IPFIX_QUEUE, "ipfix-queue", 0, WT_OPT_UINT, "65536", 64, 16777216,                       \
-	  "records waiting for the IPFIX sender; when it is full the sender reads that record "    \
-	  "and every later one back from the log (none is skipped)")                               \
+	  "no longer used: the IPFIX sender reads every record from the log (accepted, with a "    \
+	  "warning, so that older command lines and configs still start)")                         \
 	_(PROGRESS, "progress", 0, WT_OPT_STR, "auto", 0, 0,                                       \
 	  "one-line rate display on stderr every second: on, off, or auto (on a terminal)")        \
 	_(DURATION, "duration", 0, WT_OPT_SECS, "0", 0, 31536000,                                  \
@@ -145,8 +145,8 @@ struct wt_opts {
 	const char *ipfix; /* collector URL, NULL = none */
 	uint64_t ipfix_domain;
 	double ipfix_template_refresh;
-	uint64_t ipfix_queue;
-	int progress; /* -1 auto, 0 off, 1 on */
+	int ipfix_queue_given; /* --ipfix-queue: no longer used, said at start */
+	int progress;          /* -1 auto, 0 off, 1 on */
 	double duration;
 	int quiet;
 	int help;

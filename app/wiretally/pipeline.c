@@ -232,10 +232,12 @@ wt_step_pipeline(struct wt_run *r)
 		struct wt_ipfix_sender_conf ic = {.url = o->ipfix,
 		                                  .domain = (uint32_t)o->ipfix_domain,
 		                                  .template_refresh = o->ipfix_template_refresh,
-		                                  .queue = (uint32_t)o->ipfix_queue,
 		                                  .cpus = &ctl_cpus,
 		                                  .log_dir = o->output,
-		                                  .spool_dir = r->spool};
+		                                  .spool_dir = r->spool,
+		                                  .first_seq = wt_seglog_next_seq(pl->ex.log),
+		                                  .first_segment =
+		                                          wt_seglog_next_segment_no(pl->ex.log)};
 		pl->ex.ipfix = wt_ipfix_sender_start(&ic, errbuf, sizeof(errbuf));
 		if (pl->ex.ipfix == NULL) {
 			fprintf(stderr, "wiretally: %s\n", errbuf);
@@ -335,10 +337,13 @@ wt_step_say_setup(struct wt_run *r)
 		                                          : o->segment_size >> 10,
 		        o->segment_size % (1u << 20) == 0 ? "MiB" : "KiB", zs, mode, r->run_id,
 		        wt_seglog_next_seq(pl->ex.log));
+		if (o->ipfix_queue_given)
+			fprintf(stderr, "wiretally: --ipfix-queue is no longer used: the IPFIX "
+			                "sender reads every record from the log\n");
 		if (o->ipfix != NULL)
 			fprintf(stderr,
 			        "wiretally: IPFIX: every record written is also sent to %s "
-			        "(observation domain %" PRIu64 ", queue of %" PRIu64 " records)\n",
-			        o->ipfix, o->ipfix_domain, o->ipfix_queue);
+			        "(observation domain %" PRIu64 "), read from the log\n",
+			        o->ipfix, o->ipfix_domain);
 	}
 }

@@ -205,6 +205,12 @@ int wt_seglog_close(struct wt_seglog_writer *w);
 /** Sequence number the next appended record will get. Owner thread only. */
 uint64_t wt_seglog_next_seq(const struct wt_seglog_writer *w);
 
+/** Number the next segment created will get: right after wt_seglog_open(),
+ * the first segment that can hold a record this writer appends (a reader
+ * following only this writer's records starts there:
+ * wt_seglog_reader_conf.follow_from_segment). Owner thread only. */
+uint64_t wt_seglog_next_segment_no(const struct wt_seglog_writer *w);
+
 /** Path of the segment being written, or "" before the first append. */
 const char *wt_seglog_current_path(const struct wt_seglog_writer *w);
 
@@ -350,6 +356,10 @@ struct wt_seglog_reader_conf {
 	 * (yet): it then holds nothing. See "Follow mode: how it works" in
 	 * wt_seglog_reader.c. 0: read what exists, once. */
 	int follow;
+	/* Follow mode: segments numbered below this one are never read (not
+	 * even opened), so a reader of one writer's records does not pass over
+	 * the segments of earlier runs. 0: from the first segment. */
+	uint64_t follow_from_segment;
 };
 
 /** One frame, valid until the next wt_seglog_reader_next() or _close(). */

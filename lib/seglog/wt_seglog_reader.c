@@ -383,6 +383,10 @@ follow_open(struct wt_seglog_reader *r, const struct wt_seglog_reader_conf *conf
 			return -EINVAL;
 		}
 	}
+	if (conf->follow_from_segment > 0) { /* as if the lower numbers were listed */
+		r->have_listed = 1;
+		r->listed_max = conf->follow_from_segment - 1;
+	}
 	r->dir = strdup(conf->paths[0]);
 	r->spool = conf->spool_dir ? strdup(conf->spool_dir) : NULL;
 	if (r->dir == NULL || (conf->spool_dir != NULL && r->spool == NULL)) {

@@ -388,6 +388,12 @@ wt_seglog_next_seq(const struct wt_seglog_writer *w)
 	return w->next_seq;
 }
 
+uint64_t
+wt_seglog_next_segment_no(const struct wt_seglog_writer *w)
+{
+	return w->next_segno;
+}
+
 const char *
 wt_seglog_current_path(const struct wt_seglog_writer *w)
 {

@@ -18,9 +18,10 @@ TEST is one of:
            expert warning or error (malformed, sequence), every flow equals
            the CSV; and the same for the --format ipfix file
   monitor  wiretally --ipfix: UDP to an IPv6 collector, TCP to a collector
-           that starts late, to one that never comes (with a 64-record
-           queue: the overflow read back from the log, every record once; an absent
-           collector: counted, summary, exit 0, log complete), a bad URL
+           that starts late, TCP on a log that holds an earlier run (the
+           sender follows the log through segment rolls and the spool: this
+           run's records, every one once), to one that never comes
+           (counted, summary, exit 0, log complete), a bad URL
   nfacctd  pmacct's nfacctd (print plugin, config/wiretally-primitives.lst)
            collects the monitor's stream (IPv4) and the reader's (IPv6):
            every record's fields, both directions, equal the CSV
@@ -742,8 +743,9 @@ def ipfix_telemetry(tmp, wiretally, sample):
     log('telemetry /wiretally/ipfix: %s' % answer)
     if not isinstance(answer, dict) or answer.get('collector') != url or \
             answer.get('connected') != 1 or \
-            not all(k in answer for k in ('records_offered', 'records_sent', 'records_queue_full',
-                                          'records_lost', 'queued', 'messages', 'bytes')):
+            not all(k in answer for k in ('records_offered', 'records_sent', 'records_behind',
+                                          'records_behind_max', 'records_lost', 'messages',
+                                          'bytes')):
         errs.append('telemetry /wiretally/ipfix answered %r' % (answer,))
     if mon.returncode != 0 or 'ipfix: 13 records to %s: 13 sent' % url not in err:
         errs.append('the monitor (infinite_rx, --duration 4) exited %d:\n%s' %
@@ -753,7 +755,8 @@ def ipfix_telemetry(tmp, wiretally, sample):
 
 def test_monitor(tmp, wiretally, reader, sample, corpus):
     """The monitor's --ipfix: UDP to nfcapd and to an IPv6 collector, TCP to
-    a collector that comes late, one that never comes, a full queue."""
+    a collector that comes late, one that never comes, a log that holds an
+    earlier run."""
     errs = []
     gen = os.path.join(tmp, 'gen.pcap')
     gen_pcap(gen)
@@ -792,19 +795,22 @@ def test_monitor(tmp, wiretally, reader, sample, corpus):
                          (len(records), re.escape(url), len(records)), err):
             errs.append('monitor %s: the summary does not say %d sent:\n%s' %
                         (url, len(records), err))
-    # 3. a queue of 64 records and a TCP collector: what the queue cannot
-    # take goes through the log (the sender follows it): every record
-    # arrives, once; 15,000 records in 2 MiB segments through the default
-    # spool (hugetlbfs when there is room): rolls and archive moves under
-    # the sender's reader
+    # 3. the sender follows the log: a log that already holds an earlier
+    # run's 500 records, then 15,000 records in 2 MiB segments through the
+    # default spool (hugetlbfs when there is room) with a TCP collector:
+    # rolls and archive moves under the sender's reader; exactly this run's
+    # records arrive, once each; --ipfix-queue (no longer used) is said
     many = os.path.join(tmp, 'many.pcap')
     many_udp_pcap(many, 500)
     big = os.path.join(tmp, 'big.pcap')
     nbig = 15000
     many_udp_pcap(big, nbig)
+    logdir = os.path.join(tmp, 'log-follow')
+    os.makedirs(logdir)
+    run([wiretally, '-q', '--spool', 'off', '-o', logdir, '--pcap', many])
+    before = max(int(c['seq']) for c in csv_records(reader, logdir))
     port = free_port(socket.SOCK_STREAM)
     url = 'tcp://127.0.0.1:%d' % port
-    logdir = os.path.join(tmp, 'log-small-queue')
     col = ic.Collector('tcp', '127.0.0.1', port)
     proc = monitor_ipfix(wiretally, [big], logdir, url,
                          ['--ipfix-queue', '64', '--segment-size', '2M'], spool=True)
@@ -813,31 +819,31 @@ def test_monitor(tmp, wiretally, reader, sample, corpus):
     col.close()
     records = csv_records(reader, logdir)
     st = monitor_stats(reader, logdir)
-    log('monitor, queue of 64, collector there, %s: exit %d, %d records, stats %s' %
-        ('through a spool' if 'through the spool' in err else 'no spool (no hugepages)', rc,
-         len(records), st))
+    log('monitor after an earlier run, collector there, %s: exit %d, %d records in the log, '
+        'stats %s' % ('through a spool' if 'through the spool' in err else
+                      'no spool (no hugepages)', rc, len(records), st))
     segs = [f for f in os.listdir(logdir) if f.endswith('.wts')]
-    if rc != 0 or len(records) != nbig or len(segs) < 2:
-        errs.append('monitor with a queue of 64: exit %d, %d records (want 0, %d), %d segments '
-                    '(want 2 or more):\n%s' % (rc, len(records), nbig, len(segs), err))
-    errs += compare_decoded(records, [ic.biflow(r) for r in col.records], 'small queue')
-    full, back = st.get('ipfix.records_queue_full', 0), st.get('ipfix.records_from_log', -1)
-    if st.get('ipfix.records_sent') != nbig or full < nbig - 64 - 64 - 1 or back != full:
-        errs.append('monitor with a queue of 64: stats %s (want %d sent, the overflow read '
-                    'back from the log)' % (st, nbig))
-    if not re.search(r'IPFIX: the queue to %s is full \(64 records\): from seq \d+ on, records '
-                     r'are read back from the log' % re.escape(url), err) or \
-            not re.search(r'ipfix: the queue filled at seq \d+: %d records \(to seq %d\) went '
-                          r'through the log, %d read back from it' % (full, nbig - 1, full), err):
-        errs.append('monitor: the queue filling is not said as it should be:\n%s' % err)
+    ours = [c for c in records if int(c['seq']) > before]
+    if rc != 0 or len(records) != 500 + nbig or len(ours) != nbig or len(segs) < 3:
+        errs.append('monitor following its log: exit %d, %d records (want 0, %d), %d segments '
+                    '(want 3 or more):\n%s' % (rc, len(records), 500 + nbig, len(segs), err))
+    errs += compare_decoded(ours, [ic.biflow(r) for r in col.records], 'following the log')
+    if st.get('ipfix.records_offered') != nbig or st.get('ipfix.records_sent') != nbig or \
+            st.get('ipfix.records_behind') != 0 or not 0 < st.get('ipfix.records_behind_max', 0) \
+            <= nbig or st.get('ipfix.records_unsent_at_exit') != 0:
+        errs.append('monitor following its log: stats %s (want %d offered and sent, none '
+                    'behind at exit)' % (st, nbig))
+    if 'wiretally: --ipfix-queue is no longer used: the IPFIX sender reads every record ' \
+            'from the log' not in err:
+        errs.append('monitor: --ipfix-queue is not said to be unused:\n%s' % err)
     # 4. a TCP collector that never comes: the monitor still ends (5 s
     # without progress), exit 0, every record in the log, all of them
-    # counted as not sent (the queue's and the log's)
+    # counted as not sent
     port = free_port(socket.SOCK_STREAM)
     url = 'tcp://127.0.0.1:%d' % port
     logdir = os.path.join(tmp, 'log-never')
     t0 = time.monotonic()
-    proc = monitor_ipfix(wiretally, [many], logdir, url, ['--ipfix-queue', '64'])
+    proc = monitor_ipfix(wiretally, [many], logdir, url)
     _, err = proc.communicate(timeout=120)
     err = err.decode()
     took = time.monotonic() - t0
@@ -850,7 +856,7 @@ def test_monitor(tmp, wiretally, reader, sample, corpus):
                     '(want 0, 500):\n%s' % (proc.returncode, len(records), err))
     left = st.get('ipfix.records_unsent_at_exit', 0)
     if st.get('ipfix.records_sent') != 0 or left != 500:
-        errs.append('monitor with an absent collector and a queue of 64: stats %s' % st)
+        errs.append('monitor with an absent collector: stats %s' % st)
     m = re.search(r'ipfix: (\d+) not sent \(0 refused by the kernel, (\d+) left at exit\)', err)
     if not m or int(m.group(1)) != 500 or int(m.group(2)) != 500:
         errs.append('monitor: the summary does not account for the 500 records:\n%s' % err)

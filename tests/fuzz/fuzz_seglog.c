@@ -85,6 +85,13 @@ clear_dir(void)
 		closedir(d);
 }
 
+static void
+remove_dir(void)
+{
+	clear_dir();
+	rmdir(dir);
+}
+
 /* Build one segment from the recipe at *@p; @return its size. */
 static size_t
 build(uint8_t *out, const uint8_t **p, const uint8_t *end, uint64_t segno, int mode)
@@ -177,8 +184,14 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (dir[0] == '\0') {
-		snprintf(dir, sizeof(dir), "/tmp/wt-fuzz-seglog-%d", (int)getpid());
+		/* a directory per process, in memory where there is a tmpfs:
+		 * every input writes and reads one or two files */
+		struct stat st;
+		const char *base =
+		        stat("/dev/shm", &st) == 0 && S_ISDIR(st.st_mode) ? "/dev/shm" : "/tmp";
+		snprintf(dir, sizeof(dir), "%s/wt-fuzz-seglog-%d", base, (int)getpid());
 		mkdir(dir, 0700);
+		atexit(remove_dir);
 	}
 	if (size < 1)
 		return 0;

@@ -14,19 +14,26 @@ struct follower {
 };
 
 static void
-follower_open(struct follower *fl, const char *dir, const char *spool)
+follower_open_from(struct follower *fl, const char *dir, const char *spool, uint64_t from_segment)
 {
 	memset(fl, 0, sizeof(*fl));
 	struct wt_seglog_reader_conf conf = {.paths = &dir,
 	                                     .npaths = 1,
 	                                     .spool_dir = spool,
 	                                     .follow = 1,
+	                                     .follow_from_segment = from_segment,
 	                                     .problem = collect_problem,
 	                                     .problem_arg = &fl->o};
 	fl->r = wt_seglog_reader_open(&conf, fl->o.err, sizeof(fl->o.err));
 	CHECK(fl->r != NULL);
 	if (fl->r == NULL)
 		fprintf(stderr, "follow open: %s\n", fl->o.err);
+}
+
+static void
+follower_open(struct follower *fl, const char *dir, const char *spool)
+{
+	follower_open_from(fl, dir, spool, 0);
 }
 
 /* Read until the reader says "nothing more now"; @return the records read. */
@@ -116,6 +123,42 @@ test_follow_direct(void)
 	CHECK_EQ_U64(fl.o.st.problems + fl.o.st.errors, 0);
 	follower_close(&fl);
 	expect_clean_log(dir, 516);
+	tmpdir_remove(dir);
+}
+
+/* A follower of one writer's records (the monitor's IPFIX sender): it
+ * starts at wt_seglog_next_segment_no() of a writer that continues an
+ * earlier run's log, never opens the earlier segments, and reads exactly
+ * the new writer's records, across a roll. */
+static void
+test_follow_from_segment(void)
+{
+	char dir[64];
+	struct follower fl;
+
+	tmpdir_make(dir, sizeof(dir));
+	struct wt_seglog_writer *w = open_writer(dir, SMALL_SEG);
+	CHECK_EQ_U64(append_n(w, 300), 300); /* segments 1 and 2 */
+	CHECK_EQ_U64(wt_seglog_next_segment_no(w), 3);
+	CHECK_EQ_U64(wt_seglog_close(w), 0);
+
+	w = open_writer(dir, SMALL_SEG);
+	uint64_t first_seq = wt_seglog_next_seq(w), first_seg = wt_seglog_next_segment_no(w);
+	CHECK_EQ_U64(first_seq, 300);
+	CHECK_EQ_U64(first_seg, 3);
+	follower_open_from(&fl, dir, NULL, first_seg);
+	CHECK_EQ_U64(follower_drain(&fl), 0); /* the earlier run is not read */
+	CHECK_EQ_U64(fl.o.st.segments, 0);
+	CHECK_EQ_U64(append_n(w, 250), 250); /* segment 3, into 4 */
+	CHECK_EQ_U64(follower_drain(&fl), 250);
+	CHECK_EQ_U64(wt_seglog_close(w), 0);
+	CHECK_EQ_U64(follower_drain(&fl), 0);
+	CHECK_EQ_U64(fl.o.nrecs, 250);
+	CHECK_EQ_U64(fl.o.recs[0].seq, first_seq);
+	CHECK_EQ_U64(fl.o.recs[249].seq, first_seq + 249);
+	CHECK_EQ_U64(fl.o.st.segments, 2);
+	CHECK_EQ_U64(fl.o.nprobs, 0);
+	follower_close(&fl);
 	tmpdir_remove(dir);
 }
 
@@ -261,5 +304,6 @@ test_follow_args(void)
 	CHECK(wt_seglog_reader_open(&conf, err, sizeof(err)) == NULL && errno == ENOENT);
 }
 
-WT_TEST_MAIN(WT_TEST(test_follow_direct), WT_TEST(test_follow_crash), WT_TEST(test_follow_spool),
-             WT_TEST(test_follow_torn_seal), WT_TEST(test_follow_args))
+WT_TEST_MAIN(WT_TEST(test_follow_direct), WT_TEST(test_follow_from_segment),
+             WT_TEST(test_follow_crash), WT_TEST(test_follow_spool), WT_TEST(test_follow_torn_seal),
+             WT_TEST(test_follow_args))
