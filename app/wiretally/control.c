@@ -66,12 +66,12 @@ wt_step_launch(struct wt_run *r)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGHUP, on_signal);
-	for (unsigned int i = 0; i < pl->n_rx; i++) {
+	for (unsigned int i = 0; i < pl->cf.n_rx; i++) {
 		int e = rte_eal_remote_launch(wt_rx_main, &pl->rx[i], pl->rx[i].lcore);
 		if (e != 0) {
 			fprintf(stderr, "wiretally: cannot start RX lcore %u: %s\n",
 			        pl->rx[i].lcore, rte_strerror(-e));
-			wt_pipeline_stop(pl);
+			wt_ctl_stop(&pl->ctl);
 			rc = EXIT_SETUP;
 			break;
 		}
@@ -81,23 +81,23 @@ wt_step_launch(struct wt_run *r)
 	/* The exporter and the scanner on their own lcores, when they have one. */
 	r->export_here = pl->ex.lcore == r->main_lc;
 	r->scan_here = pl->sc.lcore == r->main_lc;
-	if (!r->export_here && r->launched == (int)pl->n_rx &&
+	if (!r->export_here && r->launched == (int)pl->cf.n_rx &&
 	    rte_eal_remote_launch(wt_export_main, &pl->ex, pl->ex.lcore) != 0) {
 		WT_LOG(WARNING,
 		       "cannot start the exporter on lcore %u: on the main lcore instead\n",
 		       pl->ex.lcore);
 		r->export_here = 1;
 	}
-	if (!r->scan_here && !pl->packet_clock &&
+	if (!r->scan_here && !pl->cf.packet_clock &&
 	    rte_eal_remote_launch(wt_scanner_main, &pl->sc, pl->sc.lcore) != 0) {
 		WT_LOG(WARNING, "cannot start the scanner on lcore %u: on the main lcore instead\n",
 		       pl->sc.lcore);
 		r->scan_here = 1;
 	}
 	/* RX lcores that could not start count as done, so the others finish. */
-	for (unsigned int i = (unsigned int)r->launched; i < pl->n_rx; i++) {
-		__atomic_store_n(&pl->rx[i].producing_done, 1, __ATOMIC_RELEASE);
-		__atomic_store_n(&pl->rx[i].done, 1, __ATOMIC_RELEASE);
+	for (unsigned int i = (unsigned int)r->launched; i < pl->cf.n_rx; i++) {
+		__atomic_store_n(&pl->ctl.producing_done[i], 1, __ATOMIC_RELEASE);
+		__atomic_store_n(&pl->ctl.rx_done[i], 1, __ATOMIC_RELEASE);
 	}
 	return rc;
 }
@@ -119,7 +119,7 @@ wt_step_run(struct wt_run *r)
 	uint64_t t_stop = o->duration > 0 ? t_start + (uint64_t)(o->duration * 1e9) : UINT64_MAX;
 	for (;;) {
 		if (force_quit || (t_stop != UINT64_MAX && wt_now_ns() >= t_stop))
-			wt_pipeline_stop(pl);
+			wt_ctl_stop(&pl->ctl);
 		if (hup_seen) {
 			hup_seen = 0;
 			say_no_reload(o->config, &config_mtime);
@@ -130,7 +130,7 @@ wt_step_run(struct wt_run *r)
 		if (r->scan_here)
 			work += wt_scanner_poll(&pl->sc);
 		wt_progress_tick(&pg, pl, wt_now_ns(), 0);
-		if (wt_pipeline_rx_done(pl) &&
+		if (wt_ctl_rx_done(&pl->ctl, pl->cf.n_rx) &&
 		    (r->export_here ? wt_export_drained(&pl->ex)
 		                    : __atomic_load_n(&pl->ex.done, __ATOMIC_ACQUIRE)))
 			break;

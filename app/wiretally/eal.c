@@ -184,7 +184,7 @@ wt_step_roles(struct wt_run *r)
 
 	/* Lcore roles: the main lcore controls, scans and exports; RX roles
 	 * take the worker lcores in order. */
-	pl->n_rx = (unsigned int)o->rx_cores;
+	pl->cf.n_rx = (unsigned int)o->rx_cores;
 	pl->ports = r->ports;
 	unsigned int workers[RTE_MAX_LCORE], nw = 0, lc;
 	r->main_lc = rte_get_main_lcore();
@@ -214,19 +214,19 @@ wt_step_roles(struct wt_run *r)
 		if ((int)lc != want[0] && (int)lc != want[1])
 			workers[nw++] = lc;
 	}
-	if (nw < pl->n_rx) {
+	if (nw < pl->cf.n_rx) {
 		fprintf(stderr,
 		        "wiretally: --rx-cores %u needs %u worker lcores besides the main lcore "
 		        "(control, and the scanner and exporter unless they have their own); the "
 		        "EAL has %u: give more with -l or --lcores (several lcores may share a "
 		        "CPU, "
 		        "e.g. --lcores 0@0,1@1,2@1)\n",
-		        pl->n_rx, pl->n_rx, nw);
+		        pl->cf.n_rx, pl->cf.n_rx, nw);
 		return EXIT_USAGE;
 	}
-	for (unsigned int i = 0; i < pl->n_rx; i++)
+	for (unsigned int i = 0; i < pl->cf.n_rx; i++)
 		pl->rx[i].lcore = workers[i];
-	unsigned int next_free = pl->n_rx;
+	unsigned int next_free = pl->cf.n_rx;
 	pl->ex.lcore = want[0] >= 0                      ? (unsigned int)want[0]
 	               : want[0] == -2 && next_free < nw ? workers[next_free++]
 	                                                 : r->main_lc;

@@ -231,7 +231,6 @@ export_one(struct wt_exporter *ex, struct wt_callrec *r)
 unsigned int
 wt_export_poll(struct wt_exporter *ex)
 {
-	struct wt_pipeline *pl = ex->pl;
 	unsigned int handled = 0, start = ex->hold_from;
 
 	if (ex->n_backlog > 0) {
@@ -239,11 +238,11 @@ wt_export_poll(struct wt_exporter *ex)
 		if (now >= ex->next_retry_ns)
 			handled += drain_backlog(ex, now, DRAIN_PER_STEP);
 	}
-	ex->hold_from = (start + 1) % pl->n_rx; /* fair: a different ring first each time */
-	for (unsigned int k = 0; k < pl->n_rx; k++) {
-		unsigned int j = (start + k) % pl->n_rx;
+	ex->hold_from = (start + 1) % ex->n_in; /* fair: a different ring first each time */
+	for (unsigned int k = 0; k < ex->n_in; k++) {
+		unsigned int j = (start + k) % ex->n_in;
 		unsigned int n = rte_ring_sc_dequeue_burst_elem(
-		        pl->rx[j].rec_out, ex->hold, sizeof(ex->hold[0]), RTE_DIM(ex->hold), NULL);
+		        ex->rec_in[j], ex->hold, sizeof(ex->hold[0]), RTE_DIM(ex->hold), NULL);
 		for (unsigned int i = 0; i < n; i++)
 			export_one(ex, &ex->hold[i]);
 		handled += n;
@@ -302,20 +301,10 @@ wt_export_report_log(struct wt_exporter *ex)
 }
 
 int
-wt_pipeline_rx_done(const struct wt_pipeline *pl)
-{
-	for (unsigned int i = 0; i < pl->n_rx; i++)
-		if (!__atomic_load_n(&pl->rx[i].done, __ATOMIC_ACQUIRE))
-			return 0;
-	return 1;
-}
-
-int
 wt_export_drained(struct wt_exporter *ex)
 {
-	const struct wt_pipeline *pl = ex->pl;
-	for (unsigned int i = 0; i < pl->n_rx; i++)
-		if (!rte_ring_empty(pl->rx[i].rec_out))
+	for (unsigned int i = 0; i < ex->n_in; i++)
+		if (!rte_ring_empty(ex->rec_in[i]))
 			return 0;
 	if (ex->n_backlog == 0 || ex->gave_up)
 		return 1;
@@ -349,7 +338,7 @@ wt_export_main(void *arg)
 
 	for (;;) {
 		unsigned int n = wt_export_step(ex);
-		if (wt_pipeline_rx_done(ex->pl) && wt_export_drained(ex))
+		if (wt_ctl_rx_done(ex->ctl, ex->n_in) && wt_export_drained(ex))
 			break;
 		if (n == 0)
 			rte_pause();

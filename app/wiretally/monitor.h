@@ -85,12 +85,74 @@ struct wt_rxq {
 	struct rte_mbuf *buf[64];
 };
 
-struct wt_pipeline;
 struct wt_ipfix_sender;
+
+/*
+ * What the roles share, in two narrow parts; each role holds pointers to
+ * these and to its own rings, never the whole pipeline.
+ *
+ * struct wt_pipe_conf: set while the pipeline is built, read-only once the
+ * lcores run (plain loads).
+ */
+struct wt_pipe_conf {
+	unsigned int n_rx;
+	uint16_t burst;
+	int packet_clock; /* capture files only: time = packet timestamps */
+	int ts_offset;    /* mbuf dynfield of the RX timestamp, or -1 */
+	uint64_t ts_flag;
+	uint64_t scan_interval_ns;
+	uint64_t active_timeout_ns;    /* interim records (--active-timeout), 0: none */
+	int tunnels_inner;             /* --tunnels inner: decapsulate (wt_decap()) */
+	uint64_t tunnel_seed;          /* seed of the tunnel context hash (all RX lcores) */
+	uint8_t shard[WT_SHARD_TABLE]; /* RSS hash -> owner RX index */
+	uint32_t shard_mask;
+	uint32_t kept_max; /* completed records an RX lcore keeps when the ring is full */
+};
+
+/*
+ * struct wt_ctl: the control flags. Each is written by one role and read
+ * by others, with __atomic only (release when set, acquire when read).
+ */
+struct wt_ctl {
+	uint32_t quit;                 /* control -> RX: stop polling ports (signal, --duration,
+	                                * an RX lcore not started) */
+	int input_done;                /* reader RX -> all (packet clock): every file read */
+	uint64_t t0;                   /* reader RX -> all (packet clock): first packet time */
+	uint64_t last_ts;              /* reader RX -> all (packet clock): latest packet time,
+	                                * published before input_done */
+	int producing_done[WT_MAX_RX]; /* RX j -> RX: it forwards nothing more */
+	int rx_done[WT_MAX_RX];        /* RX j -> exporter, scanner, control: every record
+	                                * completed and handed to the exporter */
+};
+
+/** Tell every RX lcore to stop polling its ports (any thread). */
+static inline void
+wt_ctl_stop(struct wt_ctl *c)
+{
+	__atomic_store_n(&c->quit, 1, __ATOMIC_RELEASE);
+}
+
+/** wt_ctl_stop() was called. */
+static inline int
+wt_ctl_stopping(const struct wt_ctl *c)
+{
+	return __atomic_load_n(&c->quit, __ATOMIC_ACQUIRE) != 0;
+}
+
+/** Every one of the @n_rx RX lcores is done. */
+static inline int
+wt_ctl_rx_done(const struct wt_ctl *c, unsigned int n_rx)
+{
+	for (unsigned int i = 0; i < n_rx; i++)
+		if (!__atomic_load_n(&c->rx_done[i], __ATOMIC_ACQUIRE))
+			return 0;
+	return 1;
+}
 
 /* One RX lcore: its queues, its table, its rings. */
 struct wt_rx {
-	struct wt_pipeline *pl;
+	const struct wt_pipe_conf *cf;
+	struct wt_ctl *ctl;
 	unsigned int idx; /* 0 .. n_rx-1 */
 	unsigned int lcore;
 	int socket;
@@ -108,8 +170,7 @@ struct wt_rx {
 	uint64_t now_ns;       /* packet clock: latest packet time this lcore accounted */
 	uint64_t read_max_ns;  /* packet clock, reader: latest time of any packet read */
 	uint64_t next_scan_ns; /* packet clock: next scan boundary (0 until known) */
-	int producing_done;    /* no more packets will be forwarded by this lcore */
-	int done;              /* every record completed and handed to the exporter */
+	int producing_done;    /* own copy of ctl->producing_done[idx] */
 	struct wt_rx_stats st;
 };
 
@@ -129,7 +190,9 @@ struct wt_rx {
 	_(printed_pkts, NULL, NULL, "packets in them")
 
 struct wt_exporter {
-	struct wt_pipeline *pl;
+	struct wt_ctl *ctl;
+	unsigned int n_in;                  /* RX lcores */
+	struct rte_ring *rec_in[WT_MAX_RX]; /* their completed records */
 	struct wt_seglog_writer *log;
 	const char *dir; /* the log directory, for messages */
 	int error;       /* -errno the log last refused a record with; 0 = it takes them */
@@ -155,16 +218,19 @@ struct wt_exporter {
 	uint64_t said_failures;     /* archive failures already reported */
 	uint64_t said_ns, next_report_ns;
 	int fallback_said;
-	struct wt_ipfix_sender *ipfix; /* records written are offered to it; NULL = none */
+	struct wt_ipfix_sender *ipfix; /* told the seq of each record written; NULL = none */
 	unsigned int lcore;            /* where it runs (the main lcore or its own) */
-	int done;                      /* on its own lcore: everything exported */
+	int done;                      /* atomic; on its own lcore: everything exported */
 };
 
 struct wt_scanner {
-	struct wt_pipeline *pl;
-	unsigned int lcore; /* where it runs (the main lcore or its own) */
-	uint64_t next_ns;   /* start of the next pass (system clock) */
-	uint64_t pass_ns;   /* start of the current pass: its time for interim records */
+	const struct wt_pipe_conf *cf;
+	struct wt_ctl *ctl;
+	struct wt_calltab *tab[WT_MAX_RX]; /* the RX lcores' tables (scanned remotely) */
+	struct rte_ring *req[WT_MAX_RX];   /* and their rings of expiry requests */
+	unsigned int lcore;                /* where it runs (the main lcore or its own) */
+	uint64_t next_ns;                  /* start of the next pass (system clock) */
+	uint64_t pass_ns; /* start of the current pass: its time for interim records */
 	int in_pass;
 	uint32_t cursor[WT_MAX_RX];
 	int table_done[WT_MAX_RX];
@@ -173,46 +239,18 @@ struct wt_scanner {
 	uint64_t passes, requests, ring_full;
 };
 
+/* The whole pipeline: built by pipeline.c, run and read by the control
+ * role (control.c, stats.c, shutdown.c). */
 struct wt_pipeline {
-	unsigned int n_rx;
+	struct wt_pipe_conf cf;
+	struct wt_ctl ctl;
 	struct wt_rx rx[WT_MAX_RX];
 	struct wt_exporter ex;
 	struct wt_scanner sc;
 	struct wt_port *ports;
 	unsigned int n_ports;
-	uint16_t burst;
-	int packet_clock; /* capture files only: time = packet timestamps */
-	int ts_offset;    /* mbuf dynfield of the RX timestamp, or -1 */
-	uint64_t ts_flag;
-	uint64_t scan_interval_ns;
-	uint64_t active_timeout_ns;    /* interim records (--active-timeout), 0: none */
-	int tunnels_inner;             /* --tunnels inner: decapsulate (wt_decap()) */
-	uint64_t tunnel_seed;          /* seed of the tunnel context hash (all RX lcores) */
-	uint8_t shard[WT_SHARD_TABLE]; /* RSS hash -> owner RX index */
-	uint32_t shard_mask;
-	uint32_t kept_max; /* completed records an RX lcore keeps when the ring is full */
-	/* shared flags */
-	uint64_t t0;      /* packet clock: first packet time (set by the reader) */
-	uint64_t last_ts; /* packet clock: latest packet time (published at the end) */
-	/* control flags, set by one role and read by others: __atomic only */
-	uint32_t quit;   /* stop polling ports (signal, --duration, an RX lcore not started) */
-	int input_done;  /* packet clock: the reader has read every file to its end */
 	uint64_t run_ns; /* from the start of the RX lcores to the end of export */
 };
-
-/** Tell every RX lcore to stop polling its ports (any thread). */
-static inline void
-wt_pipeline_stop(struct wt_pipeline *pl)
-{
-	__atomic_store_n(&pl->quit, 1, __ATOMIC_RELEASE);
-}
-
-/** wt_pipeline_stop() was called. */
-static inline int
-wt_pipeline_stopping(const struct wt_pipeline *pl)
-{
-	return __atomic_load_n(&pl->quit, __ATOMIC_ACQUIRE) != 0;
-}
 
 /** Lcore main function of an RX lcore (arg: struct wt_rx *). */
 int wt_rx_main(void *arg);
@@ -230,9 +268,6 @@ unsigned int wt_export_step(struct wt_exporter *ex);
 /** Say archive failures (at once, then once a minute) and the fallback off
  * hugepages (once). The log's owner thread only. */
 void wt_export_report_log(struct wt_exporter *ex);
-
-/** Every RX lcore is done (all its records handed to the exporter). */
-int wt_pipeline_rx_done(const struct wt_pipeline *pl);
 
 /** Every record ring is empty, nothing is held and no record waits for the
  * log (or, at exit, the log has refused the ones waiting for
@@ -265,14 +300,14 @@ int wt_scanner_main(void *arg);
 uint64_t wt_now_ns(void);
 
 /** Owner RX index of a parsed packet (the symmetric RSS hash via the shard table). */
-static inline unsigned int wt_owner_of(const struct wt_pipeline *pl, const struct wt_pkt *p);
+static inline unsigned int wt_owner_of(const struct wt_pipe_conf *cf, const struct wt_pkt *p);
 
 #include "wt_key.h"
 
 static inline unsigned int
-wt_owner_of(const struct wt_pipeline *pl, const struct wt_pkt *p)
+wt_owner_of(const struct wt_pipe_conf *cf, const struct wt_pkt *p)
 {
-	return pl->shard[wt_pkt_rss_hash(p) & pl->shard_mask];
+	return cf->shard[wt_pkt_rss_hash(p) & cf->shard_mask];
 }
 
 #endif /* WT_MONITOR_H */

@@ -45,10 +45,11 @@ make_ring(const char *what, unsigned int a, unsigned int b, unsigned int esize, 
 static int
 setup_rx(struct wt_pipeline *pl, const struct wt_opts *o, uint64_t run_id, uint64_t seed)
 {
-	for (unsigned int i = 0; i < pl->n_rx; i++) {
+	for (unsigned int i = 0; i < pl->cf.n_rx; i++) {
 		struct wt_rx *rx = &pl->rx[i];
 		int socket = (int)rte_lcore_to_socket_id(rx->lcore);
-		rx->pl = pl;
+		rx->cf = &pl->cf;
+		rx->ctl = &pl->ctl;
 		rx->idx = i;
 		rx->socket = socket;
 		rx->cap_kept = (uint32_t)o->record_ring;
@@ -65,8 +66,8 @@ setup_rx(struct wt_pipeline *pl, const struct wt_opts *o, uint64_t run_id, uint6
 		}
 	}
 	/* forwarding rings i -> j, on the consumer's socket */
-	for (unsigned int i = 0; i < pl->n_rx && pl->n_rx > 1; i++)
-		for (unsigned int j = 0; j < pl->n_rx; j++) {
+	for (unsigned int i = 0; i < pl->cf.n_rx && pl->cf.n_rx > 1; i++)
+		for (unsigned int j = 0; j < pl->cf.n_rx; j++) {
 			if (i == j)
 				continue;
 			struct rte_ring *r =
@@ -79,7 +80,7 @@ setup_rx(struct wt_pipeline *pl, const struct wt_opts *o, uint64_t run_id, uint6
 		}
 	/* The tables last: they take what hugepages are free and fall back to
 	 * ordinary pages, the rings above cannot. */
-	for (unsigned int i = 0; i < pl->n_rx; i++) {
+	for (unsigned int i = 0; i < pl->cf.n_rx; i++) {
 		struct wt_rx *rx = &pl->rx[i];
 		int socket = rx->socket;
 		struct wt_calltab_params tp = {.capacity = (uint32_t)o->table_size,
@@ -88,7 +89,7 @@ setup_rx(struct wt_pipeline *pl, const struct wt_opts *o, uint64_t run_id, uint6
 		                               .vlan_in_key = o->vlan_key,
 		                               .lcore_index = (uint8_t)i,
 		                               .run_id = run_id,
-		                               .active_timeout_ns = pl->active_timeout_ns};
+		                               .active_timeout_ns = pl->cf.active_timeout_ns};
 		wt_rx_emit_setup(&tp, rx);
 		rx->tab = wt_calltab_create(&tp);
 		if (rx->tab == NULL) {
@@ -114,14 +115,14 @@ setup_rx(struct wt_pipeline *pl, const struct wt_opts *o, uint64_t run_id, uint6
 void
 wt_free_rx(struct wt_pipeline *pl)
 {
-	for (unsigned int i = 0; i < pl->n_rx; i++) {
+	for (unsigned int i = 0; i < pl->cf.n_rx; i++) {
 		struct wt_rx *rx = &pl->rx[i];
 		wt_calltab_free(rx->tab);
 		wt_frag_free(rx->frag);
 		rte_free(rx->kept);
 		rte_ring_free(rx->rec_out);
 		rte_ring_free(rx->req_in);
-		for (unsigned int j = 0; j < pl->n_rx; j++)
+		for (unsigned int j = 0; j < pl->cf.n_rx; j++)
 			rte_ring_free(rx->fwd_out[j]);
 	}
 }
@@ -136,7 +137,7 @@ assign_queues(struct wt_pipeline *pl)
 	for (unsigned int i = 0; i < pl->n_ports; i++) {
 		struct wt_port *p = &pl->ports[i];
 		for (uint16_t q = 0; q < p->nb_rxq; q++) {
-			unsigned int r = pl->packet_clock ? 0 : (q + offset) % pl->n_rx;
+			unsigned int r = pl->cf.packet_clock ? 0 : (q + offset) % pl->cf.n_rx;
 			struct wt_rx *rx = &pl->rx[r];
 			if (rx->nq == WT_MAX_RXQ) {
 				fprintf(stderr, "wiretally: more than %d queues for RX lcore %u\n",
@@ -150,7 +151,7 @@ assign_queues(struct wt_pipeline *pl)
 		if (p->nb_rxq == 1)
 			offset++;
 	}
-	pl->rx[0].reader = pl->packet_clock;
+	pl->rx[0].reader = pl->cf.packet_clock;
 	return 0;
 }
 
@@ -202,14 +203,23 @@ wt_step_pipeline(struct wt_run *r)
 	uint64_t seed = o->hash_seed;
 	if (!o->hash_seed_set && getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
 		seed = r->run_id * 0x9e3779b97f4a7c15ull;
-	pl->ex.pl = pl;
 	pl->ex.dir = o->output;
 	pl->ex.max_backlog = o->log_backlog;
-	pl->sc.pl = pl;
-	pl->tunnels_inner = o->tunnels_inner;
-	pl->tunnel_seed = seed ^ 0x5bd1e9955bd1e995ull;
+	pl->cf.tunnels_inner = o->tunnels_inner;
+	pl->cf.tunnel_seed = seed ^ 0x5bd1e9955bd1e995ull;
 	if (setup_rx(pl, o, r->run_id, seed) != 0 || assign_queues(pl) != 0)
 		return EXIT_SETUP;
+	/* each role gets what it uses: the exporter the record rings, the
+	 * scanner the tables and their request rings */
+	pl->ex.ctl = &pl->ctl;
+	pl->ex.n_in = pl->cf.n_rx;
+	pl->sc.cf = &pl->cf;
+	pl->sc.ctl = &pl->ctl;
+	for (unsigned int i = 0; i < pl->cf.n_rx; i++) {
+		pl->ex.rec_in[i] = pl->rx[i].rec_out;
+		pl->sc.tab[i] = pl->rx[i].tab;
+		pl->sc.req[i] = pl->rx[i].req_in;
+	}
 	/* The log, after the tables so that they get the hugepages first. */
 	r->spool = choose_spool(o, r->spool_buf, sizeof(r->spool_buf), r->spool_why,
 	                        sizeof(r->spool_why));
@@ -263,7 +273,7 @@ wt_step_say_setup(struct wt_run *r)
 			        r->ports[i].is_file ? ", capture file" : "", r->ports[i].nb_rxq,
 			        r->ports[i].nb_rxq == 1 ? "" : "s",
 			        r->ports[i].rss_note[0] ? "; " : "", r->ports[i].rss_note);
-		for (unsigned int i = 0; i < pl->n_rx; i++) {
+		for (unsigned int i = 0; i < pl->cf.n_rx; i++) {
 			char qs[256] = "";
 			int len = 0;
 			for (unsigned int k = 0; k < pl->rx[i].nq && len < 200; k++)
@@ -275,7 +285,7 @@ wt_step_say_setup(struct wt_run *r)
 			        qs[0] ? qs : "packets forwarded by the reader");
 		}
 		unsigned int huge = 0;
-		for (unsigned int i = 0; i < pl->n_rx; i++)
+		for (unsigned int i = 0; i < pl->cf.n_rx; i++)
 			huge += wt_calltab_on_hugepages(pl->rx[i].tab);
 		fprintf(stderr,
 		        "wiretally: table: %u records per RX lcore, %.1f bytes per record "
@@ -283,26 +293,27 @@ wt_step_say_setup(struct wt_run *r)
 		        "cold data and index), %.1f MiB in all, %s\n",
 		        wt_calltab_capacity(pl->rx[0].tab),
 		        wt_calltab_bytes_per_record(pl->rx[0].tab),
-		        (double)wt_calltab_memory(pl->rx[0].tab) * pl->n_rx / (1 << 20),
-		        huge == pl->n_rx ? "on 2 MiB hugepages"
+		        (double)wt_calltab_memory(pl->rx[0].tab) * pl->cf.n_rx / (1 << 20),
+		        huge == pl->cf.n_rx ? "on 2 MiB hugepages"
 		        : huge == 0 ? "on normal pages (not enough free hugepages: more TLB misses)"
 		                    : "partly on normal pages (hugepages ran out)");
 		char interim[96] = "no interim records";
-		if (pl->active_timeout_ns)
+		if (pl->cf.active_timeout_ns)
 			snprintf(interim, sizeof(interim), "interim records of calls running %g s",
-			         (double)pl->active_timeout_ns / 1e9);
+			         (double)pl->cf.active_timeout_ns / 1e9);
 		fprintf(stderr,
 		        "wiretally: clock: %s; completion scan every %g s (%s); %s; VLAN %s the "
 		        "key\n",
-		        pl->packet_clock ? "packet timestamps" : "system time", o->scan_interval,
-		        pl->packet_clock ? "by each table's owner, at packet time"
-		                         : "by the scanner",
+		        pl->cf.packet_clock ? "packet timestamps" : "system time", o->scan_interval,
+		        pl->cf.packet_clock ? "by each table's owner, at packet time"
+		                            : "by the scanner",
 		        interim, o->vlan_key ? "in" : "not in");
 		fprintf(stderr,
 		        "wiretally: control on lcore %u, exporter on lcore %u, scanner on lcore "
 		        "%u%s\n",
 		        r->main_lc, pl->ex.lcore, pl->sc.lcore,
-		        pl->packet_clock ? " (idle: the tables' owners scan at packet time)" : "");
+		        pl->cf.packet_clock ? " (idle: the tables' owners scan at packet time)"
+		                            : "");
 		struct wt_seglog_stats ls;
 		char mode[PATH_MAX + 300];
 		wt_seglog_writer_stats(pl->ex.log, &ls);

@@ -134,7 +134,7 @@ check_rss(struct wt_port *p, const struct wt_pipeline *pl, uint16_t reta_size)
 			        qf, qr);
 			return -1;
 		}
-		if (qf != pl->shard[hf & pl->shard_mask]) {
+		if (qf != pl->cf.shard[hf & pl->cf.shard_mask]) {
 			snprintf(p->rss_note, sizeof(p->rss_note),
 			         "symmetric, but its queues differ from wiretally's sharding");
 			return -1;
@@ -162,8 +162,8 @@ setup_port(struct wt_port *p, struct wt_pipeline *pl, struct rte_mempool *pool,
 	 * anything else gets one queue per RX lcore when it has them. */
 	p->nb_rxq = 1;
 	if (!(p->is_file && !p->is_infinite))
-		p->nb_rxq =
-		        (uint16_t)RTE_MIN((unsigned int)pl->n_rx, (unsigned int)info.max_rx_queues);
+		p->nb_rxq = (uint16_t)RTE_MIN((unsigned int)pl->cf.n_rx,
+		                              (unsigned int)info.max_rx_queues);
 	if (p->nb_rxq == 0)
 		p->nb_rxq = 1;
 	uint64_t hf =
@@ -211,7 +211,7 @@ setup_port(struct wt_port *p, struct wt_pipeline *pl, struct rte_mempool *pool,
 				        1ull << (e % RTE_ETH_RETA_GROUP_SIZE);
 				reta[e / RTE_ETH_RETA_GROUP_SIZE]
 				        .reta[e % RTE_ETH_RETA_GROUP_SIZE] =
-				        pl->shard[e & pl->shard_mask];
+				        pl->cf.shard[e & pl->cf.shard_mask];
 			}
 			rc = rte_eth_dev_rss_reta_update(p->port_id, reta, rs);
 		} else {
@@ -244,9 +244,9 @@ fail:
 static void
 init_shard_table(struct wt_pipeline *pl, uint32_t reta_min)
 {
-	pl->shard_mask = WT_SHARD_TABLE - 1;
+	pl->cf.shard_mask = WT_SHARD_TABLE - 1;
 	for (unsigned int e = 0; e < WT_SHARD_TABLE; e++)
-		pl->shard[e] = (uint8_t)((e & (reta_min - 1)) % pl->n_rx);
+		pl->cf.shard[e] = (uint8_t)((e & (reta_min - 1)) % pl->cf.n_rx);
 }
 
 /*
@@ -286,25 +286,25 @@ wt_step_ports(struct wt_run *r)
 		fprintf(stderr, "wiretally: no ports to read from (no device found by the EAL)\n");
 		return EXIT_USAGE;
 	}
-	pl->packet_clock = 1;
+	pl->cf.packet_clock = 1;
 	for (unsigned int i = 0; i < r->n_ports; i++)
 		if (!r->ports[i].is_file || r->ports[i].is_infinite)
-			pl->packet_clock = 0;
+			pl->cf.packet_clock = 0;
 	/* Sharding: the smallest redirection table of any multi-queue RSS port
 	 * bounds the hash bits used (512 when there is none). */
 	uint32_t reta_min = WT_SHARD_TABLE;
 	for (unsigned int i = 0; i < r->n_ports; i++) {
 		struct rte_eth_dev_info info;
 		if (rte_eth_dev_info_get(r->ports[i].port_id, &info) == 0 && info.reta_size >= 64 &&
-		    info.max_rx_queues > 1 && pl->n_rx > 1 && !r->ports[i].is_file)
+		    info.max_rx_queues > 1 && pl->cf.n_rx > 1 && !r->ports[i].is_file)
 			reta_min = RTE_MIN(reta_min, (uint32_t)rte_align32prevpow2(info.reta_size));
 	}
 	init_shard_table(pl, reta_min);
 
 	uint64_t nq_total = 0;
 	for (unsigned int i = 0; i < r->n_ports; i++)
-		nq_total += r->ports[i].is_file && !r->ports[i].is_infinite ? 1 : pl->n_rx;
-	uint64_t mbufs = RTE_MAX(o->mbufs, nq_total * o->rx_desc + 2048 * pl->n_rx);
+		nq_total += r->ports[i].is_file && !r->ports[i].is_infinite ? 1 : pl->cf.n_rx;
+	uint64_t mbufs = RTE_MAX(o->mbufs, nq_total * o->rx_desc + 2048 * pl->cf.n_rx);
 	for (unsigned int i = 0; i < r->n_ports; i++)
 		mbufs += r->ports[i].preload; /* net_pcap infinite_rx keeps its files in mbufs */
 	struct rte_mempool *pool =
@@ -315,16 +315,17 @@ wt_step_ports(struct wt_run *r)
 		        rte_strerror(rte_errno));
 		return EXIT_SETUP;
 	}
-	pl->burst = (uint16_t)o->burst;
-	pl->scan_interval_ns = (uint64_t)(o->scan_interval * 1e9);
-	pl->active_timeout_ns = (uint64_t)(wt_opts_active_timeout(o, pl->packet_clock) * 1e9 + 0.5);
+	pl->cf.burst = (uint16_t)o->burst;
+	pl->cf.scan_interval_ns = (uint64_t)(o->scan_interval * 1e9);
+	pl->cf.active_timeout_ns =
+	        (uint64_t)(wt_opts_active_timeout(o, pl->cf.packet_clock) * 1e9 + 0.5);
 	for (unsigned int i = 0; i < r->n_ports; i++)
 		if (setup_port(&r->ports[i], pl, pool, o) != 0)
 			return EXIT_SETUP;
-	pl->ts_offset = rte_mbuf_dynfield_lookup(RTE_MBUF_DYNFIELD_TIMESTAMP_NAME, NULL);
+	pl->cf.ts_offset = rte_mbuf_dynfield_lookup(RTE_MBUF_DYNFIELD_TIMESTAMP_NAME, NULL);
 	int ts_bit = rte_mbuf_dynflag_lookup(RTE_MBUF_DYNFLAG_RX_TIMESTAMP_NAME, NULL);
-	pl->ts_flag = ts_bit >= 0 ? 1ull << ts_bit : 0;
-	if (pl->ts_flag == 0)
-		pl->ts_offset = -1;
+	pl->cf.ts_flag = ts_bit >= 0 ? 1ull << ts_bit : 0;
+	if (pl->cf.ts_flag == 0)
+		pl->cf.ts_offset = -1;
 	return 0;
 }

@@ -97,29 +97,38 @@ wt_rx_emit_setup(struct wt_calltab_params *tp, struct wt_rx *rx)
  * intervals runs two passes (the second completes everything idle across
  * the jump) and skips the rest.
  */
+/* This lcore forwards nothing more: its own copy, and the flag the others read. */
+static void
+producing_done(struct wt_rx *rx)
+{
+	rx->producing_done = 1;
+	__atomic_store_n(&rx->ctl->producing_done[rx->idx], 1, __ATOMIC_RELEASE);
+}
+
 static void
 clock_advance(struct wt_rx *rx, uint64_t t)
 {
-	struct wt_pipeline *pl = rx->pl;
+	const struct wt_pipe_conf *cf = rx->cf;
+	struct wt_ctl *ctl = rx->ctl;
 
 	if (rx->next_scan_ns == 0)
 		rx->next_scan_ns =
-		        __atomic_load_n(&pl->t0, __ATOMIC_ACQUIRE) + pl->scan_interval_ns;
+		        __atomic_load_n(&ctl->t0, __ATOMIC_ACQUIRE) + cf->scan_interval_ns;
 	for (unsigned int pass = 0; t >= rx->next_scan_ns; pass++) {
 		if (pass == 2) {
-			uint64_t skipped = (t - rx->next_scan_ns) / pl->scan_interval_ns + 1;
-			rx->next_scan_ns += skipped * pl->scan_interval_ns;
+			uint64_t skipped = (t - rx->next_scan_ns) / cf->scan_interval_ns + 1;
+			rx->next_scan_ns += skipped * cf->scan_interval_ns;
 			break;
 		}
 		wt_calltab_scan_pass(rx->tab, rx->next_scan_ns);
-		rx->next_scan_ns += pl->scan_interval_ns;
+		rx->next_scan_ns += cf->scan_interval_ns;
 	}
 }
 
 static void
 account(struct wt_rx *rx, const struct wt_pkt *pkts, const uint64_t *ts, uint32_t n)
 {
-	if (!rx->pl->packet_clock) {
+	if (!rx->cf->packet_clock) {
 		wt_calltab_update_burst(rx->tab, pkts, ts, n);
 		return;
 	}
@@ -152,7 +161,7 @@ drain_fwd_in(struct wt_rx *rx)
 	uint64_t ts[DRAIN_BURST];
 	unsigned int total = 0;
 
-	for (unsigned int j = 0; j < rx->pl->n_rx; j++) {
+	for (unsigned int j = 0; j < rx->cf->n_rx; j++) {
 		struct rte_ring *r = rx->fwd_in[j];
 		unsigned int n;
 		if (r == NULL)
@@ -214,7 +223,7 @@ decap(struct wt_rx *rx, struct rte_mbuf *mb, struct wt_pkt *p, uint64_t t, int i
 		first = *p;
 	if (!wt_decap(rte_pktmbuf_mtod(mb, const uint8_t *), rte_pktmbuf_data_len(mb),
 	              is_file ? WT_WIRELEN_UNKNOWN : rte_pktmbuf_pkt_len(mb), p,
-	              rx->pl->tunnel_seed))
+	              rx->cf->tunnel_seed))
 		return WT_DROP_NONE;
 	if (outer_first)
 		wt_frag_mark_decap(rx->frag, &first);
@@ -226,14 +235,14 @@ decap(struct wt_rx *rx, struct rte_mbuf *mb, struct wt_pkt *p, uint64_t t, int i
 static void
 process_mbufs(struct wt_rx *rx, struct rte_mbuf **m, uint16_t nb, int is_file)
 {
-	struct wt_pipeline *pl = rx->pl;
+	const struct wt_pipe_conf *cf = rx->cf;
 	struct wt_pkt pkts[WT_CALLTAB_BURST_MAX];
 	uint64_t ts[WT_CALLTAB_BURST_MAX];
 	static __thread struct wt_fwd_pkt fwd[WT_MAX_RX][WT_CALLTAB_BURST_MAX];
 	uint8_t nfwd[WT_MAX_RX];
 	struct wt_rx_stats *st = &rx->st;
-	uint64_t sys_ts = pl->packet_clock ? 0 : wt_now_ns();
-	unsigned int n_rx = pl->n_rx;
+	uint64_t sys_ts = cf->packet_clock ? 0 : wt_now_ns();
+	unsigned int n_rx = cf->n_rx;
 	uint32_t n = 0;
 
 	if (n_rx > 1)
@@ -247,10 +256,10 @@ process_mbufs(struct wt_rx *rx, struct rte_mbuf **m, uint16_t nb, int is_file)
 			rte_prefetch0(rte_pktmbuf_mtod(m[i + PREFETCH_AHEAD], void *));
 		uint32_t len = rte_pktmbuf_pkt_len(mb);
 		uint64_t t = sys_ts;
-		if (pl->packet_clock) {
+		if (cf->packet_clock) {
 			t = rx->now_ns;
-			if (pl->ts_offset >= 0 && (mb->ol_flags & pl->ts_flag))
-				t = *RTE_MBUF_DYNFIELD(mb, pl->ts_offset, uint64_t *) * 1000u;
+			if (cf->ts_offset >= 0 && (mb->ol_flags & cf->ts_flag))
+				t = *RTE_MBUF_DYNFIELD(mb, cf->ts_offset, uint64_t *) * 1000u;
 			if (t > rx->read_max_ns)
 				rx->read_max_ns = t;
 		}
@@ -264,7 +273,7 @@ process_mbufs(struct wt_rx *rx, struct rte_mbuf **m, uint16_t nb, int is_file)
 		if (r == WT_DROP_NONE && wt_unlikely(p->frag != WT_FRAG_NONE))
 			r = wt_frag_process(rx->frag, p, t > rx->now_ns ? t : rx->now_ns);
 		if (r == WT_DROP_NONE && wt_unlikely(p->tunnel != WT_TUNNEL_NONE) &&
-		    pl->tunnels_inner)
+		    cf->tunnels_inner)
 			r = decap(rx, mb, p, t, is_file);
 		if (wt_unlikely(r != WT_DROP_NONE)) {
 			st->drop_pkts[r]++;
@@ -280,7 +289,7 @@ process_mbufs(struct wt_rx *rx, struct rte_mbuf **m, uint16_t nb, int is_file)
 			count_notes(st, p->notes);
 		st->acct_pkts++;
 		st->acct_bytes += len;
-		unsigned int owner = n_rx > 1 ? wt_owner_of(pl, p) : rx->idx;
+		unsigned int owner = n_rx > 1 ? wt_owner_of(cf, p) : rx->idx;
 		if (wt_likely(owner == rx->idx)) {
 			ts[n++] = t;
 		} else {
@@ -318,7 +327,7 @@ poll_queues(struct wt_rx *rx)
 
 	for (unsigned int i = 0; i < rx->nq; i++) {
 		struct wt_rxq *q = &rx->q[i];
-		uint16_t nb = rte_eth_rx_burst(q->port->port_id, q->queue, m, rx->pl->burst);
+		uint16_t nb = rte_eth_rx_burst(q->port->port_id, q->queue, m, rx->cf->burst);
 		if (nb == 0)
 			continue;
 		process_mbufs(rx, m, nb, q->port->is_file);
@@ -329,10 +338,10 @@ poll_queues(struct wt_rx *rx)
 }
 
 static uint64_t
-mbuf_ts(const struct wt_pipeline *pl, const struct rte_mbuf *mb)
+mbuf_ts(const struct wt_pipe_conf *cf, const struct rte_mbuf *mb)
 {
-	if (pl->ts_offset >= 0 && (mb->ol_flags & pl->ts_flag))
-		return *RTE_MBUF_DYNFIELD(mb, pl->ts_offset, const uint64_t *) * 1000u;
+	if (cf->ts_offset >= 0 && (mb->ol_flags & cf->ts_flag))
+		return *RTE_MBUF_DYNFIELD(mb, cf->ts_offset, const uint64_t *) * 1000u;
 	return 0;
 }
 
@@ -346,15 +355,15 @@ mbuf_ts(const struct wt_pipeline *pl, const struct rte_mbuf *mb)
 static void
 reader_check_end(struct wt_rx *rx)
 {
-	struct wt_pipeline *pl = rx->pl;
+	struct wt_ctl *ctl = rx->ctl;
 	int all_eof = 1;
 
 	for (unsigned int i = 0; i < rx->nq; i++)
 		all_eof &= rx->q[i].eof && rx->q[i].pos == rx->q[i].nb;
 	if (all_eof) {
-		__atomic_store_n(&pl->last_ts, rx->read_max_ns, __ATOMIC_RELAXED);
-		__atomic_store_n(&pl->input_done, 1, __ATOMIC_RELEASE);
-		__atomic_store_n(&rx->producing_done, 1, __ATOMIC_RELEASE);
+		__atomic_store_n(&ctl->last_ts, rx->read_max_ns, __ATOMIC_RELAXED);
+		__atomic_store_n(&ctl->input_done, 1, __ATOMIC_RELEASE);
+		producing_done(rx);
 	}
 }
 
@@ -365,7 +374,7 @@ reader_refill(struct wt_rx *rx, struct wt_rxq *q)
 {
 	if (q->pos < q->nb || q->eof)
 		return 0;
-	q->nb = rte_eth_rx_burst(q->port->port_id, q->queue, q->buf, rx->pl->burst);
+	q->nb = rte_eth_rx_burst(q->port->port_id, q->queue, q->buf, rx->cf->burst);
 	q->pos = 0;
 	if (q->nb == 0) {
 		if (!file_ended(q))
@@ -385,7 +394,8 @@ reader_refill(struct wt_rx *rx, struct wt_rxq *q)
 static unsigned int
 reader_poll(struct wt_rx *rx)
 {
-	struct wt_pipeline *pl = rx->pl;
+	const struct wt_pipe_conf *cf = rx->cf;
+	struct wt_ctl *ctl = rx->ctl;
 	struct rte_mbuf *m[WT_CALLTAB_BURST_MAX];
 	uint16_t n = 0;
 
@@ -396,8 +406,8 @@ reader_poll(struct wt_rx *rx)
 		if (q->pos < q->nb) {
 			n = (uint16_t)(q->nb - q->pos);
 			struct rte_mbuf **b = q->buf + q->pos;
-			if (pl->t0 == 0 && rx->st.rx_pkts == 0)
-				__atomic_store_n(&pl->t0, mbuf_ts(pl, b[0]), __ATOMIC_RELEASE);
+			if (rx->st.rx_pkts == 0 && __atomic_load_n(&ctl->t0, __ATOMIC_RELAXED) == 0)
+				__atomic_store_n(&ctl->t0, mbuf_ts(cf, b[0]), __ATOMIC_RELEASE);
 			q->pos = q->nb;
 			process_mbufs(rx, b, n, 1);
 			rte_pktmbuf_free_bulk(b, n);
@@ -406,7 +416,7 @@ reader_poll(struct wt_rx *rx)
 		reader_check_end(rx);
 		return 0;
 	}
-	while (n < pl->burst) {
+	while (n < cf->burst) {
 		struct wt_rxq *best = NULL;
 		uint64_t best_ts = 0;
 		int starved = 0;
@@ -415,7 +425,7 @@ reader_poll(struct wt_rx *rx)
 			if (reader_refill(rx, q) != 0)
 				starved = 1;
 			if (q->pos < q->nb) {
-				uint64_t t = mbuf_ts(pl, q->buf[q->pos]);
+				uint64_t t = mbuf_ts(cf, q->buf[q->pos]);
 				if (best == NULL || t < best_ts) {
 					best = q;
 					best_ts = t;
@@ -424,8 +434,9 @@ reader_poll(struct wt_rx *rx)
 		}
 		if (best == NULL || starved)
 			break;
-		if (pl->t0 == 0 && n == 0 && rx->st.rx_pkts == 0)
-			__atomic_store_n(&pl->t0, best_ts, __ATOMIC_RELEASE);
+		if (n == 0 && rx->st.rx_pkts == 0 &&
+		    __atomic_load_n(&ctl->t0, __ATOMIC_RELAXED) == 0)
+			__atomic_store_n(&ctl->t0, best_ts, __ATOMIC_RELEASE);
 		m[n++] = best->buf[best->pos++];
 	}
 	if (n > 0) {
@@ -460,11 +471,12 @@ drain_requests(struct wt_rx *rx)
 static int
 inputs_finished(struct wt_rx *rx)
 {
-	struct wt_pipeline *pl = rx->pl;
-	for (unsigned int j = 0; j < pl->n_rx; j++)
-		if (!__atomic_load_n(&pl->rx[j].producing_done, __ATOMIC_ACQUIRE))
+	const struct wt_pipe_conf *cf = rx->cf;
+	struct wt_ctl *ctl = rx->ctl;
+	for (unsigned int j = 0; j < cf->n_rx; j++)
+		if (!__atomic_load_n(&ctl->producing_done[j], __ATOMIC_ACQUIRE))
 			return 0;
-	for (unsigned int j = 0; j < pl->n_rx; j++)
+	for (unsigned int j = 0; j < cf->n_rx; j++)
 		if (rx->fwd_in[j] != NULL && !rte_ring_empty(rx->fwd_in[j]))
 			return 0;
 	return 1;
@@ -481,14 +493,15 @@ int
 wt_rx_main(void *arg)
 {
 	struct wt_rx *rx = arg;
-	struct wt_pipeline *pl = rx->pl;
+	const struct wt_pipe_conf *cf = rx->cf;
+	struct wt_ctl *ctl = rx->ctl;
 
-	if (pl->packet_clock && !rx->reader)
-		__atomic_store_n(&rx->producing_done, 1, __ATOMIC_RELEASE);
+	if (cf->packet_clock && !rx->reader)
+		producing_done(rx);
 	for (;;) {
 		if (!rx->producing_done) {
-			if (wt_pipeline_stopping(pl))
-				__atomic_store_n(&rx->producing_done, 1, __ATOMIC_RELEASE);
+			if (wt_ctl_stopping(rx->ctl))
+				producing_done(rx);
 			else if (rx->reader)
 				reader_poll(rx);
 			else
@@ -499,19 +512,19 @@ wt_rx_main(void *arg)
 		flush_kept(rx);
 		if (rx->producing_done && inputs_finished(rx)) {
 			drain_fwd_in(rx);
-			if (pl->packet_clock &&
-			    __atomic_load_n(&pl->input_done, __ATOMIC_ACQUIRE)) {
+			if (cf->packet_clock &&
+			    __atomic_load_n(&ctl->input_done, __ATOMIC_ACQUIRE)) {
 				/* scans up to the last packet of the whole input */
-				uint64_t last = __atomic_load_n(&pl->last_ts, __ATOMIC_RELAXED);
+				uint64_t last = __atomic_load_n(&ctl->last_ts, __ATOMIC_RELAXED);
 				if (rx->next_scan_ns != 0 ||
-				    __atomic_load_n(&pl->t0, __ATOMIC_ACQUIRE))
+				    __atomic_load_n(&ctl->t0, __ATOMIC_ACQUIRE))
 					clock_advance(rx, last);
 			}
 			wt_calltab_complete_all(rx->tab, WT_END_SHUTDOWN);
 			while (rx->n_kept > 0)
 				if (flush_kept(rx) == 0)
 					rte_pause();
-			__atomic_store_n(&rx->done, 1, __ATOMIC_RELEASE);
+			__atomic_store_n(&rx->ctl->rx_done[rx->idx], 1, __ATOMIC_RELEASE);
 			return 0;
 		}
 	}

@@ -23,11 +23,10 @@
 static int
 push_held(struct wt_scanner *sc, unsigned int j)
 {
-	struct wt_rx *rx = &sc->pl->rx[j];
 	uint32_t n = sc->n_held[j];
 	if (n == 0)
 		return 1;
-	unsigned int sent = rte_ring_sp_enqueue_burst_elem(rx->req_in, sc->held[j],
+	unsigned int sent = rte_ring_sp_enqueue_burst_elem(sc->req[j], sc->held[j],
 	                                                   sizeof(sc->held[j][0]), n, NULL);
 	if (sent > 0 && sent < n)
 		memmove(sc->held[j], sc->held[j] + sent, (n - sent) * sizeof(sc->held[j][0]));
@@ -41,32 +40,31 @@ push_held(struct wt_scanner *sc, unsigned int j)
 unsigned int
 wt_scanner_poll(struct wt_scanner *sc)
 {
-	struct wt_pipeline *pl = sc->pl;
+	const struct wt_pipe_conf *cf = sc->cf;
 	unsigned int work = 0;
 
-	if (pl->packet_clock)
+	if (cf->packet_clock)
 		return 0;
 	if (!sc->in_pass) {
 		uint64_t now = wt_now_ns();
 		if (sc->next_ns == 0)
-			sc->next_ns = now + pl->scan_interval_ns;
+			sc->next_ns = now + cf->scan_interval_ns;
 		if (now < sc->next_ns)
 			return 0;
 		/* The next pass is timed from the start of this one (Figure 7). */
-		sc->next_ns = now + pl->scan_interval_ns;
+		sc->next_ns = now + cf->scan_interval_ns;
 		sc->pass_ns = now;
 		sc->in_pass = 1;
-		for (unsigned int j = 0; j < pl->n_rx; j++) {
+		for (unsigned int j = 0; j < cf->n_rx; j++) {
 			sc->cursor[j] = 0;
 			sc->table_done[j] = 0;
 		}
 	}
 	int all_done = 1;
-	for (unsigned int j = 0; j < pl->n_rx; j++) {
-		struct wt_rx *rx = &pl->rx[j];
+	for (unsigned int j = 0; j < cf->n_rx; j++) {
 		if (sc->table_done[j])
 			continue;
-		if (__atomic_load_n(&rx->done, __ATOMIC_ACQUIRE)) {
+		if (__atomic_load_n(&sc->ctl->rx_done[j], __ATOMIC_ACQUIRE)) {
 			sc->table_done[j] = 1; /* shut down: nothing left to scan */
 			continue;
 		}
@@ -75,7 +73,7 @@ wt_scanner_poll(struct wt_scanner *sc)
 			continue;
 		}
 		int pass_done = 0;
-		uint32_t n = wt_calltab_scan_remote(rx->tab, &sc->cursor[j], SCAN_SLICE,
+		uint32_t n = wt_calltab_scan_remote(sc->tab[j], &sc->cursor[j], SCAN_SLICE,
 		                                    sc->pass_ns, sc->held[j], 64, &pass_done);
 		sc->n_held[j] = n;
 		work += SCAN_SLICE;
@@ -96,7 +94,7 @@ wt_scanner_main(void *arg)
 {
 	struct wt_scanner *sc = arg;
 
-	while (!wt_pipeline_rx_done(sc->pl))
+	while (!wt_ctl_rx_done(sc->ctl, sc->cf->n_rx))
 		if (wt_scanner_poll(sc) == 0)
 			rte_delay_us_sleep(100); /* a pass every interval: nothing to do */
 	return 0;

@@ -15,7 +15,7 @@ void
 wt_totals_get(const struct wt_pipeline *pl, struct wt_totals *t)
 {
 	memset(t, 0, sizeof(*t));
-	for (unsigned int i = 0; i < pl->n_rx; i++) {
+	for (unsigned int i = 0; i < pl->cf.n_rx; i++) {
 		const struct wt_rx *rx = &pl->rx[i];
 		/* every field of wt_rx_stats is a uint64_t counter */
 		const uint64_t *src = (const uint64_t *)(const void *)&rx->st;
@@ -54,7 +54,7 @@ wt_stats_text(const struct wt_pipeline *pl, uint64_t run_id, char *buf, size_t l
 	size_t n = 0;
 
 	wt_totals_get(pl, &t);
-	PUT("run_id=%016" PRIx64 "\nrx_cores=%u\nrun_ns=%" PRIu64 "\n", run_id, pl->n_rx,
+	PUT("run_id=%016" PRIx64 "\nrx_cores=%u\nrun_ns=%" PRIu64 "\n", run_id, pl->cf.n_rx,
 	    pl->run_ns);
 #define PUT_STAT(f, frame, tel, what) \
 	if ((frame) != NULL)          \
@@ -94,8 +94,8 @@ wt_stats_text(const struct wt_pipeline *pl, uint64_t run_id, char *buf, size_t l
 	    ls.archive_failures, ls.recovered_spool, ls.bytes_raw, ls.bytes_stored,
 	    ls.compress_failures);
 	PUT("scan.passes=%" PRIu64 "\nactive_timeout_ns=%" PRIu64 "\n",
-	    pl->packet_clock ? t.tab.scans / (pl->n_rx ? pl->n_rx : 1) : pl->sc.passes,
-	    pl->active_timeout_ns);
+	    pl->cf.packet_clock ? t.tab.scans / (pl->cf.n_rx ? pl->cf.n_rx : 1) : pl->sc.passes,
+	    pl->cf.active_timeout_ns);
 	PUT("frag.learned=%" PRIu64 "\nfrag.attributed=%" PRIu64 "\nfrag.unattributed=%" PRIu64
 	    "\nfrag.replaced=%" PRIu64 "\nfrag.expired=%" PRIu64 "\n",
 	    t.frag.learned, t.frag.attributed, t.frag.unattributed, t.frag.replaced,
@@ -110,7 +110,7 @@ wt_stats_text(const struct wt_pipeline *pl, uint64_t run_id, char *buf, size_t l
 		    p->port_id, es.ipackets, p->port_id, es.imissed, p->port_id, es.ierrors,
 		    p->port_id, es.rx_nombuf);
 	}
-	for (unsigned int i = 0; i < pl->n_rx; i++) {
+	for (unsigned int i = 0; i < pl->cf.n_rx; i++) {
 		const struct wt_rx *rx = &pl->rx[i];
 		PUT("lcore.%u.rx=%u\nlcore.%u.rx_pkts=%" PRIu64 "\nlcore.%u.forwarded_in=%" PRIu64
 		    "\n",
@@ -164,7 +164,7 @@ wt_summary_print(const struct wt_pipeline *pl)
 	        " at shutdown",
 	        t.tab.created, ex->by_reason[WT_END_IDLE], ex->by_reason[WT_END_EVICTED],
 	        ex->by_reason[WT_END_SHUTDOWN]);
-	if (pl->active_timeout_ns || ex->by_reason[WT_END_ACTIVE])
+	if (pl->cf.active_timeout_ns || ex->by_reason[WT_END_ACTIVE])
 		fprintf(stderr, ", %" PRIu64 " interim", ex->by_reason[WT_END_ACTIVE]);
 	fprintf(stderr, "; %" PRIu64 " written", ex->written);
 	if (ex->written)
@@ -198,11 +198,11 @@ wt_summary_print(const struct wt_pipeline *pl)
 			        t.tab.tunnel_ctx_full);
 		fprintf(stderr, "\n");
 	}
-	if (pl->n_rx > 1)
+	if (pl->cf.n_rx > 1)
 		fprintf(stderr,
 		        "  %u RX lcores: %" PRIu64
 		        " packets forwarded to their owner lcore (%" PRIu64 " waits for room)\n",
-		        pl->n_rx, t.rx.fwd_out, t.rx.fwd_full);
+		        pl->cf.n_rx, t.rx.fwd_out, t.rx.fwd_full);
 	struct wt_seglog_stats ls;
 	wt_seglog_writer_stats(ex->log, &ls);
 	fprintf(stderr, "  log: %" PRIu64 " segments", ls.segments_created);
@@ -330,7 +330,7 @@ tel_lcores(const char *cmd, const char *params, struct rte_tel_data *d)
 	(void)params;
 	const struct wt_pipeline *pl = tel_pl;
 	rte_tel_data_start_dict(d);
-	for (unsigned int i = 0; i < pl->n_rx; i++) {
+	for (unsigned int i = 0; i < pl->cf.n_rx; i++) {
 		const struct wt_rx *rx = &pl->rx[i];
 		struct rte_tel_data *c = rte_tel_data_alloc();
 		if (c == NULL)
