@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "capture.h"
+#include "say.h"
 
 #define PCAP_MAGIC_US 0xa1b2c3d4u
 #define PCAP_MAGIC_NS 0xa1b23c4du
@@ -107,19 +108,17 @@ walk_end(const struct wt_capwalk *w, const char *name)
 	if (w->have == 0)
 		return;
 	if (w->have < w->hlen)
-		fprintf(stderr,
-		        "wiretally: capture %s ends inside the header of %s %" PRIu64
-		        " at offset %" PRIu64 " (%u of %u bytes); the %" PRIu64
-		        " %ss before it are read\n",
-		        name, what, w->frames + 1, w->off - w->have, w->have, w->hlen, w->frames,
-		        what);
+		WT_LOG(ERR,
+		       "capture %s ends inside the header of %s %" PRIu64 " at offset %" PRIu64
+		       " (%u of %u bytes); the %" PRIu64 " %ss before it are read\n",
+		       name, what, w->frames + 1, w->off - w->have, w->have, w->hlen, w->frames,
+		       what);
 	else
-		fprintf(stderr,
-		        "wiretally: capture %s ends inside %s %" PRIu64 " at offset %" PRIu64
-		        " (%" PRIu64 " of its %" PRIu64 " bytes); the %" PRIu64
-		        " %ss before it are read\n",
-		        name, what, w->frames + 1, w->start, w->size - w->body, w->size, w->frames,
-		        what);
+		WT_LOG(ERR,
+		       "capture %s ends inside %s %" PRIu64 " at offset %" PRIu64 " (%" PRIu64
+		       " of its %" PRIu64 " bytes); the %" PRIu64 " %ss before it are read\n",
+		       name, what, w->frames + 1, w->start, w->size - w->body, w->size, w->frames,
+		       what);
 }
 
 /* ---- the header ------------------------------------------------------------------ */
@@ -148,12 +147,11 @@ read_header(int fd, const char *name, uint8_t *head, int *pcapng, int *swap, int
 {
 	ssize_t n = read_full(fd, head, 24);
 	if (n < 0) {
-		fprintf(stderr, "wiretally: capture %s: %s\n", name, strerror(errno));
+		WT_LOG(ERR, "capture %s: %s\n", name, strerror(errno));
 		return -1;
 	}
 	if (n < 12) {
-		fprintf(stderr, "wiretally: capture %s: ends after %zd bytes, before its header\n",
-		        name, n);
+		WT_LOG(ERR, "capture %s: ends after %zd bytes, before its header\n", name, n);
 		return -1;
 	}
 	uint32_t m = u32(head, 0);
@@ -162,42 +160,38 @@ read_header(int fd, const char *name, uint8_t *head, int *pcapng, int *swap, int
 		*pcapng = 0;
 		*swap = m != PCAP_MAGIC_US && m != PCAP_MAGIC_NS;
 		if (n < 24) {
-			fprintf(stderr, "wiretally: capture %s: header cut after %zd bytes\n", name,
-			        n);
+			WT_LOG(ERR, "capture %s: header cut after %zd bytes\n", name, n);
 			return -1;
 		}
 		*link = (int)(u32(head + 20, *swap) & 0x03ffffff);
 		return 24;
 	}
 	if (m != PCAPNG_SHB) {
-		fprintf(stderr,
-		        "wiretally: capture %s: not a pcap or pcapng capture (magic 0x%08x)\n",
-		        name, m);
+		WT_LOG(ERR, "capture %s: not a pcap or pcapng capture (magic 0x%08x)\n", name, m);
 		return -1;
 	}
 	*pcapng = 1;
 	*swap = u32(head + 8, 0) != PCAPNG_BOM;
 	uint32_t shb = u32(head + 4, *swap);
 	if (shb < 28 || shb % 4 || shb > HEAD_MAX / 2 || (size_t)n > shb) {
-		fprintf(stderr, "wiretally: capture %s: bad pcapng section header length %u\n",
-		        name, shb);
+		WT_LOG(ERR, "capture %s: bad pcapng section header length %u\n", name, shb);
 		return -1;
 	}
 	if (read_full(fd, head + n, shb - (size_t)n + 8) != (ssize_t)(shb - (size_t)n + 8)) {
-		fprintf(stderr, "wiretally: capture %s: ends inside its pcapng header\n", name);
+		WT_LOG(ERR, "capture %s: ends inside its pcapng header\n", name);
 		return -1;
 	}
 	uint32_t type = u32(head + shb, *swap), idb = u32(head + shb + 4, *swap);
 	if (type != PCAPNG_IDB || idb < 20 || idb % 4 || shb + idb > HEAD_MAX) {
-		fprintf(stderr,
-		        "wiretally: capture %s: the pcapng section does not start with an "
-		        "interface "
-		        "description block\n",
-		        name);
+		WT_LOG(ERR,
+		       "capture %s: the pcapng section does not start with an "
+		       "interface "
+		       "description block\n",
+		       name);
 		return -1;
 	}
 	if (read_full(fd, head + shb + 8, idb - 8) != (ssize_t)(idb - 8)) {
-		fprintf(stderr, "wiretally: capture %s: ends inside its pcapng header\n", name);
+		WT_LOG(ERR, "capture %s: ends inside its pcapng header\n", name);
 		return -1;
 	}
 	*link = u16(head + shb + 8, *swap);
@@ -241,8 +235,8 @@ forward(void *arg)
 			if (r < 0 && errno == EINTR)
 				continue;
 			if (r < 0) {
-				fprintf(stderr, "wiretally: capture %s: read error: %s\n", f->name,
-				        strerror(errno));
+				WT_LOG(ERR, "capture %s: read error: %s\n", f->name,
+				       strerror(errno));
 				break;
 			}
 			if (r == 0) {
@@ -269,13 +263,13 @@ prepare_stream(const char *path, char *dev, size_t devlen)
 	int pfd[2] = {-1, -1}, pcapng, swap, link;
 
 	if (f == NULL) {
-		fprintf(stderr, "wiretally: out of memory\n");
+		WT_LOG(ERR, "out of memory\n");
 		return -1;
 	}
 	snprintf(f->name, sizeof(f->name), "%s", name);
 	f->in = strcmp(path, "-") == 0 ? 0 : open(path, O_RDONLY | O_CLOEXEC);
 	if (f->in < 0) {
-		fprintf(stderr, "wiretally: capture %s: %s\n", name, strerror(errno));
+		WT_LOG(ERR, "capture %s: %s\n", name, strerror(errno));
 		free(f);
 		return -1;
 	}
@@ -283,10 +277,10 @@ prepare_stream(const char *path, char *dev, size_t devlen)
 	if (hl < 0)
 		goto fail;
 	if (link != DLT_EN10MB) { /* the file's LINKTYPE_ value (1 is Ethernet) */
-		fprintf(stderr,
-		        "wiretally: capture %s: link type %d is not Ethernet; "
-		        "wiretally reads Ethernet (LINKTYPE_ETHERNET, 1) captures\n",
-		        name, link);
+		WT_LOG(ERR,
+		       "capture %s: link type %d is not Ethernet; "
+		       "wiretally reads Ethernet (LINKTYPE_ETHERNET, 1) captures\n",
+		       name, link);
 		goto fail;
 	}
 	f->headlen = (size_t)hl;
@@ -294,7 +288,7 @@ prepare_stream(const char *path, char *dev, size_t devlen)
 	if (pcapng)
 		walk_feed(&f->w, f->head, f->headlen);
 	if (pipe2(pfd, O_CLOEXEC) != 0) {
-		fprintf(stderr, "wiretally: capture %s: pipe: %s\n", name, strerror(errno));
+		WT_LOG(ERR, "capture %s: pipe: %s\n", name, strerror(errno));
 		goto fail;
 	}
 	fcntl(pfd[1], F_SETPIPE_SZ, 1 << 20);
@@ -306,8 +300,7 @@ prepare_stream(const char *path, char *dev, size_t devlen)
 	int rc = pthread_create(&t, NULL, forward, f);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc != 0) {
-		fprintf(stderr, "wiretally: capture %s: cannot start its reader: %s\n", name,
-		        strerror(rc));
+		WT_LOG(ERR, "capture %s: cannot start its reader: %s\n", name, strerror(rc));
 		goto fail;
 	}
 	pthread_detach(t);
@@ -332,17 +325,17 @@ prepare_file(const char *path, char *dev, size_t devlen)
 	char errbuf[PCAP_ERRBUF_SIZE];
 	pcap_t *p = pcap_open_offline(path, errbuf);
 	if (p == NULL) {
-		fprintf(stderr, "wiretally: capture %s: %s\n", path, errbuf);
+		WT_LOG(ERR, "capture %s: %s\n", path, errbuf);
 		return -1;
 	}
 	int dlt = pcap_datalink(p);
 	pcap_close(p);
 	if (dlt != DLT_EN10MB) {
 		const char *name = pcap_datalink_val_to_name(dlt);
-		fprintf(stderr,
-		        "wiretally: capture %s: link type %s (%d) is not Ethernet; "
-		        "wiretally reads Ethernet (DLT_EN10MB) captures\n",
-		        path, name ? name : "?", dlt);
+		WT_LOG(ERR,
+		       "capture %s: link type %s (%d) is not Ethernet; "
+		       "wiretally reads Ethernet (DLT_EN10MB) captures\n",
+		       path, name ? name : "?", dlt);
 		return -1;
 	}
 	snprintf(dev, devlen, "%s", path);

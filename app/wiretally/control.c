@@ -51,10 +51,10 @@ say_no_reload(const char *config, const struct timespec *mtime_at_start)
 		else
 			what = " (the config file is unchanged since start)";
 	}
-	fprintf(stderr,
-	        "wiretally: SIGHUP: nothing is reloaded; restart wiretally to apply a changed "
-	        "configuration%s\n",
-	        what);
+	WT_LOG(NOTICE,
+	       "SIGHUP: nothing is reloaded; restart wiretally to apply a changed "
+	       "configuration%s\n",
+	       what);
 }
 
 int
@@ -69,8 +69,8 @@ wt_step_launch(struct wt_run *r)
 	for (unsigned int i = 0; i < pl->cf.n_rx; i++) {
 		int e = rte_eal_remote_launch(wt_rx_main, &pl->rx[i], pl->rx[i].lcore);
 		if (e != 0) {
-			fprintf(stderr, "wiretally: cannot start RX lcore %u: %s\n",
-			        pl->rx[i].lcore, rte_strerror(-e));
+			WT_LOG(ERR, "cannot start RX lcore %u: %s\n", pl->rx[i].lcore,
+			       rte_strerror(-e));
 			wt_ctl_stop(&pl->ctl);
 			rc = EXIT_SETUP;
 			break;

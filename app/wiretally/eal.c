@@ -159,8 +159,7 @@ wt_step_eal(struct wt_run *r)
 		wt_rundir_path(r->rundir, sizeof(r->rundir), (int)getpid());
 	}
 	if (rte_eal_init(ea.argc, ea.argv) < 0) {
-		fprintf(stderr, "wiretally: EAL initialisation failed: %s\n",
-		        rte_strerror(rte_errno));
+		WT_LOG(ERR, "EAL initialisation failed: %s\n", rte_strerror(rte_errno));
 		if (r->rundir[0] != '\0')
 			wt_rundir_remove(r->rundir);
 		return EXIT_SETUP;
@@ -173,6 +172,7 @@ wt_step_eal(struct wt_run *r)
 	else
 		r->rundir[0] = '\0';
 	rte_openlog_stream(stderr);
+	wt_say_eal(1); /* messages through rte_log from now on */
 	return 0;
 }
 
@@ -192,19 +192,18 @@ wt_step_roles(struct wt_run *r)
 	const char *role_opt[2] = {"--export-lcore", "--scan-lcore"};
 	for (int k = 0; k < 2; k++) {
 		if (want[k] >= 0 && !rte_lcore_is_enabled((unsigned int)want[k])) {
-			fprintf(stderr,
-			        "wiretally: %s %d: not an lcore of the EAL (see -l/--lcores)\n",
-			        role_opt[k], want[k]);
+			WT_LOG(ERR, "%s %d: not an lcore of the EAL (see -l/--lcores)\n",
+			       role_opt[k], want[k]);
 			return EXIT_USAGE;
 		}
 		if (want[k] == (int)r->main_lc)
 			want[k] = -1;
 	}
 	if (want[0] >= 0 && want[0] == want[1]) {
-		fprintf(stderr,
-		        "wiretally: --export-lcore and --scan-lcore are both %d: give them "
-		        "different lcores, or main\n",
-		        want[0]);
+		WT_LOG(ERR,
+		       "--export-lcore and --scan-lcore are both %d: give them "
+		       "different lcores, or main\n",
+		       want[0]);
 		return EXIT_USAGE;
 	}
 	/* RX roles take the worker lcores in order, but those named for the
@@ -215,13 +214,13 @@ wt_step_roles(struct wt_run *r)
 			workers[nw++] = lc;
 	}
 	if (nw < pl->cf.n_rx) {
-		fprintf(stderr,
-		        "wiretally: --rx-cores %u needs %u worker lcores besides the main lcore "
-		        "(control, and the scanner and exporter unless they have their own); the "
-		        "EAL has %u: give more with -l or --lcores (several lcores may share a "
-		        "CPU, "
-		        "e.g. --lcores 0@0,1@1,2@1)\n",
-		        pl->cf.n_rx, pl->cf.n_rx, nw);
+		WT_LOG(ERR,
+		       "--rx-cores %u needs %u worker lcores besides the main lcore "
+		       "(control, and the scanner and exporter unless they have their own); the "
+		       "EAL has %u: give more with -l or --lcores (several lcores may share a "
+		       "CPU, "
+		       "e.g. --lcores 0@0,1@1,2@1)\n",
+		       pl->cf.n_rx, pl->cf.n_rx, nw);
 		return EXIT_USAGE;
 	}
 	for (unsigned int i = 0; i < pl->cf.n_rx; i++)

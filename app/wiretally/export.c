@@ -260,10 +260,10 @@ uint64_t
 wt_export_finish(struct wt_exporter *ex)
 {
 	if (ex->n_backlog > 0) {
-		fprintf(stderr,
-		        "wiretally: %" PRIu64 " call records could not be written to %s (%s): "
-		        "they follow as CSV\n",
-		        ex->n_backlog, ex->dir, strerror(-ex->error));
+		WT_LOG(ERR,
+		       "%" PRIu64 " call records could not be written to %s (%s): "
+		       "they follow as CSV\n",
+		       ex->n_backlog, ex->dir, strerror(-ex->error));
 		while (ex->n_backlog > 0) {
 			print_record(ex, &ex->backlog[ex->bl_head]);
 			backlog_pop(ex);

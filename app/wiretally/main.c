@@ -1,10 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* main.c: wiretally, the call-record monitor: main() as the list of its steps. */
-#include <rte_log.h>
-
 #include "run.h"
-
-RTE_LOG_REGISTER(wt_logtype, wiretally, INFO);
 
 static struct wt_pipeline pl;
 static struct wt_port ports[WT_MAX_PORTS];

@@ -11,13 +11,11 @@
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
+#include "say.h"
 #include "wt_calltab.h"
 #include "wt_counters.h"
 #include "wt_parse.h"
 #include "wt_seglog.h"
-
-extern int wt_logtype;
-#define WT_LOG(level, ...) rte_log(RTE_LOG_##level, wt_logtype, "wiretally: " __VA_ARGS__)
 
 #define WT_MAX_PORTS   64
 #define WT_MAX_RX      32  /* RX lcores */

@@ -12,6 +12,7 @@
 #include <rte_cfgfile.h>
 
 #include "options.h"
+#include "say.h"
 
 struct opt_def {
 	const char *name;
@@ -177,13 +178,12 @@ add_list(struct wt_opts *o, enum wt_opt_id id, const char *val, const char *wher
 		     tok = strtok_r(NULL, ", ", &save)) {
 			uint64_t p;
 			if (parse_uint(tok, &p) != 0 || p > 65535) {
-				fprintf(stderr, "wiretally: %s: '%s' is not a port id (0-65535)\n",
-				        where, tok);
+				WT_LOG(ERR, "%s: '%s' is not a port id (0-65535)\n", where, tok);
 				return -1;
 			}
 			if (o->n_ports >= (sizeof(o->ports) / sizeof(o->ports[0]))) {
-				fprintf(stderr, "wiretally: %s: more than %u ports\n", where,
-				        (unsigned int)(sizeof(o->ports) / sizeof(o->ports[0])));
+				WT_LOG(ERR, "%s: more than %u ports\n", where,
+				       (unsigned int)(sizeof(o->ports) / sizeof(o->ports[0])));
 				return -1;
 			}
 			o->ports[o->n_ports++] = (uint16_t)p;
@@ -193,14 +193,14 @@ add_list(struct wt_opts *o, enum wt_opt_id id, const char *val, const char *wher
 	const char **arr = id == WT_OPTID_PCAP ? o->pcap : o->iface;
 	unsigned int *n = id == WT_OPTID_PCAP ? &o->n_pcap : &o->n_iface;
 	if (val[0] == '\0' || strchr(val, ',') != NULL) {
-		fprintf(stderr,
-		        "wiretally: %s: '%s' is empty or contains a comma (DPDK device "
-		        "arguments cannot carry one)\n",
-		        where, val);
+		WT_LOG(ERR,
+		       "%s: '%s' is empty or contains a comma (DPDK device "
+		       "arguments cannot carry one)\n",
+		       where, val);
 		return -1;
 	}
 	if (*n >= WT_MAX_INPUTS) {
-		fprintf(stderr, "wiretally: %s: more than %d inputs\n", where, WT_MAX_INPUTS);
+		WT_LOG(ERR, "%s: more than %d inputs\n", where, WT_MAX_INPUTS);
 		return -1;
 	}
 	arr[(*n)++] = val;
@@ -283,8 +283,7 @@ apply(struct wt_opts *o, enum wt_opt_id id, const char *val, const char *where)
 		else if (parse_uint(val, &u) == 0 && u < 1024)
 			v = (int)u;
 		else {
-			fprintf(stderr, "wiretally: %s: '%s' is not an lcore id, main or auto\n",
-			        where, val);
+			WT_LOG(ERR, "%s: '%s' is not an lcore id, main or auto\n", where, val);
 			return -1;
 		}
 		if (id == WT_OPTID_EXPORT_LCORE)
@@ -310,10 +309,10 @@ apply(struct wt_opts *o, enum wt_opt_id id, const char *val, const char *where)
 			lv = 100;
 		if (lv == 100 || (end != NULL && (end == val + 5 || *end != '\0')) || lv < -7 ||
 		    lv > 19 || (end != NULL && lv == 0)) {
-			fprintf(stderr,
-			        "wiretally: %s: '%s' is not zstd, zstd:LEVEL (-7 to 19, not 0) or "
-			        "off\n",
-			        where, val);
+			WT_LOG(ERR,
+			       "%s: '%s' is not zstd, zstd:LEVEL (-7 to 19, not 0) or "
+			       "off\n",
+			       where, val);
 			return -1;
 		}
 		o->compress_level = (int)lv;
@@ -326,7 +325,7 @@ apply(struct wt_opts *o, enum wt_opt_id id, const char *val, const char *where)
 		if (strcmp(val, "inner") == 0 || strcmp(val, "outer") == 0) {
 			o->tunnels_inner = val[0] == 'i';
 		} else {
-			fprintf(stderr, "wiretally: %s: '%s' is not inner or outer\n", where, val);
+			WT_LOG(ERR, "%s: '%s' is not inner or outer\n", where, val);
 			return -1;
 		}
 		break;
@@ -336,7 +335,7 @@ apply(struct wt_opts *o, enum wt_opt_id id, const char *val, const char *where)
 		else if (parse_onoff(val, &b) == 0)
 			o->progress = b;
 		else {
-			fprintf(stderr, "wiretally: %s: '%s' is not on, off or auto\n", where, val);
+			WT_LOG(ERR, "%s: '%s' is not on, off or auto\n", where, val);
 			return -1;
 		}
 		break;
@@ -404,19 +403,18 @@ bad:
 	case WT_OPT_UINT:
 	case WT_OPT_SIZE:
 	case WT_OPT_SECS:
-		fprintf(stderr, "wiretally: %s: '%s' is not %s between %.15g and %.15g%s\n", where,
-		        val,
-		        d->kind == WT_OPT_SIZE   ? "a size in bytes (K/M/G suffix allowed)"
-		        : d->kind == WT_OPT_SECS ? "a number of seconds"
-		                                 : "a whole number",
-		        d->min, d->max, id == WT_OPTID_ACTIVE_TIMEOUT ? ", off or auto" : "");
+		WT_LOG(ERR, "%s: '%s' is not %s between %.15g and %.15g%s\n", where, val,
+		       d->kind == WT_OPT_SIZE   ? "a size in bytes (K/M/G suffix allowed)"
+		       : d->kind == WT_OPT_SECS ? "a number of seconds"
+		                                : "a whole number",
+		       d->min, d->max, id == WT_OPTID_ACTIVE_TIMEOUT ? ", off or auto" : "");
 		break;
 	case WT_OPT_ONOFF:
 	case WT_OPT_FLAG:
-		fprintf(stderr, "wiretally: %s: '%s' is not on or off\n", where, val);
+		WT_LOG(ERR, "%s: '%s' is not on or off\n", where, val);
 		break;
 	default:
-		fprintf(stderr, "wiretally: %s: empty value\n", where);
+		WT_LOG(ERR, "%s: empty value\n", where);
 		break;
 	}
 	return -1;
@@ -439,8 +437,8 @@ load_config(struct wt_opts *o)
 	int ret = -1;
 
 	if (cfg == NULL) {
-		fprintf(stderr, "wiretally: config %s: cannot read or parse it (%s)\n", o->config,
-		        errno ? strerror(errno) : "syntax error");
+		WT_LOG(ERR, "config %s: cannot read or parse it (%s)\n", o->config,
+		       errno ? strerror(errno) : "syntax error");
 		return -1;
 	}
 	int nsec = rte_cfgfile_num_sections(cfg, NULL, 0);
@@ -454,10 +452,10 @@ load_config(struct wt_opts *o)
 			nsec = rte_cfgfile_sections(cfg, ptrs, nsec);
 			for (int i = 0; i < nsec && !bad; i++) {
 				if (strcmp(names[i], CFG_SECTION) != 0) {
-					fprintf(stderr,
-					        "wiretally: config %s: unknown section [%s] (only "
-					        "[%s])\n",
-					        o->config, names[i], CFG_SECTION);
+					WT_LOG(ERR,
+					       "config %s: unknown section [%s] (only "
+					       "[%s])\n",
+					       o->config, names[i], CFG_SECTION);
 					bad = 1;
 				}
 			}
@@ -479,8 +477,8 @@ load_config(struct wt_opts *o)
 		snprintf(where, sizeof(where), "config %s: %s", o->config, ents[i].name);
 		if (id < 0 || id == WT_OPTID_CONFIG || id == WT_OPTID_HELP ||
 		    id == WT_OPTID_VERSION) {
-			fprintf(stderr, "wiretally: config %s: unknown key '%s' in [%s]\n",
-			        o->config, ents[i].name, CFG_SECTION);
+			WT_LOG(ERR, "config %s: unknown key '%s' in [%s]\n", o->config,
+			       ents[i].name, CFG_SECTION);
 			free(ents);
 			goto out;
 		}
@@ -521,11 +519,11 @@ check_active_timeout(const struct wt_opts *o)
 		snprintf(where, sizeof(where), "--active-timeout");
 	else
 		snprintf(where, sizeof(where), "config %s: active-timeout", o->config);
-	fprintf(stderr,
-	        "wiretally: %s: %g s is shorter than the scan interval (%g s): interim records "
-	        "are written at scan passes; give at least %g, 0 (off) or a shorter "
-	        "--scan-interval\n",
-	        where, o->active_timeout, o->scan_interval, o->scan_interval);
+	WT_LOG(ERR,
+	       "%s: %g s is shorter than the scan interval (%g s): interim records "
+	       "are written at scan passes; give at least %g, 0 (off) or a shorter "
+	       "--scan-interval\n",
+	       where, o->active_timeout, o->scan_interval, o->scan_interval);
 	return -1;
 }
 
@@ -571,10 +569,9 @@ wt_opts_parse(struct wt_opts *o, int argc, char **argv)
 		if (c == '?' || c == ':') {
 			const char *bad = argv[optind - 1];
 			if (c == ':')
-				fprintf(stderr, "wiretally: option %s needs a value (see --help)\n",
-				        bad);
+				WT_LOG(ERR, "option %s needs a value (see --help)\n", bad);
 			else
-				fprintf(stderr, "wiretally: unknown option %s (see --help)\n", bad);
+				WT_LOG(ERR, "unknown option %s (see --help)\n", bad);
 			return -1;
 		}
 		int id = -1;
@@ -594,10 +591,10 @@ wt_opts_parse(struct wt_opts *o, int argc, char **argv)
 		o->from_cli[id] = 1;
 	}
 	if (optind < argc) {
-		fprintf(stderr,
-		        "wiretally: unexpected argument '%s' (options go after '--'; see "
-		        "--help)\n",
-		        argv[optind]);
+		WT_LOG(ERR,
+		       "unexpected argument '%s' (options go after '--'; see "
+		       "--help)\n",
+		       argv[optind]);
 		return -1;
 	}
 	if (o->config != NULL && load_config(o) != 0)

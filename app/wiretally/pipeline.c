@@ -37,8 +37,8 @@ make_ring(const char *what, unsigned int a, unsigned int b, unsigned int esize, 
 	struct rte_ring *r = rte_ring_create_elem(name, esize, rte_align32pow2(count), socket,
 	                                          RING_F_SP_ENQ | RING_F_SC_DEQ);
 	if (r == NULL)
-		fprintf(stderr, "wiretally: cannot create ring %s (%u x %u bytes): %s\n", name,
-		        rte_align32pow2(count), esize, rte_strerror(rte_errno));
+		WT_LOG(ERR, "cannot create ring %s (%u x %u bytes): %s\n", name,
+		       rte_align32pow2(count), esize, rte_strerror(rte_errno));
 	return r;
 }
 
@@ -60,8 +60,7 @@ setup_rx(struct wt_pipeline *pl, const struct wt_opts *o, uint64_t run_id, uint6
 		rx->req_in = make_ring("req", i, 0, sizeof(struct wt_calltab_expire), 4096, socket);
 		if (rx->kept == NULL || rx->rec_out == NULL || rx->req_in == NULL) {
 			if (rx->kept == NULL)
-				fprintf(stderr, "wiretally: cannot allocate %u kept records\n",
-				        rx->cap_kept);
+				WT_LOG(ERR, "cannot allocate %u kept records\n", rx->cap_kept);
 			return -1;
 		}
 	}
@@ -93,19 +92,18 @@ setup_rx(struct wt_pipeline *pl, const struct wt_opts *o, uint64_t run_id, uint6
 		wt_rx_emit_setup(&tp, rx);
 		rx->tab = wt_calltab_create(&tp);
 		if (rx->tab == NULL) {
-			fprintf(stderr,
-			        "wiretally: RX lcore %u: cannot allocate a table of %" PRIu64
-			        " records (%.1f GiB) on socket %d: %s\n",
-			        rx->lcore, o->table_size, (double)o->table_size * 297 / (1 << 30),
-			        socket, strerror(errno));
+			WT_LOG(ERR,
+			       "RX lcore %u: cannot allocate a table of %" PRIu64
+			       " records (%.1f GiB) on socket %d: %s\n",
+			       rx->lcore, o->table_size, (double)o->table_size * 297 / (1 << 30),
+			       socket, strerror(errno));
 			return -1;
 		}
 		rx->frag = wt_frag_create((uint32_t)o->frag_table_size,
 		                          (uint64_t)(o->frag_timeout * 1e9), socket);
 		if (rx->frag == NULL) {
-			fprintf(stderr,
-			        "wiretally: RX lcore %u: cannot allocate a fragment table: %s\n",
-			        rx->lcore, strerror(errno));
+			WT_LOG(ERR, "RX lcore %u: cannot allocate a fragment table: %s\n",
+			       rx->lcore, strerror(errno));
 			return -1;
 		}
 	}
@@ -140,8 +138,8 @@ assign_queues(struct wt_pipeline *pl)
 			unsigned int r = pl->cf.packet_clock ? 0 : (q + offset) % pl->cf.n_rx;
 			struct wt_rx *rx = &pl->rx[r];
 			if (rx->nq == WT_MAX_RXQ) {
-				fprintf(stderr, "wiretally: more than %d queues for RX lcore %u\n",
-				        WT_MAX_RXQ, rx->lcore);
+				WT_LOG(ERR, "more than %d queues for RX lcore %u\n", WT_MAX_RXQ,
+				       rx->lcore);
 				return -1;
 			}
 			rx->q[rx->nq].port = p;
@@ -233,7 +231,7 @@ wt_step_pipeline(struct wt_run *r)
 	                                 .compress_level = o->compress_level};
 	pl->ex.log = wt_seglog_open(&lc_conf, errbuf, sizeof(errbuf));
 	if (pl->ex.log == NULL) {
-		fprintf(stderr, "wiretally: %s\n", errbuf);
+		WT_LOG(ERR, "%s\n", errbuf);
 		return EXIT_USAGE;
 	}
 	if (wt_telemetry_init(pl) != 0)
@@ -250,7 +248,7 @@ wt_step_pipeline(struct wt_run *r)
 		                                          wt_seglog_next_segment_no(pl->ex.log)};
 		pl->ex.ipfix = wt_ipfix_sender_start(&ic, errbuf, sizeof(errbuf));
 		if (pl->ex.ipfix == NULL) {
-			fprintf(stderr, "wiretally: %s\n", errbuf);
+			WT_LOG(ERR, "%s\n", errbuf);
 			return EXIT_USAGE;
 		}
 		if (wt_ipfix_sender_telemetry(pl->ex.ipfix) != 0)
@@ -266,95 +264,88 @@ wt_step_say_setup(struct wt_run *r)
 	struct wt_opts *o = &r->o;
 	struct wt_pipeline *pl = r->pl;
 
-	if (!o->quiet) {
-		for (unsigned int i = 0; i < r->n_ports; i++)
-			fprintf(stderr, "wiretally: port %u: %s (%s%s), %u RX queue%s%s%s\n",
-			        r->ports[i].port_id, r->ports[i].name, r->ports[i].driver,
-			        r->ports[i].is_file ? ", capture file" : "", r->ports[i].nb_rxq,
-			        r->ports[i].nb_rxq == 1 ? "" : "s",
-			        r->ports[i].rss_note[0] ? "; " : "", r->ports[i].rss_note);
-		for (unsigned int i = 0; i < pl->cf.n_rx; i++) {
-			char qs[256] = "";
-			int len = 0;
-			for (unsigned int k = 0; k < pl->rx[i].nq && len < 200; k++)
-				len += snprintf(qs + len, sizeof(qs) - (size_t)len, "%s%u:%u",
-				                k ? " " : "", pl->rx[i].q[k].port->port_id,
-				                pl->rx[i].q[k].queue);
-			fprintf(stderr, "wiretally: RX %u on lcore %u (socket %d): %s%s\n", i,
-			        pl->rx[i].lcore, pl->rx[i].socket, qs[0] ? "port:queue " : "",
-			        qs[0] ? qs : "packets forwarded by the reader");
-		}
-		unsigned int huge = 0;
-		for (unsigned int i = 0; i < pl->cf.n_rx; i++)
-			huge += wt_calltab_on_hugepages(pl->rx[i].tab);
-		fprintf(stderr,
-		        "wiretally: table: %u records per RX lcore, %.1f bytes per record "
-		        "(records, "
-		        "cold data and index), %.1f MiB in all, %s\n",
-		        wt_calltab_capacity(pl->rx[0].tab),
-		        wt_calltab_bytes_per_record(pl->rx[0].tab),
-		        (double)wt_calltab_memory(pl->rx[0].tab) * pl->cf.n_rx / (1 << 20),
-		        huge == pl->cf.n_rx ? "on 2 MiB hugepages"
-		        : huge == 0 ? "on normal pages (not enough free hugepages: more TLB misses)"
-		                    : "partly on normal pages (hugepages ran out)");
-		char interim[96] = "no interim records";
-		if (pl->cf.active_timeout_ns)
-			snprintf(interim, sizeof(interim), "interim records of calls running %g s",
-			         (double)pl->cf.active_timeout_ns / 1e9);
-		fprintf(stderr,
-		        "wiretally: clock: %s; completion scan every %g s (%s); %s; VLAN %s the "
-		        "key\n",
-		        pl->cf.packet_clock ? "packet timestamps" : "system time", o->scan_interval,
-		        pl->cf.packet_clock ? "by each table's owner, at packet time"
-		                            : "by the scanner",
-		        interim, o->vlan_key ? "in" : "not in");
-		fprintf(stderr,
-		        "wiretally: control on lcore %u, exporter on lcore %u, scanner on lcore "
-		        "%u%s\n",
-		        r->main_lc, pl->ex.lcore, pl->sc.lcore,
-		        pl->cf.packet_clock ? " (idle: the tables' owners scan at packet time)"
-		                            : "");
-		struct wt_seglog_stats ls;
-		char mode[PATH_MAX + 300];
-		wt_seglog_writer_stats(pl->ex.log, &ls);
-		if (ls.recovered_spool)
-			fprintf(stderr,
-			        "wiretally: recovered %" PRIu64 " segments a previous run left in "
-			        "the spool\n",
-			        ls.recovered_spool);
-		if (wt_seglog_recovered_path(pl->ex.log)[0] != '\0')
-			fprintf(stderr,
-			        "wiretally: recovered the unsealed segment %s a previous run left "
-			        "(%" PRIu64 " records kept; sealed as recovered)\n",
-			        wt_seglog_recovered_path(pl->ex.log),
-			        wt_seglog_recovered_records(pl->ex.log));
-		if (r->spool)
-			snprintf(mode, sizeof(mode),
-			         "through the spool %s (%" PRIu64 " segments; archived with fsync)",
-			         r->spool, o->spool_segments);
-		else
-			snprintf(mode, sizeof(mode), "directly%s%s%s",
-			         r->spool_why[0] ? " (no spool: " : "", r->spool_why,
-			         r->spool_why[0] ? ")" : "");
-		char zs[48] = "";
-		if (o->compress_level != 0)
-			snprintf(zs, sizeof(zs), ", stored zstd-compressed (level %d) once sealed",
-			         o->compress_level);
-		fprintf(stderr,
-		        "wiretally: writing to %s (segments of %" PRIu64
-		        " %s%s) %s, run id %016" PRIx64 ", next seq %" PRIu64 "\n",
-		        o->output,
-		        o->segment_size % (1u << 20) == 0 ? o->segment_size >> 20
-		                                          : o->segment_size >> 10,
-		        o->segment_size % (1u << 20) == 0 ? "MiB" : "KiB", zs, mode, r->run_id,
-		        wt_seglog_next_seq(pl->ex.log));
-		if (o->ipfix_queue_given)
-			fprintf(stderr, "wiretally: --ipfix-queue is no longer used: the IPFIX "
-			                "sender reads every record from the log\n");
-		if (o->ipfix != NULL)
-			fprintf(stderr,
-			        "wiretally: IPFIX: every record written is also sent to %s "
-			        "(observation domain %" PRIu64 "), read from the log\n",
-			        o->ipfix, o->ipfix_domain);
+	for (unsigned int i = 0; i < r->n_ports; i++)
+		WT_LOG(INFO, "port %u: %s (%s%s), %u RX queue%s%s%s\n", r->ports[i].port_id,
+		       r->ports[i].name, r->ports[i].driver,
+		       r->ports[i].is_file ? ", capture file" : "", r->ports[i].nb_rxq,
+		       r->ports[i].nb_rxq == 1 ? "" : "s", r->ports[i].rss_note[0] ? "; " : "",
+		       r->ports[i].rss_note);
+	for (unsigned int i = 0; i < pl->cf.n_rx; i++) {
+		char qs[256] = "";
+		int len = 0;
+		for (unsigned int k = 0; k < pl->rx[i].nq && len < 200; k++)
+			len += snprintf(qs + len, sizeof(qs) - (size_t)len, "%s%u:%u", k ? " " : "",
+			                pl->rx[i].q[k].port->port_id, pl->rx[i].q[k].queue);
+		WT_LOG(INFO, "RX %u on lcore %u (socket %d): %s%s\n", i, pl->rx[i].lcore,
+		       pl->rx[i].socket, qs[0] ? "port:queue " : "",
+		       qs[0] ? qs : "packets forwarded by the reader");
 	}
+	unsigned int huge = 0;
+	for (unsigned int i = 0; i < pl->cf.n_rx; i++)
+		huge += wt_calltab_on_hugepages(pl->rx[i].tab);
+	WT_LOG(INFO,
+	       "table: %u records per RX lcore, %.1f bytes per record "
+	       "(records, "
+	       "cold data and index), %.1f MiB in all, %s\n",
+	       wt_calltab_capacity(pl->rx[0].tab), wt_calltab_bytes_per_record(pl->rx[0].tab),
+	       (double)wt_calltab_memory(pl->rx[0].tab) * pl->cf.n_rx / (1 << 20),
+	       huge == pl->cf.n_rx ? "on 2 MiB hugepages"
+	       : huge == 0         ? "on normal pages (not enough free hugepages: more TLB misses)"
+	                           : "partly on normal pages (hugepages ran out)");
+	char interim[96] = "no interim records";
+	if (pl->cf.active_timeout_ns)
+		snprintf(interim, sizeof(interim), "interim records of calls running %g s",
+		         (double)pl->cf.active_timeout_ns / 1e9);
+	WT_LOG(INFO,
+	       "clock: %s; completion scan every %g s (%s); %s; VLAN %s the "
+	       "key\n",
+	       pl->cf.packet_clock ? "packet timestamps" : "system time", o->scan_interval,
+	       pl->cf.packet_clock ? "by each table's owner, at packet time" : "by the scanner",
+	       interim, o->vlan_key ? "in" : "not in");
+	WT_LOG(INFO,
+	       "control on lcore %u, exporter on lcore %u, scanner on lcore "
+	       "%u%s\n",
+	       r->main_lc, pl->ex.lcore, pl->sc.lcore,
+	       pl->cf.packet_clock ? " (idle: the tables' owners scan at packet time)" : "");
+	struct wt_seglog_stats ls;
+	char mode[PATH_MAX + 300];
+	wt_seglog_writer_stats(pl->ex.log, &ls);
+	if (ls.recovered_spool)
+		WT_LOG(INFO,
+		       "recovered %" PRIu64 " segments a previous run left in "
+		       "the spool\n",
+		       ls.recovered_spool);
+	if (wt_seglog_recovered_path(pl->ex.log)[0] != '\0')
+		WT_LOG(INFO,
+		       "recovered the unsealed segment %s a previous run left "
+		       "(%" PRIu64 " records kept; sealed as recovered)\n",
+		       wt_seglog_recovered_path(pl->ex.log),
+		       wt_seglog_recovered_records(pl->ex.log));
+	if (r->spool)
+		snprintf(mode, sizeof(mode),
+		         "through the spool %s (%" PRIu64 " segments; archived with fsync)",
+		         r->spool, o->spool_segments);
+	else
+		snprintf(mode, sizeof(mode), "directly%s%s%s",
+		         r->spool_why[0] ? " (no spool: " : "", r->spool_why,
+		         r->spool_why[0] ? ")" : "");
+	char zs[48] = "";
+	if (o->compress_level != 0)
+		snprintf(zs, sizeof(zs), ", stored zstd-compressed (level %d) once sealed",
+		         o->compress_level);
+	WT_LOG(INFO,
+	       "writing to %s (segments of %" PRIu64 " %s%s) %s, run id %016" PRIx64
+	       ", next seq %" PRIu64 "\n",
+	       o->output,
+	       o->segment_size % (1u << 20) == 0 ? o->segment_size >> 20 : o->segment_size >> 10,
+	       o->segment_size % (1u << 20) == 0 ? "MiB" : "KiB", zs, mode, r->run_id,
+	       wt_seglog_next_seq(pl->ex.log));
+	if (o->ipfix_queue_given)
+		WT_LOG(WARNING, "--ipfix-queue is no longer used: the IPFIX "
+		                "sender reads every record from the log\n");
+	if (o->ipfix != NULL)
+		WT_LOG(INFO,
+		       "IPFIX: every record written is also sent to %s "
+		       "(observation domain %" PRIu64 "), read from the log\n",
+		       o->ipfix, o->ipfix_domain);
 }

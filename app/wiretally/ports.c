@@ -233,8 +233,8 @@ setup_port(struct wt_port *p, struct wt_pipeline *pl, struct rte_mempool *pool,
 	}
 	return 0;
 fail:
-	fprintf(stderr, "wiretally: port %u (%s): cannot be configured with %u RX queues: %s\n",
-	        p->port_id, p->name, p->nb_rxq, rte_strerror(-rc));
+	WT_LOG(ERR, "port %u (%s): cannot be configured with %u RX queues: %s\n", p->port_id,
+	       p->name, p->nb_rxq, rte_strerror(-rc));
 	return -1;
 }
 
@@ -278,12 +278,12 @@ wt_step_ports(struct wt_run *r)
 	pl->n_ports = r->n_ports;
 	for (unsigned int i = 0; i < o->n_ports; i++)
 		if (!rte_eth_dev_is_valid_port(o->ports[i])) {
-			fprintf(stderr, "wiretally: --port %u: no such port (%u ports available)\n",
-			        o->ports[i], rte_eth_dev_count_avail());
+			WT_LOG(ERR, "--port %u: no such port (%u ports available)\n", o->ports[i],
+			       rte_eth_dev_count_avail());
 			return EXIT_USAGE;
 		}
 	if (r->n_ports == 0) {
-		fprintf(stderr, "wiretally: no ports to read from (no device found by the EAL)\n");
+		WT_LOG(ERR, "no ports to read from (no device found by the EAL)\n");
 		return EXIT_USAGE;
 	}
 	pl->cf.packet_clock = 1;
@@ -311,8 +311,8 @@ wt_step_ports(struct wt_run *r)
 	        rte_pktmbuf_pool_create("wt_mbufs", (unsigned int)mbufs, 256, 0,
 	                                RTE_MBUF_DEFAULT_BUF_SIZE, rte_socket_id());
 	if (pool == NULL) {
-		fprintf(stderr, "wiretally: cannot create a pool of %" PRIu64 " mbufs: %s\n", mbufs,
-		        rte_strerror(rte_errno));
+		WT_LOG(ERR, "cannot create a pool of %" PRIu64 " mbufs: %s\n", mbufs,
+		       rte_strerror(rte_errno));
 		return EXIT_SETUP;
 	}
 	pl->cf.burst = (uint16_t)o->burst;

@@ -43,17 +43,17 @@ wt_step_finish(struct wt_run *r, int rc)
 		struct rte_eth_stats es;
 		if (r->ports[i].is_file && rte_eth_stats_get(r->ports[i].port_id, &es) == 0 &&
 		    es.ierrors > 0)
-			fprintf(stderr,
-			        "wiretally: port %u %s: the capture file ended with a read error "
-			        "(truncated or corrupt) after %" PRIu64 " packets; the records "
-			        "hold everything read before it\n",
-			        r->ports[i].port_id, r->ports[i].name, es.ipackets);
+			WT_LOG(ERR,
+			       "port %u %s: the capture file ended with a read error "
+			       "(truncated or corrupt) after %" PRIu64 " packets; the records "
+			       "hold everything read before it\n",
+			       r->ports[i].port_id, r->ports[i].name, es.ipackets);
 	}
 	if (wt_export_finish(&pl->ex) > 0) {
-		fprintf(stderr,
-		        "wiretally: %" PRIu64 " call records are not in the log: they were printed "
-		        "on stderr as CSV (after the line that starts with seq,start_ns)\n",
-		        pl->ex.printed);
+		WT_LOG(ERR,
+		       "%" PRIu64 " call records are not in the log: they were printed "
+		       "on stderr as CSV (after the line that starts with seq,start_ns)\n",
+		       pl->ex.printed);
 		rc = EXIT_OUTPUT;
 	}
 	return rc;
@@ -72,16 +72,15 @@ wt_step_cleanup(struct wt_run *r, int rc)
 			(void)rmdir(r->spool_buf); /* a spool we made: gone when empty */
 		if (e != 0) {
 			if (r->spool)
-				fprintf(stderr,
-				        "wiretally: archiving the last segments into %s failed: "
-				        "%s; "
-				        "they stay in the spool %s (read them with: wiretally-read "
-				        "--spool %s %s); the next start archives them\n",
-				        o->output, strerror(-e), r->spool, r->spool, o->output);
+				WT_LOG(ERR,
+				       "archiving the last segments into %s failed: "
+				       "%s; "
+				       "they stay in the spool %s (read them with: wiretally-read "
+				       "--spool %s %s); the next start archives them\n",
+				       o->output, strerror(-e), r->spool, r->spool, o->output);
 			else
-				fprintf(stderr,
-				        "wiretally: sealing the last segment in %s failed: %s\n",
-				        o->output, strerror(-e));
+				WT_LOG(ERR, "sealing the last segment in %s failed: %s\n",
+				       o->output, strerror(-e));
 			if (rc == 0)
 				rc = EXIT_OUTPUT;
 		}
@@ -94,11 +93,10 @@ wt_step_cleanup(struct wt_run *r, int rc)
 			rte_eth_dev_stop(r->ports[i].port_id);
 			rte_eth_dev_close(r->ports[i].port_id);
 		}
+		wt_say_eal(0);
 		rte_eal_cleanup();
 		if (r->rundir[0] != '\0' && wt_rundir_remove(r->rundir) != 0)
-			fprintf(stderr,
-			        "wiretally: could not remove the EAL runtime directory %s\n",
-			        r->rundir);
+			WT_LOG(ERR, "could not remove the EAL runtime directory %s\n", r->rundir);
 	}
 	return rc;
 }

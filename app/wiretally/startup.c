@@ -15,7 +15,7 @@
 #include "wt_ipfix_export.h"
 
 static int
-check_output_dir(const char *dir, int quiet)
+check_output_dir(const char *dir)
 {
 	struct stat sb;
 	if (stat(dir, &sb) != 0 && errno == ENOENT) {
@@ -28,30 +28,26 @@ check_output_dir(const char *dir, int quiet)
 			char was = *c;
 			*c = '\0';
 			if (mkdir(p, 0750) != 0 && errno != EEXIST) {
-				fprintf(stderr,
-				        "wiretally: output directory %s: cannot create %s: %s\n",
-				        dir, p, strerror(errno));
+				WT_LOG(ERR, "output directory %s: cannot create %s: %s\n", dir, p,
+				       strerror(errno));
 				return -1;
 			}
 			*c = was;
 			if (was == '\0')
 				break;
 		}
-		if (!quiet)
-			fprintf(stderr, "wiretally: output directory %s created (mode 0750)\n",
-			        dir);
+		WT_LOG(INFO, "output directory %s created (mode 0750)\n", dir);
 	}
 	if (stat(dir, &sb) != 0) {
-		fprintf(stderr, "wiretally: output directory %s: %s\n", dir, strerror(errno));
+		WT_LOG(ERR, "output directory %s: %s\n", dir, strerror(errno));
 		return -1;
 	}
 	if (!S_ISDIR(sb.st_mode)) {
-		fprintf(stderr, "wiretally: output directory %s: not a directory\n", dir);
+		WT_LOG(ERR, "output directory %s: not a directory\n", dir);
 		return -1;
 	}
 	if (access(dir, W_OK | X_OK) != 0) {
-		fprintf(stderr, "wiretally: output directory %s: not writable: %s\n", dir,
-		        strerror(errno));
+		WT_LOG(ERR, "output directory %s: not writable: %s\n", dir, strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -78,6 +74,7 @@ wt_step_options(struct wt_run *r)
 	}
 	if (wt_opts_parse(o, r->app_argc, r->app_argv) != 0)
 		return EXIT_USAGE;
+	wt_say_quiet(o->quiet);
 	if (o->help) {
 		wt_opts_usage("wiretally");
 		r->done = 1;
@@ -89,16 +86,16 @@ wt_step_options(struct wt_run *r)
 		return 0;
 	}
 	if (o->output == NULL) {
-		fprintf(stderr, "wiretally: no output directory: give -o DIR (or output = DIR in "
-		                "the config file)\n");
+		WT_LOG(ERR, "no output directory: give -o DIR (or output = DIR in "
+		            "the config file)\n");
 		return EXIT_USAGE;
 	}
-	if (check_output_dir(o->output, o->quiet) != 0)
+	if (check_output_dir(o->output) != 0)
 		return EXIT_USAGE;
 	if (o->ipfix != NULL) {
 		struct wt_ipfix_url u;
 		if (wt_ipfix_url_parse(o->ipfix, &u, errbuf, sizeof(errbuf)) != 0) {
-			fprintf(stderr, "wiretally: --ipfix: %s\n", errbuf);
+			WT_LOG(ERR, "--ipfix: %s\n", errbuf);
 			return EXIT_USAGE;
 		}
 	}
@@ -112,13 +109,12 @@ wt_step_options(struct wt_run *r)
 	}
 	for (unsigned int i = 0; i < o->n_iface; i++)
 		if (if_nametoindex(o->iface[i]) == 0) {
-			fprintf(stderr, "wiretally: interface %s: %s\n", o->iface[i],
-			        strerror(errno));
+			WT_LOG(ERR, "interface %s: %s\n", o->iface[i], strerror(errno));
 			return EXIT_USAGE;
 		}
 	if (r->user_eal_argc <= 1 && o->n_pcap == 0 && o->n_iface == 0) {
-		fprintf(stderr, "wiretally: no input: give --pcap FILE, --iface NAME, or EAL "
-		                "options with a device before '--' (see --help)\n");
+		WT_LOG(ERR, "no input: give --pcap FILE, --iface NAME, or EAL "
+		            "options with a device before '--' (see --help)\n");
 		return EXIT_USAGE;
 	}
 	return 0;
