@@ -155,14 +155,16 @@ sender_main(void *arg)
 			pos++;
 			last_progress = mono_s();
 		}
-		/* nothing more written: let the message being built go out */
-		if (rc == 0 && pos == n && (behind(s) == 0 || s->log_failed)) {
+		/* nothing more to read now (all of it, or the log does not have
+		 * it yet): let the message being built go out */
+		int caught_up = behind(s) == 0 || s->log_failed;
+		if (rc == 0 && pos == n && (caught_up || n == 0)) {
 			struct wt_ipfix_exporter_stats before;
 			wt_ipfix_exporter_stats(s->x, &before);
 			rc = wt_ipfix_exporter_flush(s->x);
 			if (rc == 0 && before.records_pending)
 				last_progress = mono_s();
-			if (rc == 0 && stopping)
+			if (rc == 0 && stopping && caught_up)
 				break;
 		}
 		publish(s);
