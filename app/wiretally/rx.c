@@ -83,6 +83,14 @@ wt_rx_emit_setup(struct wt_calltab_params *tp, struct wt_rx *rx)
 	tp->emit_ctx = rx;
 }
 
+/* This lcore forwards nothing more: its own copy, and the flag the others read. */
+static void
+producing_done(struct wt_rx *rx)
+{
+	rx->producing_done = 1;
+	__atomic_store_n(&rx->ctl->producing_done[rx->idx], 1, __ATOMIC_RELEASE);
+}
+
 /* ---- accounting, with the packet clock's scan boundaries -------------- */
 
 /*
@@ -97,14 +105,6 @@ wt_rx_emit_setup(struct wt_calltab_params *tp, struct wt_rx *rx)
  * intervals runs two passes (the second completes everything idle across
  * the jump) and skips the rest.
  */
-/* This lcore forwards nothing more: its own copy, and the flag the others read. */
-static void
-producing_done(struct wt_rx *rx)
-{
-	rx->producing_done = 1;
-	__atomic_store_n(&rx->ctl->producing_done[rx->idx], 1, __ATOMIC_RELEASE);
-}
-
 static void
 clock_advance(struct wt_rx *rx, uint64_t t)
 {
