@@ -100,7 +100,7 @@ enum wt_opt_kind {
 	_(DURATION, "duration", 0, WT_OPT_SECS, "0", 0, 31536000,                                  \
 	  "stop after this many seconds (0: at the end of input or on a signal)")                  \
 	_(QUIET, "quiet", 'q', WT_OPT_FLAG, "off", 0, 0,                                           \
-	  "print only errors (no start-up lines, no exit summary)")                                \
+	  "print only errors, warnings and notices (no start-up lines, no exit summary)")          \
 	_(HELP, "help", 'h', WT_OPT_FLAG, "off", 0, 0, "show this help and exit")                  \
 	_(VERSION, "version", 'V', WT_OPT_FLAG, "off", 0, 0, "show the version and exit")
 

@@ -435,13 +435,52 @@ def test_sighup(wt, rd, tmp):
           'SIGHUP: the run went on and its record was written at the stop')
 
 
+def test_messages(wt, rd, tmp):
+    """Every message is a 'wiretally: ' line through one helper: --quiet
+    hides the start-up (INFO) lines and keeps warnings; the EAL's
+    --log-level=wiretally:LEVEL filters them while the EAL runs."""
+    good = os.path.join(tmp, 'msg.pcap')
+    write(good, pcap_bytes([(1000000, udp4([10, 0, 0, 1], 1000, [10, 0, 0, 2], 53, 10))]))
+
+    def run(args, name):
+        logdir = os.path.join(tmp, 'msg-' + name)
+        os.mkdir(logdir)  # (a directory made is said before the EAL reads --log-level)
+        p = subprocess.run([wt] + args + ['-o', logdir, '--spool', 'off', '--progress', 'off'],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=120)
+        return p.returncode, p.stderr.splitlines()
+
+    rc, lines = run(['--pcap', good], 'plain')
+    head = lines[:lines.index('wiretally: summary')] if 'wiretally: summary' in lines else lines
+    check(rc == 0 and head and all(l.startswith('wiretally: ') for l in head) and
+          any(l.startswith('wiretally: writing to ') for l in head),
+          'messages: every line before the summary is a "wiretally: " message, the start-up '
+          'lines among them (%d: %s)' % (rc, head[:3]))
+    rc, lines = run(['--pcap', good, '-q'], 'quiet')
+    check(rc == 0 and lines == [], '-q: nothing on stderr after a good run (%d: %s)' %
+          (rc, lines[:3]))
+    rc, lines = run(['--pcap', good, '-q', '--ipfix-queue', '64'], 'quiet-warn')
+    check(rc == 0 and lines == ['wiretally: --ipfix-queue is no longer used: the IPFIX sender '
+                                'reads every record from the log'],
+          '-q: a warning is still said, alone (%d: %s)' % (rc, lines[:3]))
+    eal = ['--vdev', 'net_pcap0,rx_pcap=%s' % good, '--no-pci', '--no-huge', '-m', '256',
+           '--file-prefix', 'wt-msg-%d' % os.getpid(), '--log-level', 'lib.eal:warning']
+    rc, lines = run(eal + ['--log-level', 'wiretally:warning', '--', '--ipfix-queue', '64'],
+                    'loglevel')
+    msgs = [l for l in lines if l.startswith('wiretally: ') and l != 'wiretally: summary']
+    check(rc == 0 and msgs == ['wiretally: --ipfix-queue is no longer used: the IPFIX sender '
+                               'reads every record from the log'] and
+          'wiretally: summary' in lines,
+          '--log-level=wiretally:warning: the start-up lines go, the warning and the summary '
+          'stay (%d: %s)' % (rc, msgs[:3]))
+
+
 def main(argv):
     def without_conf(part):
         return lambda wt, rd, conf, tmp: part(wt, rd, tmp)
     parts = [without_conf(test_errors),
              lambda wt, rd, conf, tmp: test_help_and_config(wt, rd, tmp, conf)]
     parts += [without_conf(p) for p in (test_eviction, test_scan_split, test_truncated_capture,
-                                        test_streams, test_sighup)]
+                                        test_streams, test_sighup, test_messages)]
     return run_parts(__doc__, argv, 3, 'wt-monitor-cli-', parts)
 
 
