@@ -19,7 +19,8 @@ TEST is one of:
            the CSV; and the same for the --format ipfix file
   monitor  wiretally --ipfix: UDP to an IPv6 collector, TCP to a collector
            that starts late, TCP on a log that holds an earlier run (the
-           sender follows the log through segment rolls and the spool: this
+           sender follows the log through segment rolls, the spool, and
+           segments compressed while a late collector kept it waiting: this
            run's records, every one once), to one that never comes
            (counted, summary, exit 0, log complete), a bad URL
   nfacctd  pmacct's nfacctd (print plugin, config/wiretally-primitives.lst)
@@ -796,46 +797,59 @@ def test_monitor(tmp, wiretally, reader, sample, corpus):
             errs.append('monitor %s: the summary does not say %d sent:\n%s' %
                         (url, len(records), err))
     # 3. the sender follows the log: a log that already holds an earlier
-    # run's 500 records, then 15,000 records in 2 MiB segments through the
-    # default spool (hugetlbfs when there is room) with a TCP collector:
-    # rolls and archive moves under the sender's reader; exactly this run's
-    # records arrive, once each; --ipfix-queue (no longer used) is said
+    # run's 500 records, then 15,000 records in 2 MiB segments with a TCP
+    # collector; exactly this run's records arrive, once each:
+    #   - through the default spool (hugetlbfs when there is room), the
+    #     collector there from the start: rolls and archive moves under the
+    #     sender's reader; --ipfix-queue (no longer used) is said;
+    #   - straight into the directory, the collector 2 s late: the sender
+    #     is behind by every record, and reads sealed segments that were
+    #     compressed and renamed over while it waited
     many = os.path.join(tmp, 'many.pcap')
     many_udp_pcap(many, 500)
     big = os.path.join(tmp, 'big.pcap')
     nbig = 15000
     many_udp_pcap(big, nbig)
-    logdir = os.path.join(tmp, 'log-follow')
-    os.makedirs(logdir)
-    run([wiretally, '-q', '--spool', 'off', '-o', logdir, '--pcap', many])
-    before = max(int(c['seq']) for c in csv_records(reader, logdir))
-    port = free_port(socket.SOCK_STREAM)
-    url = 'tcp://127.0.0.1:%d' % port
-    col = ic.Collector('tcp', '127.0.0.1', port)
-    proc = monitor_ipfix(wiretally, [big], logdir, url,
-                         ['--ipfix-queue', '64', '--segment-size', '2M'], spool=True)
-    rc = collect_while(col, proc, quiet=1.0)
-    err = proc.stderr.read().decode()
-    col.close()
-    records = csv_records(reader, logdir)
-    st = monitor_stats(reader, logdir)
-    log('monitor after an earlier run, collector there, %s: exit %d, %d records in the log, '
-        'stats %s' % ('through a spool' if 'through the spool' in err else
-                      'no spool (no hugepages)', rc, len(records), st))
-    segs = [f for f in os.listdir(logdir) if f.endswith('.wts')]
-    ours = [c for c in records if int(c['seq']) > before]
-    if rc != 0 or len(records) != 500 + nbig or len(ours) != nbig or len(segs) < 3:
-        errs.append('monitor following its log: exit %d, %d records (want 0, %d), %d segments '
-                    '(want 3 or more):\n%s' % (rc, len(records), 500 + nbig, len(segs), err))
-    errs += compare_decoded(ours, [ic.biflow(r) for r in col.records], 'following the log')
-    if st.get('ipfix.records_offered') != nbig or st.get('ipfix.records_sent') != nbig or \
-            st.get('ipfix.records_behind') != 0 or not 0 < st.get('ipfix.records_behind_max', 0) \
-            <= nbig or st.get('ipfix.records_unsent_at_exit') != 0:
-        errs.append('monitor following its log: stats %s (want %d offered and sent, none '
-                    'behind at exit)' % (st, nbig))
-    if 'wiretally: --ipfix-queue is no longer used: the IPFIX sender reads every record ' \
-            'from the log' not in err:
-        errs.append('monitor: --ipfix-queue is not said to be unused:\n%s' % err)
+    for name, spool, late in (('spool', True, 0), ('direct, late collector', False, 2.0)):
+        logdir = os.path.join(tmp, 'log-follow-%s' % ('spool' if spool else 'direct'))
+        os.makedirs(logdir)
+        run([wiretally, '-q', '--spool', 'off', '-o', logdir, '--pcap', many])
+        before = max(int(c['seq']) for c in csv_records(reader, logdir))
+        port = free_port(socket.SOCK_STREAM)
+        url = 'tcp://127.0.0.1:%d' % port
+        col = None if late else ic.Collector('tcp', '127.0.0.1', port)
+        proc = monitor_ipfix(wiretally, [big], logdir, url,
+                             ['--ipfix-queue', '64', '--segment-size', '2M'], spool=spool)
+        if late:
+            time.sleep(late)
+            col = ic.Collector('tcp', '127.0.0.1', port)
+        rc = collect_while(col, proc, quiet=1.0)
+        err = proc.stderr.read().decode()
+        col.close()
+        records = csv_records(reader, logdir)
+        st = monitor_stats(reader, logdir)
+        log('monitor after an earlier run (%s), %s: exit %d, %d records in the log, stats %s'
+            % (name, 'through a spool' if 'through the spool' in err else 'no spool', rc,
+               len(records), st))
+        segs = [f for f in os.listdir(logdir) if f.endswith('.wts')]
+        ours = [c for c in records if int(c['seq']) > before]
+        if rc != 0 or len(records) != 500 + nbig or len(ours) != nbig or len(segs) < 3:
+            errs.append('monitor following its log (%s): exit %d, %d records (want 0, %d), %d '
+                        'segments (want 3 or more):\n%s' % (name, rc, len(records), 500 + nbig,
+                                                             len(segs), err))
+        errs += compare_decoded(ours, [ic.biflow(r) for r in col.records],
+                                'following the log (%s)' % name)
+        # late: the sender saw all of them waiting but the batch (64) it holds
+        want_behind = nbig - 64 if late else 1
+        if st.get('ipfix.records_offered') != nbig or st.get('ipfix.records_sent') != nbig or \
+                st.get('ipfix.records_behind') != 0 or \
+                not want_behind <= st.get('ipfix.records_behind_max', 0) <= nbig or \
+                st.get('ipfix.records_unsent_at_exit') != 0:
+            errs.append('monitor following its log (%s): stats %s (want %d offered and sent, '
+                        'none behind at exit)' % (name, st, nbig))
+        if 'wiretally: --ipfix-queue is no longer used: the IPFIX sender reads every record ' \
+                'from the log' not in err:
+            errs.append('monitor: --ipfix-queue is not said to be unused:\n%s' % err)
     # 4. a TCP collector that never comes: the monitor still ends (5 s
     # without progress), exit 0, every record in the log, all of them
     # counted as not sent
