@@ -377,18 +377,20 @@ bad:
 	return -1;
 }
 
-static void *
-append(void *v, size_t *n, size_t size, const void *item)
+/* Append @item to the array *@arrp of *@n elements of @size bytes.
+ * @return 0, or -1 out of memory (the array unchanged). */
+static int
+append(void *arrp, size_t *n, size_t size, const void *item)
 {
+	void *v;
+	memcpy(&v, arrp, sizeof(v));
 	char *nv = realloc(v, (*n + 1) * size);
-
-	if (nv == NULL) {
-		fprintf(stderr, PROG ": out of memory\n");
-		exit(EXIT_ERROR);
-	}
+	if (nv == NULL)
+		return -1;
 	memcpy(nv + *n * size, item, size);
 	(*n)++;
-	return nv;
+	memcpy(arrp, &nv, sizeof(nv));
+	return 0;
 }
 
 int
@@ -422,7 +424,7 @@ wtr_filter_add(struct wtr_filter *f, enum wtr_filter_kind kind, const char *valu
 	case WTR_FILTER_HOST:
 		rc = parse_addr(value, &n);
 		if (rc == 0)
-			f->hosts = append(f->hosts, &f->nhosts, sizeof(n), &n);
+			rc = append(&f->hosts, &f->nhosts, sizeof(n), &n);
 		else
 			seterr(why, sizeof(why), "not an IPv4 or IPv6 address");
 		break;
@@ -430,7 +432,7 @@ wtr_filter_add(struct wtr_filter *f, enum wtr_filter_kind kind, const char *valu
 		rc = number(value, 65535, &port);
 		if (rc == 0) {
 			uint16_t p = (uint16_t)port;
-			f->ports = append(f->ports, &f->nports, sizeof(p), &p);
+			rc = append(&f->ports, &f->nports, sizeof(p), &p);
 		} else {
 			seterr(why, sizeof(why), "not a port number 0-65535");
 		}
@@ -438,16 +440,18 @@ wtr_filter_add(struct wtr_filter *f, enum wtr_filter_kind kind, const char *valu
 	case WTR_FILTER_NET:
 		rc = parse_net(value, &n, why, sizeof(why));
 		if (rc == 0)
-			f->nets = append(f->nets, &f->nnets, sizeof(n), &n);
+			rc = append(&f->nets, &f->nnets, sizeof(n), &n);
 		break;
 	case WTR_FILTER_SEQ: {
 		struct wtr_seqrange sr;
 		rc = parse_seq(value, &sr, why, sizeof(why));
 		if (rc == 0)
-			f->seqs = append(f->seqs, &f->nseqs, sizeof(sr), &sr);
+			rc = append(&f->seqs, &f->nseqs, sizeof(sr), &sr);
 		break;
 	}
 	}
+	if (rc != 0 && why[0] == '\0')
+		seterr(why, sizeof(why), "%s", strerror(ENOMEM)); /* append() */
 	if (rc != 0)
 		fprintf(stderr, PROG ": %s '%s': %s\n", kind_opt[kind], value, why);
 	return rc;

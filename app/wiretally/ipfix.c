@@ -196,8 +196,10 @@ struct wt_ipfix_sender *
 wt_ipfix_sender_start(const struct wt_ipfix_sender_conf *conf, char *err, size_t errlen)
 {
 	struct wt_ipfix_sender *s = calloc(1, sizeof(*s));
+	int rc;
 	if (s == NULL) {
 		snprintf(err, errlen, "IPFIX: %s", strerror(ENOMEM));
+		errno = ENOMEM;
 		return NULL;
 	}
 	pthread_mutex_init(&s->lock, NULL);
@@ -215,11 +217,12 @@ wt_ipfix_sender_start(const struct wt_ipfix_sender_conf *conf, char *err, size_t
 	        .say = say,
 	};
 	s->x = wt_ipfix_exporter_open(&xc, err, errlen);
-	if (s->x == NULL)
+	if (s->x == NULL) {
+		rc = errno;
 		goto fail;
+	}
 	pthread_attr_t attr;
 	sigset_t all, old;
-	int rc;
 	pthread_attr_init(&attr);
 	if (conf->cpus != NULL)
 		(void)pthread_attr_setaffinity_np(&attr, sizeof(*conf->cpus), conf->cpus);
@@ -237,6 +240,7 @@ wt_ipfix_sender_start(const struct wt_ipfix_sender_conf *conf, char *err, size_t
 	return s;
 fail:
 	wt_ipfix_sender_free(s);
+	errno = rc;
 	return NULL;
 }
 

@@ -52,8 +52,9 @@ struct wt_ipfix_sender_stats {
 /**
  * Check the URL, resolve the collector, start the thread (named
  * "wt-ipfix", every signal blocked). Call after wt_seglog_open().
- * @return the sender, or NULL with @err naming the cause (bad URL, unknown
- * host, thread creation).
+ * @return the sender, or NULL with @err naming the cause and errno set
+ * (as wt_ipfix_exporter_open(): EINVAL bad URL or unknown host, ...; or
+ * the error of thread creation).
  */
 struct wt_ipfix_sender *wt_ipfix_sender_start(const struct wt_ipfix_sender_conf *conf, char *err,
                                               size_t errlen);

@@ -216,6 +216,7 @@ wt_ipfix_exporter_open(const struct wt_ipfix_exporter_conf *conf, char *err, siz
 	struct wt_ipfix_exporter *x = calloc(1, sizeof(*x));
 	struct wt_ipfix_url u;
 	char dummy[8];
+	int e = ENOMEM; /* errno of the failure */
 
 	if (err == NULL) {
 		err = dummy;
@@ -223,6 +224,7 @@ wt_ipfix_exporter_open(const struct wt_ipfix_exporter_conf *conf, char *err, siz
 	}
 	if (x == NULL) {
 		snprintf(err, errlen, "IPFIX exporter: %s", strerror(ENOMEM));
+		errno = ENOMEM;
 		return NULL;
 	}
 	x->fd = -1;
@@ -240,12 +242,16 @@ wt_ipfix_exporter_open(const struct wt_ipfix_exporter_conf *conf, char *err, siz
 		x->max_msg = WT_IPFIX_FILE_MSG;
 		snprintf(x->name, sizeof(x->name), "-");
 	} else {
+		e = EINVAL;
 		if (wt_ipfix_url_parse(conf->url, &u, err, errlen) != 0)
 			goto fail;
 		x->tr = u.transport;
 		snprintf(x->name, sizeof(x->name), "%s", conf->url);
-		if (resolve(x, &u, err, errlen) != 0)
+		int rc = resolve(x, &u, err, errlen);
+		if (rc != 0) {
+			e = -rc;
 			goto fail;
+		}
 		if (x->tr == WT_IPFIX_UDP) {
 			x->max_msg =
 			        conf->udp_max_msg ? conf->udp_max_msg : WT_IPFIX_DEFAULT_UDP_MSG;
@@ -254,8 +260,9 @@ wt_ipfix_exporter_open(const struct wt_ipfix_exporter_conf *conf, char *err, siz
 			x->fd = make_socket(x, SOCK_DGRAM);
 			if (x->fd < 0 ||
 			    connect(x->fd, (struct sockaddr *)&x->addr, x->addrlen) != 0) {
+				e = x->fd < 0 ? -x->fd : errno;
 				snprintf(err, errlen, "IPFIX collector %s: socket: %s", x->name,
-				         strerror(x->fd < 0 ? -x->fd : errno));
+				         strerror(e));
 				goto fail;
 			}
 		} else {
@@ -265,6 +272,7 @@ wt_ipfix_exporter_open(const struct wt_ipfix_exporter_conf *conf, char *err, siz
 			x->ring = calloc(x->cap, sizeof(*x->ring));
 			x->resend = calloc(x->cap, sizeof(*x->resend));
 			if (x->ring == NULL || x->resend == NULL) {
+				e = ENOMEM;
 				snprintf(err, errlen, "IPFIX exporter: %s", strerror(ENOMEM));
 				goto fail;
 			}
@@ -273,6 +281,7 @@ wt_ipfix_exporter_open(const struct wt_ipfix_exporter_conf *conf, char *err, siz
 	x->mbuf = malloc(x->max_msg);
 	x->obuf = malloc(x->max_msg);
 	if (x->mbuf == NULL || x->obuf == NULL) {
+		e = ENOMEM;
 		snprintf(err, errlen, "IPFIX exporter: %s", strerror(ENOMEM));
 		goto fail;
 	}
@@ -283,6 +292,7 @@ fail:
 		close(x->fd);
 	x->fd = -1;
 	wt_ipfix_exporter_close(x);
+	errno = e;
 	return NULL;
 }
 

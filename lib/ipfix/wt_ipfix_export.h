@@ -90,8 +90,9 @@ struct wt_ipfix_exporter;
 /**
  * Create an exporter: parse the URL, resolve the host, create the socket
  * (UDP: connected to the collector; TCP: not connected yet).
- * @return the exporter, or NULL with @err set (bad URL, unknown host, no
- * address of a usable family, socket error, no memory).
+ * @return the exporter, or NULL with @err naming the cause and errno set:
+ * EINVAL (bad URL, unknown host, no address of a usable family), a socket
+ * or connect errno (UDP), ENOMEM.
  */
 struct wt_ipfix_exporter *wt_ipfix_exporter_open(const struct wt_ipfix_exporter_conf *conf,
                                                  char *err, size_t errlen);

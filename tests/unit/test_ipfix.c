@@ -816,8 +816,16 @@ test_tcp_unreachable(void)
 	wt_ipfix_exporter_close(x);
 	/* a host that does not resolve is an error at open, naming it */
 	c.url = "udp://no-such-host.invalid:4739";
+	errno = 0;
 	CHECK(wt_ipfix_exporter_open(&c, err, sizeof(err)) == NULL);
+	CHECK_EQ_U64(errno, EINVAL);
 	CHECK(strstr(err, "no-such-host.invalid") != NULL);
+	/* a bad URL too: NULL, errno and the message */
+	c.url = "udp:/x";
+	errno = 0;
+	CHECK(wt_ipfix_exporter_open(&c, err, sizeof(err)) == NULL);
+	CHECK_EQ_U64(errno, EINVAL);
+	CHECK(strstr(err, "udp:/x") != NULL);
 }
 
 WT_TEST_MAIN(WT_TEST(test_one_message), WT_TEST(test_origin_and_v6), WT_TEST(test_end_reason),
