@@ -31,6 +31,7 @@
 #include <rte_malloc.h>
 
 #include "wt_calltab.h"
+#include "wt_mem.h"
 #include "wt_parse.h"
 
 #define FRAME 64
@@ -301,14 +302,7 @@ main(int argc, char **argv)
 	} else if (strcmp(table, "rte_hash") == 0) {
 		/* Hugepages when at least 600 MiB are free (like the monitor's
 		 * table), else 4 KiB pages: say which in the output. */
-		unsigned long freep = 0;
-		FILE *hf = fopen("/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages", "r");
-		if (hf != NULL) {
-			if (fscanf(hf, "%lu", &freep) != 1)
-				freep = 0;
-			fclose(hf);
-		}
-		int huge = freep >= 300;
+		int huge = wt_mem_free_hugepages() >= 300;
 		char *eal[] = {argv[0],
 		               "--no-pci",
 		               "--no-telemetry",

@@ -15,22 +15,16 @@
 #include <rte_lcore.h>
 #include <rte_log.h>
 
-#include "rundir.h"
 #include "run.h"
+#include "rundir.h"
+#include "wt_mem.h"
 
 int
 wt_hugepages_usable(void)
 {
-	FILE *f = fopen("/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages", "r");
-	unsigned long freep = 0;
-	if (f == NULL)
+	if (wt_mem_free_hugepages() < 64) /* 128 MiB: pool and ports */
 		return 0;
-	if (fscanf(f, "%lu", &freep) != 1)
-		freep = 0;
-	fclose(f);
-	if (freep < 64) /* 128 MiB: pool and ports */
-		return 0;
-	f = fopen("/proc/mounts", "r");
+	FILE *f = fopen("/proc/mounts", "r");
 	if (f == NULL)
 		return 0;
 	char line[512];

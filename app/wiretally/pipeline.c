@@ -18,6 +18,7 @@
 #include "ipfix.h"
 #include "run.h"
 #include "stats.h"
+#include "wt_mem.h"
 
 static uint64_t
 new_run_id(void)
@@ -168,13 +169,7 @@ choose_spool(const struct wt_opts *o, char *buf, size_t len, char *why, size_t w
 		snprintf(why, wlen, "segment size is not a multiple of 2 MiB");
 		return NULL;
 	}
-	unsigned long freep = 0;
-	FILE *f = fopen("/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages", "r");
-	if (f != NULL) {
-		if (fscanf(f, "%lu", &freep) != 1)
-			freep = 0;
-		fclose(f);
-	}
+	unsigned long freep = wt_mem_free_hugepages();
 	uint64_t need = o->spool_segments * o->segment_size;
 	if ((uint64_t)freep * (2u << 20) < need) {
 		snprintf(why, wlen,

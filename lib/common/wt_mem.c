@@ -2,6 +2,7 @@
 /* wt_mem.c: hugepage/THP-backed, NUMA-bound, prefaulted allocations. */
 #include <errno.h>
 #include <numa.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -104,4 +105,17 @@ wt_mem_free(void *p, size_t size)
 		return;
 	struct mem_hdr *h = (void *)((char *)p - HUGE_2M); /* 2 MiB aligned */
 	munmap(h, h->map_len);
+}
+
+unsigned long
+wt_mem_free_hugepages(void)
+{
+	unsigned long n = 0;
+	FILE *f = fopen("/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages", "r");
+	if (f == NULL)
+		return 0;
+	if (fscanf(f, "%lu", &n) != 1)
+		n = 0;
+	fclose(f);
+	return n;
 }

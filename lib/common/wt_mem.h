@@ -31,4 +31,7 @@ int wt_mem_is_huge(const void *p);
 /** Free memory from wt_mem_alloc(); NULL is accepted. @size as allocated. */
 void wt_mem_free(void *p, size_t size);
 
+/** 2 MiB hugepages free in the kernel's pool now (0 when it cannot be read). */
+unsigned long wt_mem_free_hugepages(void);
+
 #endif /* WT_MEM_H */
