@@ -18,8 +18,9 @@
  * only walks on while `ovf` says something lives further. A lookup is thus
  * one cache line, one SIMD signature compare and, on a signature match, one
  * key compare in the record (already prefetched). Removal finds the entry by
- * its record number from the home bucket, which the record's stored hash
- * gives; nothing is rehashed and nothing moves. Records never move either:
+ * its record number from the home bucket, which the hash of the record's
+ * key gives (records do not store their hash: a canonical key hashes as its
+ * packets do); nothing else is rehashed and nothing moves. Records never move either:
  * a record is addressed by its slot number for its whole life.
  */
 
@@ -882,7 +883,12 @@ wt_calltab_complete_all(struct wt_calltab *t, uint8_t reason)
 void
 wt_calltab_get_stats(const struct wt_calltab *t, struct wt_calltab_stats *st)
 {
-	*st = t->st;
+	/* any thread: each counter loaded whole (the owner only adds to them) */
+	_Static_assert(sizeof(*st) % sizeof(uint64_t) == 0, "counters are uint64_t");
+	const uint64_t *src = (const uint64_t *)(const void *)&t->st;
+	uint64_t *dst = (uint64_t *)(void *)st;
+	for (size_t k = 0; k < sizeof(*st) / sizeof(uint64_t); k++)
+		dst[k] = __atomic_load_n(&src[k], __ATOMIC_RELAXED);
 }
 
 uint32_t

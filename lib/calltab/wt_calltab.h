@@ -12,7 +12,10 @@
  * the call did since its previous record; all records of one call carry the
  * same call_id.
  *
- * Threading: every function here must be called by the owning lcore only.
+ * Threading: every function here must be called by the owning lcore only,
+ * except wt_calltab_scan_remote() (the scanner's, on another lcore: it only
+ * reads, and the owner re-checks what it hands back), wt_calltab_get_stats()
+ * and the getters of sizes and memory (any thread).
  */
 #ifndef WT_CALLTAB_H
 #define WT_CALLTAB_H
@@ -189,7 +192,8 @@ void wt_calltab_scan_pass(struct wt_calltab *t, uint64_t now_ns);
 /** Complete every record with @reason (WT_END_SHUTDOWN at exit), in slot order. */
 void wt_calltab_complete_all(struct wt_calltab *t, uint8_t reason);
 
-/** Copy the counters. */
+/** Copy the counters. Any thread (telemetry, the progress line): each
+ * counter is read whole, not all of them at one instant. */
 void wt_calltab_get_stats(const struct wt_calltab *t, struct wt_calltab_stats *st);
 
 /** Capacity in records. */
