@@ -345,12 +345,6 @@ mbuf_ts(const struct wt_pipe_conf *cf, const struct rte_mbuf *mb)
 	return 0;
 }
 
-/*
- * The reader (capture files): every file port is read by this lcore and
- * the files are merged by packet time, as a tap's two directions would
- * have interleaved on the wire; packets then go to their owners in that
- * order. @return packets read; sets producing_done at the end of input.
- */
 /* Every file port is at its end and empty: the input is over. */
 static void
 reader_check_end(struct wt_rx *rx)
