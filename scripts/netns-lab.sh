@@ -64,6 +64,7 @@ SRV_MAC=02:77:74:00:00:02
 HTTP_PORT=80
 UDP_PORT=4000
 FILE_SIZES="0 1 1024 1460 12345 20000 40000 1000000"
+ECHO_MODULE=/usr/lib/nginx/modules/ngx_http_echo_module.so
 
 set_names() {
 	CLI_NS=$PREFIX-cli
@@ -134,13 +135,22 @@ neigh() {
 }
 
 write_nginx_conf() {
-	local s
+	local s load="" upload='return 200 "stored\n";'
 	mkdir -p "$STATE/www/f" "$STATE/tmp"
 	for s in $FILE_SIZES; do
 		head -c "$s" /dev/zero | tr '\0' 'w' >"$STATE/www/f/$s"
 	done
+	# Uploads are answered once their whole body is read: nginx's echo
+	# module (libnginx-mod-http-echo, a dependency of nginx-light), not
+	# chunked so that curl's counts are the bytes on the wire. Without it,
+	# 'return' answers at once and discards the body behind the answer.
+	if [ -e "$ECHO_MODULE" ]; then
+		load="load_module $ECHO_MODULE;"
+		upload='chunked_transfer_encoding off; echo_read_request_body; echo "stored";'
+	fi
 	cat >"$STATE/nginx.conf" <<EOF
 # nginx for netns-lab.sh (generated)
+$load
 worker_processes 1;
 user root;
 pid $STATE/nginx.pid;
@@ -165,7 +175,7 @@ http {
         location = /upload {
             client_max_body_size 16m;
             client_body_buffer_size 1m;
-            return 200 "stored\n";
+            $upload
         }
     }
 }

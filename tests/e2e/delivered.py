@@ -197,6 +197,8 @@ CLI6, RTR_C6, RTR_S6, SRV6 = 'fd00:77:c::10', 'fd00:77:c::1', 'fd00:77:5::1', 'f
 DROP_ONE_IN = 25
 SIZES = {'get': [300000, 1000000, 3000000], 'post': [200000, 1000000]}
 KEEPALIVE = ['20000', '1000000', '12345']
+# nginx's echo module (Debian: libnginx-mod-http-echo, a dependency of nginx-light)
+ECHO_MODULE = '/usr/lib/nginx/modules/ngx_http_echo_module.so'
 
 
 class Router:
@@ -285,8 +287,17 @@ class Router:
         conf = os.path.join(self.state, 'nginx.conf')
         tmpd = os.path.join(self.state, 'tmp')
         os.makedirs(tmpd)
+        # The upload is answered only once its whole body is read (the echo
+        # module, which nginx-light brings): 'return 200' answers at once
+        # and discards the body behind the answer, and through a lossy
+        # router on a busy machine nginx could give up on the rest (a
+        # reset) after curl had counted it as sent.
+        echo = os.path.exists(ECHO_MODULE)
+        # (not chunked, so that curl's byte counts are the bytes on the wire)
+        upload = ('chunked_transfer_encoding off; echo_read_request_body; echo "stored";'
+                  if echo else 'return 200 "stored\\n";')
         with open(conf, 'w') as f:
-            f.write('worker_processes 1;\nuser root;\npid %s/nginx.pid;\n'
+            f.write('%sworker_processes 1;\nuser root;\npid %s/nginx.pid;\n'
                     'error_log %s/nginx-error.log warn;\nevents { worker_connections 64; }\n'
                     'http {\n  access_log off;\n  client_body_temp_path %s/body;\n'
                     '  default_type application/octet-stream;\n  server_tokens off;\n'
@@ -294,8 +305,9 @@ class Router:
                     '  server {\n    listen %s:80;\n    listen [%s]:80;\n    root %s;\n'
                     '    location /f/ { }\n'
                     '    location = /upload { client_max_body_size 16m; '
-                    'client_body_buffer_size 1m; return 200 "stored\\n"; }\n  }\n}\n'
-                    % (self.state, self.state, tmpd, SRV4, SRV6, www))
+                    'client_body_buffer_size 1m; %s }\n  }\n}\n'
+                    % ('load_module %s;\n' % ECHO_MODULE if echo else '', self.state,
+                       self.state, tmpd, SRV4, SRV6, www, upload))
         self.sh('nginx', '-q', '-p', self.state, '-c', conf, ns=self.srv)
         for _ in range(100):
             if ':80 ' in self.sh('ss', '-Hltn', ns=self.srv):
