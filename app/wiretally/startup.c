@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +60,10 @@ wt_step_options(struct wt_run *r)
 	struct wt_opts *o = &r->o;
 	char errbuf[512];
 
+	/* A closed stderr (a pipe whose reader went away) or a telemetry client
+	 * that hangs up must not kill the monitor: writes fail with EPIPE and
+	 * the run, the log and the shutdown go on. */
+	signal(SIGPIPE, SIG_IGN);
 	r->user_eal_argc = 1;
 	r->app_argc = r->argc;
 	r->app_argv = r->argv;

@@ -462,6 +462,22 @@ def test_messages(wt, rd, tmp):
     check(rc == 0 and lines == ['wiretally: --ipfix-queue is no longer used: the IPFIX sender '
                                 'reads every record from the log'],
           '-q: a warning is still said, alone (%d: %s)' % (rc, lines[:3]))
+    # stderr a pipe nobody reads (closed before the monitor starts): every
+    # message fails with EPIPE, the monitor neither dies of SIGPIPE nor
+    # loses its record, and its spool is archived and gone
+    logdir = os.path.join(tmp, 'msg-epipe')
+    os.mkdir(logdir)
+    rfd, wfd = os.pipe()
+    os.close(rfd)
+    p = subprocess.run([wt, '--pcap', good, '-o', logdir, '--progress', 'off'],
+                       stdout=subprocess.DEVNULL, stderr=wfd, timeout=120)
+    os.close(wfd)
+    recs = read_records(rd, logdir)
+    st = subprocess.run([rd, '--stats', logdir], stdout=subprocess.PIPE, text=True, timeout=60)
+    check(p.returncode == 0 and len(recs) == 1 and 'records.written=1\n' in st.stdout,
+          'stderr closed: the monitor exits 0 (not killed by SIGPIPE), its record and its '
+          'counters (written at a clean stop) in the log (%d, %d records, stats %s)' %
+          (p.returncode, len(recs), 'records.written=1' in st.stdout))
     eal = ['--vdev', 'net_pcap0,rx_pcap=%s' % good, '--no-pci', '--no-huge', '-m', '256',
            '--file-prefix', 'wt-msg-%d' % os.getpid(), '--log-level', 'lib.eal:warning']
     rc, lines = run(eal + ['--log-level', 'wiretally:warning', '--', '--ipfix-queue', '64'],
