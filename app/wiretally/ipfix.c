@@ -270,7 +270,6 @@ wt_ipfix_sender_stats(const struct wt_ipfix_sender *s, struct wt_ipfix_sender_st
 	st->offered = __atomic_load_n(&s->offered, __ATOMIC_ACQUIRE);
 	st->behind = behind(s);
 	st->behind_max = __atomic_load_n(&s->behind_max, __ATOMIC_RELAXED);
-	st->first_seq = s->first_seq;
 	pthread_mutex_lock(&m->lock);
 	st->sent = s->xst.records_sent;
 	st->resent = s->xst.records_resent;

@@ -39,7 +39,6 @@ struct wt_ipfix_sender_conf {
 /* Counters: the sender thread's, plus the exporter's. */
 struct wt_ipfix_sender_stats {
 	uint64_t offered;    /* records this run wrote to the log (each is to be sent) */
-	uint64_t first_seq;  /* seq of the first of them */
 	uint64_t behind;     /* written to the log, not yet read by the sender */
 	uint64_t behind_max; /* the most seen */
 	uint64_t sent, resent, lost, pending;
